@@ -1,0 +1,647 @@
+"""Growing one duct system into the territory of the lobes it drains.
+
+The tree fills its territory by recursive division of a cloud of points drawn uniformly in
+it (space filling by territory division, in the spirit of the VICTRE generator's
+fill-map steering, ../shared/reference/simulation.md §1.1, but without its 50-try search):
+
+1. The main duct leaves the orifice straight through the nipple, widens into the
+   lactiferous sinus (ampulla) beneath the nipple and runs towards the centroid of the
+   system's territory; it divides at the first branch point, ``first_branch_mm`` from the
+   nipple base (Ramsay 2005: 8.0 ± 5.5 mm).
+2. At each branch point the branch's points are cut in two: between lobes while the branch
+   still drains several lobes, else across the branch by the principal axis of the points
+   (fraction 0.3–0.7). Each child drains its half.
+3. Murray's law sets the radii: a branch's radius is ∝ (points it drains)^(1/3), so at
+   every division r_parent_end³ = r_child1³ + r_child2³ exactly (Murray 1926, PNAS 12:207).
+   Branch angles are Murray's minimum-work angles for those radii,
+   cos θ₁ = (r₀⁴ + r₁⁴ − r₂⁴) / (2 r₀² r₁²) (Murray 1926, J Gen Physiol 9:835),
+   jittered and kept in the VICTRE range 18°–90°.
+4. Each child leaves along its angle and bends towards the centroid of its points: a
+   cubic Bézier curve, with a random sideways bend, cut into nodes ≤ ``step_mm`` apart.
+   It runs a fraction (0.35–0.6) of the way and divides again, until a branch drains no
+   more than ``leaf_points`` points: that branch is a terminal duct and ends in a TDLU.
+5. Branches that leave their lobe's territory or come within the skin, or whose capsule
+   touches another duct, are pruned with their subtree; a branch point left with one child
+   becomes a plain bend of the duct. Radii and generations are then recomputed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._collisions import capsule_contacts
+from .breast import Breast
+from .lobes import LobeLayout, system_azimuth_rad
+
+MIN_ANGLE_DEG = 18.0  # VICTRE parent–child angle range 0.1π–0.5π (clinical.md §3)
+MAX_ANGLE_DEG = 90.0
+TDLU_LENGTH_MM = (1.0, 2.0)  # VICTRE TDLU length and width (clinical.md §3) [model]
+TDLU_WIDTH_MM = (0.5, 1.0)
+AMPULLA_LENGTH_MM = (4.0, 6.0)  # THUBreast ampullae (clinical.md §3) [model]
+NORMAL_AMPULLA_MAX_DIAMETER_MM = 2.8
+# Nipple ducts are "very narrow under the skin and widen deeper" (Rusby 2007): fraction of
+# the main-duct radius at the orifice and at the nipple base [estimate].
+NIPPLE_DUCT_FRACTION = (0.35, 0.5)  # ectasia begins > 3 mm at the ampulla (Radiopaedia)
+
+
+@dataclass
+class _Branch:
+    parent: int  # branch index, -1 for the main duct
+    nodes: np.ndarray  # (k, 3) node positions, the branch point it starts from excluded
+    points: int  # territory points it drains when it is a terminal branch
+    allowed: tuple[int, ...]  # lobes it may run in
+    taper: float  # fraction of radius lost along the branch
+    profile: np.ndarray | None = None  # per-node radius multiplier (main duct only)
+    entry: bool = True  # drains fewer lobes than its parent (it runs into its lobes)
+    children: list[int] = field(default_factory=list)
+    alive: bool = True
+
+
+@dataclass(frozen=True)
+class _ChildSpec:
+    parent: int
+    subset: np.ndarray
+    allowed: tuple[int, ...]
+    start: np.ndarray
+    t0: np.ndarray
+    target: np.ndarray
+    terminal: bool
+
+
+@dataclass(frozen=True)
+class SystemDraws:
+    """Per-system random quantities, drawn once by the caller."""
+
+    main_radius_mm: float
+    first_branch_mm: float
+    ampulla_factor: float
+    ampulla_centre_mm: float
+    ampulla_length_mm: float
+
+
+@dataclass(frozen=True)
+class RawTree:
+    """Arrays of a grown system, before it is wrapped in a DuctTree."""
+
+    positions_mm: np.ndarray
+    radii_mm: np.ndarray
+    parent: np.ndarray
+    generation: np.ndarray
+    lobe: np.ndarray
+    branch_of_node: np.ndarray  # growth branch that holds each node
+    flow_of_node: np.ndarray  # territory points drained through each node
+    tdlu_node: np.ndarray
+    tdlu_centre_mm: np.ndarray
+    tdlu_axis: np.ndarray
+    tdlu_semi_axes_mm: np.ndarray
+    n_pruned: int
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    if v.ndim == 1:
+        n = math.sqrt(float(v @ v))
+        return v / n if n > 0 else v
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n > 0, n, 1.0)
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Unit vector a fraction t of the way from unit vector a to unit vector b."""
+    cos = min(max(float(a @ b), -1.0), 1.0)
+    if cos > 0.9999:
+        return _unit(a + t * (b - a))
+    omega = math.acos(cos)
+    return _unit((math.sin((1 - t) * omega) * a + math.sin(t * omega) * b) / math.sin(omega))
+
+
+def _perpendicular(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    v = rng.normal(size=3)
+    v -= (v @ d) * d
+    return _unit(v)
+
+
+def _bezier(p0, p1, p2, p3, n: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n + 1)[1:, None]
+    u = 1.0 - t
+    return u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+
+
+class SystemGrower:
+    """Grows one duct system (see the module docstring).
+
+    Parameters
+    ----------
+    breast, layout : Breast, LobeLayout
+    system : int
+        Orifice index.
+    points_mm : (P, 3) array
+        Territory points of the system's lobes (breast frame).
+    point_lobe : (P,) int array
+        Lobe of each point.
+    draws : SystemDraws
+    leaf_points : int
+        A branch that drains this many points or fewer is terminal.
+    step_mm : float
+        Largest distance between nodes along a duct.
+    rng : numpy.random.Generator
+    """
+
+    def __init__(
+        self,
+        breast: Breast,
+        layout: LobeLayout,
+        system: int,
+        points_mm: np.ndarray,
+        point_lobe: np.ndarray,
+        draws: SystemDraws,
+        *,
+        leaf_points: int,
+        step_mm: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.breast = breast
+        self.layout = layout
+        self.system = system
+        self.points = points_mm
+        self.point_lobe = point_lobe
+        self.draws = draws
+        self.leaf_points = leaf_points
+        self.step_mm = step_mm
+        self.rng = rng
+        self.tdlu_rng = np.random.default_rng(rng.integers(2**63))
+        self.branches: list[_Branch] = []
+        azimuth = system_azimuth_rad(layout, system)
+        lobes = layout.lobes_of_system(system)
+        rel = np.array(
+            [np.angle(np.exp(1j * (layout.centre_azimuth_rad(i) - azimuth))) for i in lobes]
+        )
+        self.lobe_order = lobes[np.argsort(rel)]  # neighbours next to each other
+
+    # ------------------------------------------------------------------ growth
+    def grow(self) -> None:
+        """Grow the system wave by wave (all branches of one generation together, so that
+        the placement checks run on many curves at once)."""
+        self._main_duct()
+        wave = [(0, np.arange(len(self.points)))]
+        while wave:
+            specs = []
+            for b, subset in wave:
+                if len(subset) <= self.leaf_points:
+                    self.branches[b].points = len(subset)
+                    continue
+                children = self._division(b, subset)
+                if not children:
+                    self.branches[b].points = len(subset)
+                specs.extend(children)
+            curves = self._placed_curves(specs)
+            wave = []
+            for spec, nodes in zip(specs, curves, strict=True):
+                parent = self.branches[spec.parent]
+                child = len(self.branches)
+                self.branches.append(
+                    _Branch(
+                        parent=spec.parent,
+                        nodes=nodes,
+                        points=0,
+                        allowed=spec.allowed,
+                        taper=float(self.rng.uniform(0.0, 0.04)),
+                        entry=spec.allowed != parent.allowed,
+                    )
+                )
+                parent.children.append(child)
+                wave.append((child, spec.subset))
+
+    def _main_duct(self) -> None:
+        br, dr, rng = self.breast, self.draws, self.rng
+        orifice = self.layout.orifice_mm[self.system]
+        n_nip = max(2, int(np.ceil(br.nipple_length_mm / self.step_mm)))
+        base = orifice + np.array([br.nipple_length_mm, 0.0, 0.0])
+        nipple = orifice + np.outer(np.arange(1, n_nip + 1) / n_nip, base - orifice)
+        centroid = self.points.mean(axis=0)
+        x_hat = np.array([1.0, 0.0, 0.0])
+        # Peripheral ducts fan out beneath the nipple base, central ones run straight back:
+        # this keeps the 5-9 main ducts apart where they widen into their sinuses.
+        radial = np.array([0.0, base[1], base[2]])
+        peripheral = np.linalg.norm(radial) / br.nipple_radius_mm
+        start_dir = _slerp(x_hat, _unit(radial), float(np.clip(peripheral, 0.0, 0.6)))
+        toward = _slerp(start_dir, _unit(centroid - base), 0.85)
+        d1 = dr.first_branch_mm
+        end = base + d1 * toward
+        n_sub = max(2, int(np.ceil(d1 / self.step_mm)))
+        bend = _perpendicular(toward, rng) * rng.uniform(0.0, 0.12) * d1
+        sub = _bezier(base, base + start_dir * d1 / 3, end - toward * d1 / 3 + bend, end, n_sub)
+        nodes = np.concatenate([orifice[None], nipple, sub])
+        # Radius profile: narrow at the orifice, widening through the nipple (Rusby 2007),
+        # a fusiform ampulla beneath the nipple base, then the main duct.
+        x = nodes[:, 0]
+        s_along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(nodes, axis=0), axis=1))])
+        s_base = s_along - br.nipple_length_mm  # path distance from the nipple base
+        # 0.35 at the orifice, 0.5 at the nipple base, full calibre 3 mm beneath it.
+        profile = np.interp(
+            s_base,
+            [-br.nipple_length_mm, 0.0, 3.0],
+            [NIPPLE_DUCT_FRACTION[0], NIPPLE_DUCT_FRACTION[1], 1.0],
+        )
+        arg = (s_base - dr.ampulla_centre_mm) / (0.5 * dr.ampulla_length_mm)
+        bump = np.where(np.abs(arg) < 1.0, 0.5 * (1.0 + np.cos(np.pi * arg)), 0.0)
+        profile = profile * (1.0 + (dr.ampulla_factor - 1.0) * bump)
+        self.branches.append(
+            _Branch(
+                parent=-1,
+                nodes=nodes,
+                points=0,
+                allowed=tuple(int(i) for i in self.lobe_order),
+                taper=0.0,
+                profile=profile,
+            )
+        )
+
+    def _division(self, b: int, subset: np.ndarray) -> list[_ChildSpec]:
+        """Cut a branch's points in two and aim a child at each half (Murray angles)."""
+        rng = self.rng
+        parent = self.branches[b]
+        tip = parent.nodes[-1]
+        d = _unit(tip - parent.nodes[-2])
+        lobes_here = [lobe for lobe in self.lobe_order if lobe in parent.allowed]
+        if len(lobes_here) > 1:
+            halves = self._split_by_lobe(subset, lobes_here)
+        else:
+            halves = self._split_by_axis(subset, d)
+        if halves is None:
+            return []
+        (s1, allowed1), (s2, allowed2) = halves
+        c1 = self.points[s1].mean(axis=0)
+        c2 = self.points[s2].mean(axis=0)
+        e = (c1 - c2) - float((c1 - c2) @ d) * d
+        e = _unit(e) if float(e @ e) > 1e-18 else _perpendicular(d, rng)
+        f1 = len(s1) / len(subset)
+        r1, r2 = f1 ** (1 / 3), (1 - f1) ** (1 / 3)
+        # Murray's minimum-work angles (Murray 1926, J Gen Physiol 9:835).
+        theta1 = math.degrees(math.acos(min(1.0, (1 + r1**4 - r2**4) / (2 * r1**2))))
+        theta2 = math.degrees(math.acos(min(1.0, (1 + r2**4 - r1**4) / (2 * r2**2))))
+        out = []
+        for sub, allowed, theta, side, centroid in (
+            (s1, allowed1, theta1, 1.0, c1),
+            (s2, allowed2, theta2, -1.0, c2),
+        ):
+            jittered = min(max(theta + rng.normal(0.0, 6.0), MIN_ANGLE_DEG), MAX_ANGLE_DEG)
+            angle = math.radians(jittered)
+            t0 = math.cos(angle) * d + side * math.sin(angle) * e
+            out.append(_ChildSpec(b, sub, allowed, tip, t0, centroid, len(sub) <= self.leaf_points))
+        return out
+
+    def _split_by_lobe(self, subset, lobes_here):
+        counts = np.array(
+            [np.count_nonzero(self.point_lobe[subset] == lobe) for lobe in lobes_here]
+        )
+        cum = np.cumsum(counts)[:-1]
+        cut = int(np.argmin(np.abs(cum - 0.5 * counts.sum()))) + 1
+        first = tuple(int(i) for i in lobes_here[:cut])
+        second = tuple(int(i) for i in lobes_here[cut:])
+        in_first = np.isin(self.point_lobe[subset], first)
+        if in_first.all() or not in_first.any():
+            return None
+        return (subset[in_first], first), (subset[~in_first], second)
+
+    def _split_by_axis(self, subset, d):
+        pts = self.points[subset]
+        q = pts - pts.mean(axis=0)
+        q -= np.outer(q @ d, d)
+        cov = q.T @ q
+        _, vecs = np.linalg.eigh(cov)
+        proj = q @ vecs[:, -1]
+        k = int(round(self.rng.uniform(0.3, 0.7) * len(subset)))
+        k = min(max(k, 1), len(subset) - 1)
+        order = np.argpartition(proj, k)
+        lobe = (int(self.point_lobe[subset[0]]),)
+        return (subset[order[:k]], lobe), (subset[order[k:]], lobe)
+
+    def _placed_curves(self, specs: list[_ChildSpec]) -> list[np.ndarray]:
+        """Curves that stay in their lobes and under the skin: the drawn one if it does, else
+        one that turns sooner towards its target, else a straighter one (kept in any case;
+        the pruning pass removes it if it still strays)."""
+        curves: list[np.ndarray | None] = [None] * len(specs)
+        todo = list(range(len(specs)))
+        for attempt, (turn, bend) in enumerate(((0.0, 1.0), (0.5, 0.3), (0.9, 0.0))):
+            if not todo:
+                break
+            drawn = []
+            for k in todo:
+                sp = specs[k]
+                t0 = _slerp(sp.t0, _unit(sp.target - sp.start), turn) if turn else sp.t0
+                drawn.append(self._curve(sp.start, t0, sp.target, terminal=sp.terminal, bend=bend))
+            ok = self._well_placed(drawn, [specs[k].allowed for k in todo])
+            last = attempt == 2
+            for k, nodes, good in zip(todo, drawn, ok, strict=True):
+                if good or last:
+                    curves[k] = nodes
+            todo = [k for k, good in zip(todo, ok, strict=True) if not good]
+        return curves  # type: ignore[return-value]
+
+    def _well_placed(self, curves: list[np.ndarray], allowed: list[tuple[int, ...]]) -> np.ndarray:
+        """For each curve, whether all its nodes are under the skin and in its lobes."""
+        if not curves:
+            return np.zeros(0, dtype=bool)
+        nodes = np.concatenate(curves)
+        sizes = np.array([len(c) for c in curves])
+        owner = np.repeat(np.arange(len(curves)), sizes)
+        br = self.breast
+        bad = br.depth_below_skin_mm(nodes) < br.skin_mm + 0.5
+        bad |= self._outside_lobes(nodes, owner, allowed)
+        return np.bincount(owner, weights=bad, minlength=len(curves)) == 0
+
+    def _outside_lobes(
+        self, nodes: np.ndarray, owner: np.ndarray, allowed: list[tuple[int, ...]]
+    ) -> np.ndarray:
+        """Nodes outside their branch's lobes. ``owner`` gives each node's branch (nodes of a
+        branch are contiguous and in order), ``allowed`` each branch's lobes.
+
+        Exempt: the central core (within the areola radius of the nipple axis), where every
+        wedge is thin, and the part of a branch that has not yet entered its lobes (a lobe's
+        main duct runs from the core into its wedge; from where it enters, it and its
+        subtree stay in it)."""
+        br = self.breast
+        radial = np.hypot(nodes[:, 1] - br.section_centre_y(nodes[:, 0]), nodes[:, 2])
+        outer = radial >= br.areola_radius_mm
+        member = np.zeros((len(allowed), self.layout.n_lobes), dtype=bool)
+        for k, lobes in enumerate(allowed):
+            member[k, list(lobes)] = True
+        inside = member[owner, self.layout.label(nodes, br)]
+        hits = np.cumsum(inside & outer)
+        first = np.searchsorted(owner, np.arange(len(allowed)))
+        before = np.concatenate([[0], hits])[first][owner]
+        entered = hits - before > 0
+        return entered & ~inside & outer
+
+    def _curve(self, start, t0, target, *, terminal: bool, bend: float = 1.0) -> np.ndarray:
+        rng = self.rng
+        to_target = target - start
+        dist = float(np.linalg.norm(to_target))
+        u = _unit(to_target) if dist > 1e-9 else t0
+        frac = rng.uniform(0.75, 1.0) if terminal else rng.uniform(0.35, 0.6)
+        length = max(frac * dist, 0.8)
+        end_dir = _slerp(t0, u, 0.7)
+        end = start + length * end_dir
+        sideways = _perpendicular(end_dir, rng) * rng.uniform(0.0, 0.15) * length * bend
+        n = max(2, int(np.ceil(length / self.step_mm)))
+        return _bezier(
+            start, start + t0 * length / 3, end - end_dir * length / 3 + sideways, end, n
+        )
+
+    # ------------------------------------------------------------------ pruning
+    def prune(self, branch: int) -> None:
+        """Remove a branch and its subtree (never the main duct)."""
+        if branch <= 0:
+            return
+        stack = [branch]
+        while stack:
+            b = stack.pop()
+            self.branches[b].alive = False
+            stack.extend(self.branches[b].children)
+
+    # ------------------------------------------------------------------ assembly
+    def assemble(self) -> RawTree:
+        """Arrays of the living tree, with radii (Murray), generations and TDLUs."""
+        br = self.branches
+        alive = [b for b in range(len(br)) if br[b].alive]
+        kids = {b: [c for c in br[b].children if br[c].alive] for b in alive}
+        # Merge chains: a branch left with one child continues into it.
+        chains: dict[int, list[int]] = {}
+        merged: set[int] = set()
+        for b in alive:  # parents come before children in ``alive``
+            if b in merged:
+                continue
+            chain = [b]
+            while len(kids[chain[-1]]) == 1:
+                chain.append(kids[chain[-1]][0])
+                merged.add(chain[-1])
+            chains[b] = chain
+        heads = list(chains)
+        head_children = {h: kids[chains[h][-1]] for h in heads}
+        head_parent = {c: h for h in heads for c in head_children[h]}
+        # Points drained (flow) from the terminal branches up.
+        flow: dict[int, float] = {}
+        for h in reversed(heads):
+            ch = head_children[h]
+            last = br[chains[h][-1]]
+            flow[h] = float(sum(flow[c] for c in ch)) if ch else float(max(last.points, 1))
+        r_start: dict[int, float] = {}
+        r_end: dict[int, float] = {}
+        generation: dict[int, int] = {}
+        for h in heads:
+            if h == 0:
+                r_start[h] = self.draws.main_radius_mm
+                generation[h] = 1
+            else:
+                p = head_parent[h]
+                r_start[h] = r_end[p] * (flow[h] / flow[p]) ** (1.0 / 3.0)
+                generation[h] = generation[p] + 1
+            r_end[h] = r_start[h] * max(1.0 - sum(br[b].taper for b in chains[h]), 0.5)
+
+        positions, radii, parent, gen, lobe, owner, flows = [], [], [], [], [], [], []
+        last_node: dict[int, int] = {}
+        last_block: dict[int, int] = {}
+        count = 0
+        tdlu_node = []
+        for h in heads:
+            nodes = np.concatenate([br[b].nodes for b in chains[h]])
+            k = len(nodes)
+            if h == 0:
+                par = np.arange(-1, k - 1)
+                anchor = nodes[:1]
+            else:
+                start = last_node[head_parent[h]]
+                par = np.concatenate([[start], np.arange(count, count + k - 1)])
+                anchor = positions[last_block[head_parent[h]]][-1:]
+            # The radius of the first node after a branch point is the child's Murray radius;
+            # it tapers from there to the branch's end.
+            arc = np.cumsum(np.linalg.norm(np.diff(np.vstack([anchor, nodes]), axis=0), axis=1))
+            frac = (arc - arc[0]) / max(arc[-1] - arc[0], 1e-9)
+            rad = r_start[h] + (r_end[h] - r_start[h]) * frac
+            if h == 0:
+                profile = br[0].profile
+                rad[: len(profile)] *= profile
+            allowed = br[chains[h][-1]].allowed
+            positions.append(nodes)
+            radii.append(rad)
+            parent.append(par)
+            gen.append(np.full(k, generation[h]))
+            lobe.append(np.full(k, allowed[0] if len(allowed) == 1 else -1))
+            owner.append(np.repeat(chains[h], [len(br[b].nodes) for b in chains[h]]))
+            flows.append(np.full(k, flow[h]))
+            count += k
+            last_node[h] = count - 1
+            last_block[h] = len(positions) - 1
+            if not head_children[h]:
+                tdlu_node.append(count - 1)
+        positions_a = np.concatenate(positions)
+        parent_a = np.concatenate(parent).astype(np.int64)
+        tdlu_node_a = np.asarray(tdlu_node, dtype=np.int64)
+        axis = _unit(positions_a[tdlu_node_a] - positions_a[parent_a[tdlu_node_a]])
+        semi = np.stack(
+            [
+                0.5 * self.tdlu_rng.uniform(*TDLU_LENGTH_MM, len(tdlu_node_a)),
+                0.5 * self.tdlu_rng.uniform(*TDLU_WIDTH_MM, len(tdlu_node_a)),
+            ],
+            axis=1,
+        ).reshape(-1, 2)
+        return RawTree(
+            positions_mm=positions_a,
+            radii_mm=np.concatenate(radii),
+            parent=parent_a,
+            generation=np.concatenate(gen),
+            lobe=np.concatenate(lobe),
+            branch_of_node=np.concatenate(owner),
+            flow_of_node=np.concatenate(flows),
+            tdlu_node=tdlu_node_a,
+            tdlu_centre_mm=positions_a[tdlu_node_a] + axis * semi[:, :1],
+            tdlu_axis=axis,
+            tdlu_semi_axes_mm=semi,
+            n_pruned=sum(not b.alive for b in br),
+        )
+
+    def misplaced_branches(self, raw: RawTree) -> set[int]:
+        """Growth branches (not the main duct) with a node within the skin or outside their
+        lobes (see :meth:`_outside_lobes` for the exemptions)."""
+        live = [b for b in range(1, len(self.branches)) if self.branches[b].alive]
+        if not live:
+            return set()
+        ok = self._well_placed(
+            [self.branches[b].nodes for b in live], [self.branches[b].allowed for b in live]
+        )
+        return {b for b, good in zip(live, ok, strict=True) if not good}
+
+
+def tree_capsules(raw: RawTree) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Segments (child node index, start, end, capsule radius) and TDLU capsules of a tree.
+
+    TDLUs are appended as capsules running from the terminal node along their axis; their
+    "child node" is the terminal node.
+    """
+    child = np.arange(1, len(raw.parent))
+    starts = raw.positions_mm[raw.parent[1:]]
+    ends = raw.positions_mm[1:]
+    radii = np.maximum(raw.radii_mm[raw.parent[1:]], raw.radii_mm[1:])
+    t_start = raw.positions_mm[raw.tdlu_node]
+    t_end = t_start + 2.0 * raw.tdlu_axis * (
+        raw.tdlu_semi_axes_mm[:, :1] - raw.tdlu_semi_axes_mm[:, 1:]
+    )
+    return (
+        np.concatenate([child, raw.tdlu_node]),
+        np.vstack([starts, t_start]),
+        np.vstack([ends, t_end]),
+        np.concatenate([radii, raw.tdlu_semi_axes_mm[:, 1]]),
+    )
+
+
+def _depth_and_path(parent: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Node depth (segments from the orifice) and path length (mm); ``parent[i] < i``."""
+    n = len(parent)
+    seg = np.zeros(n)
+    seg[1:] = np.linalg.norm(positions[1:] - positions[parent[1:]], axis=1)
+    depth = np.zeros(n, dtype=np.int64)
+    path = seg.copy()
+    par = parent.tolist()
+    dl = depth.tolist()
+    pl = path.tolist()
+    for i in range(1, n):
+        p = par[i]
+        dl[i] = dl[p] + 1
+        pl[i] += pl[p]
+    return np.asarray(dl, dtype=np.int64), np.asarray(pl)
+
+
+def path_gaps_mm(
+    parent: np.ndarray, positions: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Distance along the ducts between node pairs (a[k], b[k]), through their lowest
+    common ancestor, found for all pairs at once by binary lifting."""
+    a0 = np.asarray(a, dtype=np.int64)
+    b0 = np.asarray(b, dtype=np.int64)
+    depth, path = _depth_and_path(parent, positions)
+    up = [np.where(parent < 0, 0, parent)]
+    while (1 << len(up)) <= max(int(depth.max()), 1):
+        up.append(up[-1][up[-1]])
+    deep = np.where(depth[a0] >= depth[b0], a0, b0)
+    shallow = np.where(depth[a0] >= depth[b0], b0, a0)
+    diff = depth[deep] - depth[shallow]
+    for k, table in enumerate(up):
+        move = ((diff >> k) & 1) == 1
+        deep = np.where(move, table[deep], deep)
+    for table in reversed(up):
+        move = table[deep] != table[shallow]
+        deep = np.where(move, table[deep], deep)
+        shallow = np.where(move, table[shallow], shallow)
+    lca = np.where(deep == shallow, deep, up[0][deep])
+    return path[a0] + path[b0] - 2.0 * path[lca]
+
+
+def contacts(raws: list[RawTree]) -> list[tuple[int, int, int, int]]:
+    """Touching segments or TDLUs, within and between systems, as
+    (system a, node a, system b, node b).
+
+    Within a system, two capsules on either side of one branch point touch by construction;
+    such neighbours (closer along the ducts than their lengths plus 2.5 times their radii)
+    are not contacts.
+    """
+    caps = [tree_capsules(r) for r in raws]
+    owner = np.concatenate([np.full(len(c[0]), s) for s, c in enumerate(caps)])
+    node = np.concatenate([c[0] for c in caps])
+    starts = np.vstack([c[1] for c in caps])
+    ends = np.vstack([c[2] for c in caps])
+    radii = np.concatenate([c[3] for c in caps])
+    i, j, _ = capsule_contacts(starts, ends, radii)
+    keep = owner[i] != owner[j]
+    for s, raw in enumerate(raws):
+        same = (owner[i] == s) & (owner[j] == s)
+        if not same.any():
+            continue
+        ii, jj = i[same], j[same]
+        lengths = np.linalg.norm(ends[ii] - starts[ii], axis=1) + np.linalg.norm(
+            ends[jj] - starts[jj], axis=1
+        )
+        gap = path_gaps_mm(raw.parent, raw.positions_mm, node[ii], node[jj])
+        keep[np.flatnonzero(same)[gap > lengths + 2.5 * (radii[ii] + radii[jj])]] = True
+    i, j = i[keep], j[keep]
+    return list(
+        zip(owner[i].tolist(), node[i].tolist(), owner[j].tolist(), node[j].tolist(), strict=True)
+    )
+
+
+def grow_all(growers: list[SystemGrower], *, max_rounds: int = 8) -> list[RawTree]:
+    """Grow every system, then prune until no duct leaves its lobe or touches another.
+
+    Each round prunes, for every contact, the branch that drains less (never a main duct),
+    and every branch that left its territory; radii are then recomputed (Murray), which can
+    thicken ducts a little, hence the rounds.
+
+    Raises
+    ------
+    RuntimeError
+        If contacts remain after ``max_rounds`` rounds (two main ducts touching).
+    """
+    for g in growers:
+        g.grow()
+    raws = [g.assemble() for g in growers]
+    for _ in range(max_rounds):
+        doomed = [g.misplaced_branches(r) for g, r in zip(growers, raws, strict=True)]
+        for sa, na, sb, nb in contacts(raws):
+            fa, fb = raws[sa].flow_of_node[na], raws[sb].flow_of_node[nb]
+            ba, bb = int(raws[sa].branch_of_node[na]), int(raws[sb].branch_of_node[nb])
+            # Prune the branch that drains less; never a main duct.
+            if (fa <= fb and ba != 0) or bb == 0:
+                doomed[sa].add(ba)
+            else:
+                doomed[sb].add(bb)
+        doomed = [{b for b in d if b != 0} for d in doomed]
+        if not any(doomed):
+            return raws
+        for s, d in enumerate(doomed):
+            if d:
+                for b in d:
+                    growers[s].prune(b)
+                raws[s] = growers[s].assemble()
+    raise RuntimeError(f"ducts still touch after {max_rounds} pruning rounds")
