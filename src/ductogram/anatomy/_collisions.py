@@ -101,3 +101,26 @@ def capsule_contacts(
     gap = segment_distances(starts[i], ends[i], starts[j], ends[j]) - radii[i] - radii[j]
     hit = gap < 0.0
     return i[hit], j[hit], gap[hit]
+
+
+def capsule_contacts_between(
+    a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (index in a, index in b) of overlapping capsules, each given as
+    (starts (M, 3), ends (M, 3), radii (M,))."""
+    a0, a1, ar = a
+    b0, b1, br = b
+    empty = np.zeros(0, dtype=np.int64)
+    if len(a0) == 0 or len(b0) == 0:
+        return empty, empty
+    amid, bmid = 0.5 * (a0 + a1), 0.5 * (b0 + b1)
+    areach = 0.5 * np.linalg.norm(a1 - a0, axis=1) + ar
+    breach = 0.5 * np.linalg.norm(b1 - b0, axis=1) + br
+    lists = cKDTree(bmid).query_ball_point(amid, areach + breach.max())
+    ii = np.repeat(np.arange(len(a0)), [len(x) for x in lists])
+    jj = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=len(ii))
+    if len(ii) == 0:
+        return empty, empty
+    gap = segment_distances(a0[ii], a1[ii], b0[jj], b1[jj]) - ar[ii] - br[jj]
+    hit = gap < 0.0
+    return ii[hit], jj[hit]

@@ -66,20 +66,20 @@ class DuctTree:
     lesions: tuple[Lesion, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        pos = np.asarray(self.positions_mm, dtype=float)
+        pos = np.array(self.positions_mm, dtype=float)  # copies: the tree owns its arrays
         n = len(pos)
         if pos.ndim != 2 or pos.shape[1] != 3 or n < 2:
             raise ParameterError("positions_mm", pos.shape, "an (N, 3) array with N >= 2")
         arrays = {
             "positions_mm": pos,
-            "radii_mm": np.asarray(self.radii_mm, dtype=float),
-            "parent": np.asarray(self.parent, dtype=np.int64),
-            "generation": np.asarray(self.generation, dtype=np.int64),
-            "lobe": np.asarray(self.lobe, dtype=np.int64),
-            "tdlu_node": np.asarray(self.tdlu_node, dtype=np.int64).reshape(-1),
-            "tdlu_centre_mm": np.asarray(self.tdlu_centre_mm, dtype=float).reshape(-1, 3),
-            "tdlu_axis": np.asarray(self.tdlu_axis, dtype=float).reshape(-1, 3),
-            "tdlu_semi_axes_mm": np.asarray(self.tdlu_semi_axes_mm, dtype=float).reshape(-1, 2),
+            "radii_mm": np.array(self.radii_mm, dtype=float),
+            "parent": np.array(self.parent, dtype=np.int64),
+            "generation": np.array(self.generation, dtype=np.int64),
+            "lobe": np.array(self.lobe, dtype=np.int64),
+            "tdlu_node": np.array(self.tdlu_node, dtype=np.int64).reshape(-1),
+            "tdlu_centre_mm": np.array(self.tdlu_centre_mm, dtype=float).reshape(-1, 3),
+            "tdlu_axis": np.array(self.tdlu_axis, dtype=float).reshape(-1, 3),
+            "tdlu_semi_axes_mm": np.array(self.tdlu_semi_axes_mm, dtype=float).reshape(-1, 2),
         }
         for name in ("radii_mm", "parent", "generation", "lobe"):
             if arrays[name].shape != (n,):
@@ -126,16 +126,31 @@ class DuctTree:
 
     @property
     def n_branches(self) -> int:
-        """Number of branches (chains between branch points, the orifice and the ends)."""
-        return (
-            int(self.n_children[0] + self.n_children[self.branch_points].sum())
-            if len(self.branch_points)
-            else 1
-        )
+        """Number of branches: segments that start at the orifice or at a branch point."""
+        starts = self.parent[1:]
+        return int(np.count_nonzero((starts == 0) | (self.n_children[starts] >= 2)))
 
     @property
     def max_generation(self) -> int:
         return int(self.generation.max())
+
+    @cached_property
+    def distance_from_nipple_mm(self) -> np.ndarray:
+        """(N,) distance along the ducts from the nipple base (negative inside the nipple).
+
+        The main duct crosses the nipple base at ``x = 0``; distances are path lengths
+        from that crossing."""
+        x = self.positions_mm[:, 0]
+        path = self.path_length_mm
+        main = np.flatnonzero(x[1:] >= 0.0)
+        if len(main) == 0:
+            return path
+        i = int(main[0]) + 1  # first node at or behind the nipple base
+        p = int(self.parent[i])
+        # Linear interpolation of the crossing on the segment p -> i.
+        t = (0.0 - x[p]) / (x[i] - x[p]) if x[i] != x[p] else 1.0
+        crossing = path[p] + t * (path[i] - path[p])
+        return path - crossing
 
     # ------------------------------------------------------------------ geometry
     @cached_property

@@ -30,6 +30,8 @@ from ..core.seeding import RNGLike, as_generator
 from .breast import Breast
 
 TWO_PI = 2.0 * np.pi
+# Two nipple ducts of up to 0.5 mm radius (see _growth.py) stay apart.
+MIN_ORIFICE_GAP_MM = 1.2
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,25 +162,31 @@ def system_azimuth_rad(layout: LobeLayout, system: int) -> float:
 
 
 def _place_orifices(breast: Breast, layout: LobeLayout, rng: np.random.Generator) -> np.ndarray:
-    """Orifices on the nipple tip: a central group near the axis and a peripheral ring,
-    each at the azimuth of the lobes it drains, at least 1.2 mm apart."""
+    """Orifices on the nipple tip, each at the azimuth of the lobes it drains, at least
+    ``MIN_ORIFICE_GAP_MM`` apart: each goes on the outer ring (0.55-0.7 of the nipple
+    radius) if it fits there, else on an inner ring, else near the axis, giving the
+    peripheral and central groups of Love & Barsky (2004)."""
     n = layout.n_systems
-    ring = 0.6 * breast.nipple_radius_mm
-    min_gap = 1.2  # two nipple ducts of up to 0.5 mm radius (see _growth.py) stay apart
-    for _ in range(200):
-        central = rng.random(n) < 0.3
-        rho = np.where(
-            central,
-            rng.uniform(0.15, 0.3, n) * breast.nipple_radius_mm,
-            rng.uniform(0.85, 1.1, n) * ring,
-        )
-        phi = np.array([system_azimuth_rad(layout, s) for s in range(n)])
-        phi = phi + rng.normal(0.0, 0.1, n)
-        yz = np.stack([rho * np.cos(phi), rho * np.sin(phi)], axis=1)
-        gaps = np.linalg.norm(yz[:, None] - yz[None], axis=-1) + np.eye(n) * 1e9
-        if n == 1 or gaps.min() >= min_gap:
+    phi0 = np.array([system_azimuth_rad(layout, s) for s in range(n)])
+    for attempt in range(500):
+        phi = phi0 + rng.normal(0.0, 0.05 + 0.002 * attempt, n)
+        outer = breast.nipple_radius_mm * rng.uniform(0.55, 0.7)
+        rings = (outer, 0.55 * outer, 0.0)
+        placed = np.full((n, 2), np.nan)
+        for s in rng.permutation(n) if attempt else range(n):
+            for ring in rings:
+                rho = ring + (rng.uniform(0.0, 0.5) if ring == 0.0 else 0.0)
+                yz = np.array([rho * np.cos(phi[s]), rho * np.sin(phi[s])])
+                others = placed[~np.isnan(placed[:, 0])]
+                if (
+                    len(others) == 0
+                    or np.min(np.linalg.norm(others - yz, axis=1)) >= MIN_ORIFICE_GAP_MM
+                ):
+                    placed[s] = yz
+                    break
+        if not np.isnan(placed).any():
             break
-    else:  # pragma: no cover - 200 failures would need > 20 orifices on a 4 mm nipple
+    else:  # pragma: no cover - would need many more orifices than the nipple holds
         raise ParameterError("orifices", n, "few enough orifices to fit on the nipple tip")
     x = np.full((n, 1), -breast.nipple_length_mm)
-    return np.concatenate([x, yz], axis=1)
+    return np.concatenate([x, placed], axis=1)
