@@ -85,13 +85,11 @@ def capsule_contacts(
             pairs.append(idx[found])
     thick = np.flatnonzero(~thin)
     if len(thick):
-        tree = cKDTree(mid)
-        lists = tree.query_ball_point(mid[thick], reach[thick] + reach.max())
-        for k, neighbours in zip(thick, lists, strict=True):
-            nb = np.asarray(neighbours, dtype=np.int64)
-            nb = nb[(nb != k) & (thin[nb] | (nb > k))]
-            if len(nb):
-                pairs.append(np.stack([np.full(len(nb), k), nb], axis=1))
+        lists = cKDTree(mid).query_ball_point(mid[thick], reach[thick] + reach.max())
+        k = np.repeat(thick, [len(x) for x in lists])
+        nb = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=len(k))
+        keep = (nb != k) & (thin[nb] | (nb > k))
+        pairs.append(np.stack([k[keep], nb[keep]], axis=1))
     if not pairs:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)

@@ -42,6 +42,10 @@ TDLU_LENGTH_MM = (1.0, 2.0)  # VICTRE TDLU length and width (clinical.md §3) [m
 TDLU_WIDTH_MM = (0.5, 1.0)
 AMPULLA_LENGTH_MM = (4.0, 6.0)  # THUBreast ampullae (clinical.md §3) [model]
 NORMAL_AMPULLA_MAX_DIAMETER_MM = 2.8
+# Within this distance of the nipple axis all lobe wedges meet: ducts may cross there.
+CORE_RADIUS_MM = 4.0
+SQUEEZE = 0.8  # narrowing a round where two major ducts press on each other
+MAJOR_FLOW = 0.15  # a branch draining this share of its system is never pruned for a contact
 # Nipple ducts are "very narrow under the skin and widen deeper" (Rusby 2007): fraction of
 # the main-duct radius at the orifice and at the nipple base [estimate].
 NIPPLE_DUCT_FRACTION = (0.35, 0.5)  # ectasia begins > 3 mm at the ampulla (Radiopaedia)
@@ -54,7 +58,7 @@ class _Branch:
     points: int  # territory points it drains when it is a terminal branch
     allowed: tuple[int, ...]  # lobes it may run in
     taper: float  # fraction of radius lost along the branch
-    profile: np.ndarray | None = None  # per-node radius multiplier (main duct only)
+    profile: np.ndarray | None = None  # per-node radius multiplier (nipple, ampulla, squeeze)
     entry: bool = True  # drains fewer lobes than its parent (it runs into its lobes)
     children: list[int] = field(default_factory=list)
     alive: bool = True
@@ -69,6 +73,7 @@ class _ChildSpec:
     t0: np.ndarray
     target: np.ndarray
     terminal: bool
+    entry: bool
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class RawTree:
     lobe: np.ndarray
     branch_of_node: np.ndarray  # growth branch that holds each node
     flow_of_node: np.ndarray  # territory points drained through each node
+    index_in_branch: np.ndarray  # position of each node in its growth branch
+    chain_end: np.ndarray  # True at the last node of a branch (a branch point or an end)
     tdlu_node: np.ndarray
     tdlu_centre_mm: np.ndarray
     tdlu_axis: np.ndarray
@@ -208,7 +215,7 @@ class SystemGrower:
                         points=0,
                         allowed=spec.allowed,
                         taper=float(self.rng.uniform(0.0, 0.04)),
-                        entry=spec.allowed != parent.allowed,
+                        entry=spec.entry,
                     )
                 )
                 parent.children.append(child)
@@ -249,6 +256,7 @@ class SystemGrower:
         arg = (s_base - dr.ampulla_centre_mm) / (0.5 * dr.ampulla_length_mm)
         bump = np.where(np.abs(arg) < 1.0, 0.5 * (1.0 + np.cos(np.pi * arg)), 0.0)
         profile = profile * (1.0 + (dr.ampulla_factor - 1.0) * bump)
+        self.base_profile = {0: profile.copy()}
         self.branches.append(
             _Branch(
                 parent=-1,
@@ -274,6 +282,7 @@ class SystemGrower:
         if halves is None:
             return []
         (s1, allowed1), (s2, allowed2) = halves
+        tip_inside = self._in_own_lobes(tip, parent.allowed)
         c1 = self.points[s1].mean(axis=0)
         c2 = self.points[s2].mean(axis=0)
         e = (c1 - c2) - float((c1 - c2) @ d) * d
@@ -291,8 +300,19 @@ class SystemGrower:
             jittered = min(max(theta + rng.normal(0.0, 6.0), MIN_ANGLE_DEG), MAX_ANGLE_DEG)
             angle = math.radians(jittered)
             t0 = math.cos(angle) * d + side * math.sin(angle) * e
-            out.append(_ChildSpec(b, sub, allowed, tip, t0, centroid, len(sub) <= self.leaf_points))
+            # A child runs into its lobes (an entry branch) when it drains fewer lobes than its
+            # parent, or starts where its parent has not yet reached them (the core).
+            entry = b == 0 or allowed != parent.allowed or not tip_inside
+            terminal = len(sub) <= self.leaf_points
+            out.append(_ChildSpec(b, sub, allowed, tip, t0, centroid, terminal, entry))
         return out
+
+    def _in_own_lobes(self, point: np.ndarray, allowed: tuple[int, ...]) -> bool:
+        """Whether a point lies in one of ``allowed``'s wedges, outside the core."""
+        br = self.breast
+        radial = math.hypot(point[1] - float(br.section_centre_y(point[0])), point[2])
+        label = int(self.layout.label(point[None], br)[0])
+        return radial >= CORE_RADIUS_MM and label in allowed
 
     def _split_by_lobe(self, subset, lobes_here):
         counts = np.array(
@@ -326,7 +346,8 @@ class SystemGrower:
         the pruning pass removes it if it still strays)."""
         curves: list[np.ndarray | None] = [None] * len(specs)
         todo = list(range(len(specs)))
-        for attempt, (turn, bend) in enumerate(((0.0, 1.0), (0.5, 0.3), (0.9, 0.0))):
+        tries = ((0.0, 1.0), (0.5, 0.3), (0.9, 0.0), (1.0, 0.0))
+        for attempt, (turn, bend) in enumerate(tries):
             if not todo:
                 break
             drawn = []
@@ -334,15 +355,19 @@ class SystemGrower:
                 sp = specs[k]
                 t0 = _slerp(sp.t0, _unit(sp.target - sp.start), turn) if turn else sp.t0
                 drawn.append(self._curve(sp.start, t0, sp.target, terminal=sp.terminal, bend=bend))
-            ok = self._well_placed(drawn, [specs[k].allowed for k in todo])
-            last = attempt == 2
+            ok = self._well_placed(
+                drawn, [specs[k].allowed for k in todo], [specs[k].entry for k in todo]
+            )
+            last = attempt == len(tries) - 1
             for k, nodes, good in zip(todo, drawn, ok, strict=True):
                 if good or last:
                     curves[k] = nodes
             todo = [k for k, good in zip(todo, ok, strict=True) if not good]
         return curves  # type: ignore[return-value]
 
-    def _well_placed(self, curves: list[np.ndarray], allowed: list[tuple[int, ...]]) -> np.ndarray:
+    def _well_placed(
+        self, curves: list[np.ndarray], allowed: list[tuple[int, ...]], entry: list[bool]
+    ) -> np.ndarray:
         """For each curve, whether all its nodes are under the skin and in its lobes."""
         if not curves:
             return np.zeros(0, dtype=bool)
@@ -351,22 +376,27 @@ class SystemGrower:
         owner = np.repeat(np.arange(len(curves)), sizes)
         br = self.breast
         bad = br.depth_below_skin_mm(nodes) < br.skin_mm + 0.5
-        bad |= self._outside_lobes(nodes, owner, allowed)
+        bad |= self._outside_lobes(nodes, owner, allowed, entry)
         return np.bincount(owner, weights=bad, minlength=len(curves)) == 0
 
     def _outside_lobes(
-        self, nodes: np.ndarray, owner: np.ndarray, allowed: list[tuple[int, ...]]
+        self,
+        nodes: np.ndarray,
+        owner: np.ndarray,
+        allowed: list[tuple[int, ...]],
+        entry: list[bool],
     ) -> np.ndarray:
         """Nodes outside their branch's lobes. ``owner`` gives each node's branch (nodes of a
-        branch are contiguous and in order), ``allowed`` each branch's lobes.
+        branch are contiguous and in order), ``allowed`` each branch's lobes and ``entry``
+        whether it is a branch that runs into them.
 
-        Exempt: the central core (within the areola radius of the nipple axis), where every
-        wedge is thin, and the part of a branch that has not yet entered its lobes (a lobe's
-        main duct runs from the core into its wedge; from where it enters, it and its
-        subtree stay in it)."""
+        Exempt: the central core (within ``CORE_RADIUS_MM`` of the nipple axis), where every
+        wedge is thin, and the part of an entry branch (a lobe's main duct, or a child of the
+        main duct) that has not yet entered its lobes: it runs from the core into its wedge,
+        and from where it enters, it and its subtree stay in it."""
         br = self.breast
         radial = np.hypot(nodes[:, 1] - br.section_centre_y(nodes[:, 0]), nodes[:, 2])
-        outer = radial >= br.areola_radius_mm
+        outer = radial >= CORE_RADIUS_MM
         member = np.zeros((len(allowed), self.layout.n_lobes), dtype=bool)
         for k, lobes in enumerate(allowed):
             member[k, list(lobes)] = True
@@ -374,7 +404,7 @@ class SystemGrower:
         hits = np.cumsum(inside & outer)
         first = np.searchsorted(owner, np.arange(len(allowed)))
         before = np.concatenate([[0], hits])[first][owner]
-        entered = hits - before > 0
+        entered = (hits - before > 0) | ~np.asarray(entry, dtype=bool)[owner]
         return entered & ~inside & outer
 
     def _curve(self, start, t0, target, *, terminal: bool, bend: float = 1.0) -> np.ndarray:
@@ -403,14 +433,37 @@ class SystemGrower:
             self.branches[b].alive = False
             stack.extend(self.branches[b].children)
 
-    def squeeze_main_duct(self, nodes: set[int]) -> None:
-        """Narrow the main duct by 15 % at ``nodes`` (indices in the assembled tree, where
-        the main duct's nodes come first) and their neighbours."""
-        profile = self.branches[0].profile
+    def squeeze(self, raw: RawTree, nodes: set[int]) -> bool:
+        """Narrow the duct by 20 % at ``nodes`` of the assembled tree ``raw`` and beside them,
+        as ducts pressed together are, down to half their calibre. At a branch point the
+        parent's end and every child's first node narrow together, so Murray's law still
+        holds there. Returns whether anything could still be narrowed."""
+        done = False
         for n in nodes:
             for k in (n - 1, n, n + 1):
-                if 0 <= k < len(profile):
-                    profile[k] *= 0.85
+                if not 0 < k < len(raw.parent):
+                    continue
+                if raw.chain_end[k] or raw.index_in_branch[k] == 0:
+                    junction = k if raw.chain_end[k] else int(raw.parent[k])
+                    members = [junction, *np.flatnonzero(raw.parent == junction).tolist()]
+                else:
+                    members = [k]
+                slots = [(int(raw.branch_of_node[m]), int(raw.index_in_branch[m])) for m in members]
+                if all(self._squeezable(b, i) for b, i in slots):
+                    for b, i in slots:
+                        self._profile(b)[i] *= SQUEEZE
+                    done = True
+        return done
+
+    def _profile(self, b: int) -> np.ndarray:
+        branch = self.branches[b]
+        if branch.profile is None:
+            branch.profile = np.ones(len(branch.nodes))
+        return branch.profile
+
+    def _squeezable(self, b: int, i: int) -> bool:
+        base = self.base_profile[0][i] if b == 0 else 1.0
+        return self._profile(b)[i] * SQUEEZE >= 0.5 * base
 
     # ------------------------------------------------------------------ assembly
     def assemble(self) -> RawTree:
@@ -450,46 +503,53 @@ class SystemGrower:
                 r_start[h] = r_end[p] * (flow[h] / flow[p]) ** (1.0 / 3.0)
                 generation[h] = generation[p] + 1
             r_end[h] = r_start[h] * max(1.0 - sum(br[b].taper for b in chains[h]), 0.5)
+            if h == 0 and len(chains[0]) == 1:
+                # The main duct's calibre follows its profile (nipple, ampulla) to its end;
+                # a squeeze there is applied to the children's first nodes too (squeeze()).
+                r_end[h] *= float(self.base_profile[0][-1])
 
-        positions, radii, parent, gen, lobe, owner, flows = [], [], [], [], [], [], []
-        last_node: dict[int, int] = {}
-        last_block: dict[int, int] = {}
-        count = 0
-        tdlu_node = []
-        for h in heads:
-            nodes = np.concatenate([br[b].nodes for b in chains[h]])
-            k = len(nodes)
-            if h == 0:
-                par = np.arange(-1, k - 1)
-                anchor = nodes[:1]
-            else:
-                start = last_node[head_parent[h]]
-                par = np.concatenate([[start], np.arange(count, count + k - 1)])
-                anchor = positions[last_block[head_parent[h]]][-1:]
-            # The radius of the first node after a branch point is the child's Murray radius;
-            # it tapers from there to the branch's end.
-            arc = np.cumsum(np.linalg.norm(np.diff(np.vstack([anchor, nodes]), axis=0), axis=1))
-            frac = (arc - arc[0]) / max(arc[-1] - arc[0], 1e-9)
-            rad = r_start[h] + (r_end[h] - r_start[h]) * frac
-            if h == 0:
-                profile = br[0].profile
-                rad[: len(profile)] *= profile
-            allowed = br[chains[h][-1]].allowed
-            positions.append(nodes)
-            radii.append(rad)
-            parent.append(par)
-            gen.append(np.full(k, generation[h]))
-            lobe.append(np.full(k, allowed[0] if len(allowed) == 1 else -1))
-            owner.append(np.repeat(chains[h], [len(br[b].nodes) for b in chains[h]]))
-            flows.append(np.full(k, flow[h]))
-            count += k
-            last_node[h] = count - 1
-            last_block[h] = len(positions) - 1
-            if not head_children[h]:
-                tdlu_node.append(count - 1)
-        positions_a = np.concatenate(positions)
-        parent_a = np.concatenate(parent).astype(np.int64)
-        tdlu_node_a = np.asarray(tdlu_node, dtype=np.int64)
+        # Node arrays, all heads at once: each head's chain of branches, in head order.
+        blocks = [br[b].nodes for h in heads for b in chains[h]]
+        block_owner = [b for h in heads for b in chains[h]]
+        block_sizes = np.array([len(x) for x in blocks])
+        head_sizes = np.array([sum(len(br[b].nodes) for b in chains[h]) for h in heads])
+        positions_a = np.concatenate(blocks)
+        n = len(positions_a)
+        head_index = {h: k for k, h in enumerate(heads)}
+        first = np.concatenate([[0], np.cumsum(head_sizes)[:-1]])
+        last = first + head_sizes - 1
+        head_of = np.repeat(np.arange(len(heads)), head_sizes)
+        parent_a = np.arange(-1, n - 1, dtype=np.int64)
+        for k, h in enumerate(heads):
+            if h != 0:
+                parent_a[first[k]] = last[head_index[head_parent[h]]]
+        steps = np.zeros(n)
+        steps[1:] = np.linalg.norm(positions_a[1:] - positions_a[parent_a[1:]], axis=1)
+        cs = np.cumsum(steps)
+        span = np.maximum(cs[last] - cs[first], 1e-9)
+        frac = (cs - cs[first][head_of]) / span[head_of]
+        # The first node after a branch point has the child's Murray radius; it tapers from
+        # there to the branch's end.
+        rs = np.array([r_start[h] for h in heads])
+        re = np.array([r_end[h] for h in heads])
+        radii_a = rs[head_of] + (re - rs)[head_of] * frac
+        profile = np.concatenate(
+            [
+                br[b].profile if br[b].profile is not None else np.ones(len(br[b].nodes))
+                for b in block_owner
+            ]
+        )
+        radii_a *= profile
+        if len(chains[0]) == 1:  # the main duct: main radius x profile, taper-free
+            radii_a[: head_sizes[0]] = r_start[0] * profile[: head_sizes[0]]
+        chain_end = np.zeros(n, dtype=bool)
+        chain_end[last] = True
+        allowed_last = [br[chains[h][-1]].allowed for h in heads]
+        lobe_of_head = np.array([a[0] if len(a) == 1 else -1 for a in allowed_last])
+        gen_of_head = np.array([generation[h] for h in heads])
+        flow_of_head = np.array([flow[h] for h in heads])
+        terminal = np.array([not head_children[h] for h in heads])
+        tdlu_node_a = last[terminal].astype(np.int64)
         axis = _unit(positions_a[tdlu_node_a] - positions_a[parent_a[tdlu_node_a]])
         semi = np.stack(
             [
@@ -500,12 +560,15 @@ class SystemGrower:
         ).reshape(-1, 2)
         return RawTree(
             positions_mm=positions_a,
-            radii_mm=np.concatenate(radii),
+            radii_mm=radii_a,
             parent=parent_a,
-            generation=np.concatenate(gen),
-            lobe=np.concatenate(lobe),
-            branch_of_node=np.concatenate(owner),
-            flow_of_node=np.concatenate(flows),
+            generation=gen_of_head[head_of],
+            lobe=lobe_of_head[head_of],
+            branch_of_node=np.repeat(np.array(block_owner), block_sizes),
+            index_in_branch=np.arange(n)
+            - np.repeat(np.cumsum(block_sizes) - block_sizes, block_sizes),
+            chain_end=chain_end,
+            flow_of_node=flow_of_head[head_of],
             tdlu_node=tdlu_node_a,
             tdlu_centre_mm=positions_a[tdlu_node_a] + axis * semi[:, :1],
             tdlu_axis=axis,
@@ -520,7 +583,9 @@ class SystemGrower:
         if not live:
             return set()
         ok = self._well_placed(
-            [self.branches[b].nodes for b in live], [self.branches[b].allowed for b in live]
+            [self.branches[b].nodes for b in live],
+            [self.branches[b].allowed for b in live],
+            [self.branches[b].entry for b in live],
         )
         return {b for b, good in zip(live, ok, strict=True) if not good}
 
@@ -626,8 +691,9 @@ def grow_all(growers: list[SystemGrower], *, max_rounds: int = 20) -> list[RawTr
 
     Each round prunes, for every contact, the branch that drains less (never a main duct),
     and every branch that left its territory; radii are then recomputed (Murray), which can
-    thicken ducts a little, hence the rounds. Where two main ducts touch (beneath the
-    nipple, where they converge), both are narrowed there by 15 % a round, as ducts pressed
+    thicken ducts a little, hence the rounds. Where two major ducts touch (main ducts, or
+    branches draining at least 15 % of their system, mostly beneath the nipple where the
+    systems converge), both are narrowed there by 20 % a round instead, as ducts pressed
     together are.
 
     Raises
@@ -640,25 +706,29 @@ def grow_all(growers: list[SystemGrower], *, max_rounds: int = 20) -> list[RawTr
     raws = [g.assemble() for g in growers]
     for _ in range(max_rounds):
         doomed = [g.misplaced_branches(r) for g, r in zip(growers, raws, strict=True)]
-        squeeze: list[set[int]] = [set() for _ in growers]
+        squeezed: set[int] = set()
         for sa, na, sb, nb in contacts(raws):
-            fa, fb = raws[sa].flow_of_node[na], raws[sb].flow_of_node[nb]
-            ba, bb = int(raws[sa].branch_of_node[na]), int(raws[sb].branch_of_node[nb])
-            if ba == 0 and bb == 0:
-                squeeze[sa].add(na)
-                squeeze[sb].add(nb)
-            elif (fa <= fb and ba != 0) or bb == 0:  # prune the one that drains less
-                doomed[sa].add(ba)
+            ra, rb = raws[sa], raws[sb]
+            ba, bb = int(ra.branch_of_node[na]), int(rb.branch_of_node[nb])
+            major_a = ba == 0 or ra.flow_of_node[na] >= MAJOR_FLOW * ra.flow_of_node[0]
+            major_b = bb == 0 or rb.flow_of_node[nb] >= MAJOR_FLOW * rb.flow_of_node[0]
+            if major_a and major_b:
+                # Two large ducts: press them together (narrow both), prune neither.
+                done_a = growers[sa].squeeze(ra, {na})
+                done_b = growers[sb].squeeze(rb, {nb})
+                if done_a or done_b:
+                    squeezed.update(s for s, done in ((sa, done_a), (sb, done_b)) if done)
+                    continue
+            if (ra.flow_of_node[na] <= rb.flow_of_node[nb] and ba != 0) or bb == 0:
+                doomed[sa].add(ba)  # prune the one that drains less
             else:
                 doomed[sb].add(bb)
         doomed = [{b for b in d if b != 0} for d in doomed]
-        if not any(doomed) and not any(squeeze):
+        if not any(doomed) and not squeezed:
             return raws
-        for s, (d, nodes) in enumerate(zip(doomed, squeeze, strict=True)):
+        for s, d in enumerate(doomed):
             for b in d:
                 growers[s].prune(b)
-            if nodes:
-                growers[s].squeeze_main_duct(nodes)
-            if d or nodes:
+            if d or s in squeezed:
                 raws[s] = growers[s].assemble()
     raise RuntimeError(f"ducts still touch after {max_rounds} pruning rounds")

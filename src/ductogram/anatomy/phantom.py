@@ -29,6 +29,7 @@ from .parameters import LesionSpec, PhantomParameters
 # Divisions cut 30-70 %, so terminal branches hold about half of it on average.
 LEAF_POINTS = 12
 STEP_MM = 1.0  # largest node spacing along a duct
+MIN_TDLUS_PER_SYSTEM = 100  # about 200 branches
 
 
 class SystemParameters(BaseModel):
@@ -260,6 +261,9 @@ def build_phantom(
             ampulla_centre_mm=sp.ampulla_centre_mm,
             ampulla_length_mm=sp.ampulla_length_mm,
         )
+        # A small system (a narrow lobe) gets finer terminal territories, so that every
+        # system still branches through at least 7 generations.
+        leaf = int(np.clip(np.count_nonzero(mine) / (0.6 * MIN_TDLUS_PER_SYSTEM), 3, LEAF_POINTS))
         growers.append(
             SystemGrower(
                 breast,
@@ -268,7 +272,7 @@ def build_phantom(
                 points[mine],
                 labels[mine],
                 draws,
-                leaf_points=LEAF_POINTS,
+                leaf_points=leaf,
                 step_mm=STEP_MM,
                 rng=rng,
             )
