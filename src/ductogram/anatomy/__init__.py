@@ -21,7 +21,14 @@ from .topology import (
     strahler_orders,
     tortuosity,
 )
-from .truth import branch_graph, tree_from_dict, tree_to_dict, tree_to_networkx
+from .truth import (
+    branch_graph,
+    phantom_to_dict,
+    tree_from_dict,
+    tree_to_dict,
+    tree_to_networkx,
+    write_phantom,
+)
 
 __all__ = [
     "Branches",
@@ -44,6 +51,7 @@ __all__ = [
     "generate_phantom",
     "make_lobe_layout",
     "murray_residuals",
+    "phantom_to_dict",
     "place_lesion",
     "ramification_counts",
     "ramification_matrix",
@@ -52,4 +60,5 @@ __all__ = [
     "tree_from_dict",
     "tree_to_dict",
     "tree_to_networkx",
+    "write_phantom",
 ]

@@ -44,6 +44,8 @@ AMPULLA_LENGTH_MM = (4.0, 6.0)  # THUBreast ampullae (clinical.md §3) [model]
 NORMAL_AMPULLA_MAX_DIAMETER_MM = 2.8
 # Within this distance of the nipple axis all lobe wedges meet: ducts may cross there.
 CORE_RADIUS_MM = 4.0
+# Beyond this distance (the areola radius, clinical.md §3) every duct is in its own lobe.
+ENTRY_RADIUS_MM = 8.0
 SQUEEZE = 0.8  # narrowing a round where two major ducts press on each other
 MAJOR_FLOW = 0.15  # a branch draining this share of its system is never pruned for a contact
 # Nipple ducts are "very narrow under the skin and widen deeper" (Rusby 2007): fraction of
@@ -227,7 +229,7 @@ class SystemGrower:
         n_nip = max(2, int(np.ceil(br.nipple_length_mm / self.step_mm)))
         base = orifice + np.array([br.nipple_length_mm, 0.0, 0.0])
         nipple = orifice + np.outer(np.arange(1, n_nip + 1) / n_nip, base - orifice)
-        centroid = self.points.mean(axis=0)
+        centroid = self._aim(np.arange(len(self.points)), tuple(int(i) for i in self.lobe_order))
         x_hat = np.array([1.0, 0.0, 0.0])
         # Peripheral ducts fan out beneath the nipple base, central ones run straight back:
         # this keeps the 5-9 main ducts apart where they widen into their sinuses.
@@ -294,8 +296,8 @@ class SystemGrower:
         theta2 = math.degrees(math.acos(min(1.0, (1 + r2**4 - r1**4) / (2 * r2**2))))
         out = []
         for sub, allowed, theta, side, centroid in (
-            (s1, allowed1, theta1, 1.0, c1),
-            (s2, allowed2, theta2, -1.0, c2),
+            (s1, allowed1, theta1, 1.0, self._aim(s1, allowed1, c1)),
+            (s2, allowed2, theta2, -1.0, self._aim(s2, allowed2, c2)),
         ):
             jittered = min(max(theta + rng.normal(0.0, 6.0), MIN_ANGLE_DEG), MAX_ANGLE_DEG)
             angle = math.radians(jittered)
@@ -310,9 +312,20 @@ class SystemGrower:
     def _in_own_lobes(self, point: np.ndarray, allowed: tuple[int, ...]) -> bool:
         """Whether a point lies in one of ``allowed``'s wedges, outside the core."""
         br = self.breast
-        radial = math.hypot(point[1] - float(br.section_centre_y(point[0])), point[2])
+        radial = float(br.axis_distance_mm(point)[0])
         label = int(self.layout.label(point[None], br)[0])
         return radial >= CORE_RADIUS_MM and label in allowed
+
+    def _aim(self, subset: np.ndarray, allowed: tuple[int, ...], centroid=None) -> np.ndarray:
+        """Where a branch heads: the centroid of its points, or, for a branch that will be
+        divided between lobes, the middle of its two lobe groups' centroids, which lies near
+        their common boundary, so that each child enters its own lobes at once."""
+        if len(allowed) > 1:
+            halves = self._split_by_lobe(subset, [i for i in self.lobe_order if i in allowed])
+            if halves is not None:
+                (a, _), (b, _) = halves
+                return 0.5 * (self.points[a].mean(axis=0) + self.points[b].mean(axis=0))
+        return self.points[subset].mean(axis=0) if centroid is None else centroid
 
     def _split_by_lobe(self, subset, lobes_here):
         counts = np.array(
@@ -356,7 +369,10 @@ class SystemGrower:
                 t0 = _slerp(sp.t0, _unit(sp.target - sp.start), turn) if turn else sp.t0
                 drawn.append(self._curve(sp.start, t0, sp.target, terminal=sp.terminal, bend=bend))
             ok = self._well_placed(
-                drawn, [specs[k].allowed for k in todo], [specs[k].entry for k in todo]
+                drawn,
+                [specs[k].allowed for k in todo],
+                [specs[k].entry for k in todo],
+                [specs[k].terminal for k in todo],
             )
             last = attempt == len(tries) - 1
             for k, nodes, good in zip(todo, drawn, ok, strict=True):
@@ -366,9 +382,14 @@ class SystemGrower:
         return curves  # type: ignore[return-value]
 
     def _well_placed(
-        self, curves: list[np.ndarray], allowed: list[tuple[int, ...]], entry: list[bool]
+        self,
+        curves: list[np.ndarray],
+        allowed: list[tuple[int, ...]],
+        entry: list[bool],
+        terminal: list[bool],
     ) -> np.ndarray:
-        """For each curve, whether all its nodes are under the skin and in its lobes."""
+        """For each curve, whether all its nodes (and the far end of its TDLU, for a terminal
+        duct) are under the skin and in its lobes."""
         if not curves:
             return np.zeros(0, dtype=bool)
         nodes = np.concatenate(curves)
@@ -377,7 +398,29 @@ class SystemGrower:
         br = self.breast
         bad = br.depth_below_skin_mm(nodes) < br.skin_mm + 0.5
         bad |= self._outside_lobes(nodes, owner, allowed, entry)
-        return np.bincount(owner, weights=bad, minlength=len(curves)) == 0
+        verdict = np.bincount(owner, weights=bad, minlength=len(curves)) == 0
+        # A terminal duct's TDLU (at most 2 mm long) must lie in its own lobes, outside the
+        # core, and under the skin: check its middle and its far end.
+        ends = [
+            k for k, (c, t) in enumerate(zip(curves, terminal, strict=True)) if t and len(c) > 1
+        ]
+        if ends:
+            last = np.array([curves[k][-1] for k in ends])
+            axis = _unit(last - np.array([curves[k][-2] for k in ends]))
+            probes = np.concatenate(
+                [last + 0.5 * TDLU_LENGTH_MM[1] * axis, last + TDLU_LENGTH_MM[1] * axis]
+            )
+            radial, _ = br.axis_distance_mm(probes)
+            table = np.zeros((len(ends), self.layout.n_lobes), dtype=bool)
+            for m, k in enumerate(ends):
+                table[m, list(allowed[k])] = True
+            labels = self.layout.label(probes, br).reshape(2, -1)
+            rows = np.arange(len(ends))
+            member = table[rows, labels[0]] & table[rows, labels[1]]
+            core = (radial < CORE_RADIUS_MM).reshape(2, -1).any(axis=0)
+            skin = (br.depth_below_skin_mm(probes) < br.skin_mm + 0.5).reshape(2, -1).any(axis=0)
+            verdict[ends] &= member & ~core & ~skin
+        return verdict
 
     def _outside_lobes(
         self,
@@ -391,11 +434,12 @@ class SystemGrower:
         whether it is a branch that runs into them.
 
         Exempt: the central core (within ``CORE_RADIUS_MM`` of the nipple axis), where every
-        wedge is thin, and the part of an entry branch (a lobe's main duct, or a child of the
-        main duct) that has not yet entered its lobes: it runs from the core into its wedge,
-        and from where it enters, it and its subtree stay in it."""
+        wedge is thin, and, up to ``ENTRY_RADIUS_MM`` from the axis, the part of an entry
+        branch (a lobe's main duct, or a child of the main duct) that has not yet entered its
+        lobes: it runs from the core into its wedge, and from where it enters, it and its
+        subtree stay in it. Beyond ``ENTRY_RADIUS_MM`` every duct is in its own lobes."""
         br = self.breast
-        radial = np.hypot(nodes[:, 1] - br.section_centre_y(nodes[:, 0]), nodes[:, 2])
+        radial, _ = br.axis_distance_mm(nodes)
         outer = radial >= CORE_RADIUS_MM
         member = np.zeros((len(allowed), self.layout.n_lobes), dtype=bool)
         for k, lobes in enumerate(allowed):
@@ -405,7 +449,7 @@ class SystemGrower:
         first = np.searchsorted(owner, np.arange(len(allowed)))
         before = np.concatenate([[0], hits])[first][owner]
         entered = (hits - before > 0) | ~np.asarray(entry, dtype=bool)[owner]
-        return entered & ~inside & outer
+        return (entered | (radial >= ENTRY_RADIUS_MM)) & ~inside & outer
 
     def _curve(self, start, t0, target, *, terminal: bool, bend: float = 1.0) -> np.ndarray:
         rng = self.rng
@@ -544,8 +588,9 @@ class SystemGrower:
             radii_a[: head_sizes[0]] = r_start[0] * profile[: head_sizes[0]]
         chain_end = np.zeros(n, dtype=bool)
         chain_end[last] = True
-        allowed_last = [br[chains[h][-1]].allowed for h in heads]
-        lobe_of_head = np.array([a[0] if len(a) == 1 else -1 for a in allowed_last])
+        lobe_of_block = np.array(
+            [br[b].allowed[0] if len(br[b].allowed) == 1 else -1 for b in block_owner]
+        )
         gen_of_head = np.array([generation[h] for h in heads])
         flow_of_head = np.array([flow[h] for h in heads])
         terminal = np.array([not head_children[h] for h in heads])
@@ -563,7 +608,7 @@ class SystemGrower:
             radii_mm=radii_a,
             parent=parent_a,
             generation=gen_of_head[head_of],
-            lobe=lobe_of_head[head_of],
+            lobe=np.repeat(lobe_of_block, block_sizes),
             branch_of_node=np.repeat(np.array(block_owner), block_sizes),
             index_in_branch=np.arange(n)
             - np.repeat(np.cumsum(block_sizes) - block_sizes, block_sizes),
@@ -582,10 +627,12 @@ class SystemGrower:
         live = [b for b in range(1, len(self.branches)) if self.branches[b].alive]
         if not live:
             return set()
+        ends = [not any(self.branches[c].alive for c in self.branches[b].children) for b in live]
         ok = self._well_placed(
             [self.branches[b].nodes for b in live],
             [self.branches[b].allowed for b in live],
             [self.branches[b].entry for b in live],
+            ends,
         )
         return {b for b, good in zip(live, ok, strict=True) if not good}
 

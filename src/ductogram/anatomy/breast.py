@@ -237,6 +237,18 @@ class Breast:
         t = np.clip(np.asarray(x_mm, dtype=float) / self.depth_mm, 0.0, 1.0)
         return self.ptosis_mm * (1.0 - (1.0 - t) ** 2)
 
+    def axis_distance_mm(self, points_mm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from the nipple axis and azimuth about it, for points (…, 3).
+
+        The nipple axis is the straight line from the nipple base (the origin) to the centre
+        of the chest-wall section, ``(D, ptosis_mm, 0)``. Azimuth ``atan2(z, y - y_axis)``: 0
+        superior, π/2 lateral. Lobe wedges are sectors about this line
+        (:mod:`ductogram.anatomy.lobes`).
+        """
+        p = np.asarray(points_mm, dtype=float)
+        dy = p[..., 1] - self.ptosis_mm * p[..., 0] / self.depth_mm
+        return np.hypot(dy, p[..., 2]), np.arctan2(p[..., 2], dy)
+
     def normalized_radius(self, points_mm: np.ndarray) -> np.ndarray:
         """u(p): 0 on the axis, 1 on the skin surface, > 1 outside (and inf beyond x range).
 
@@ -258,11 +270,13 @@ class Breast:
         return np.where(outside_x, np.inf, u)
 
     def in_nipple(self, points_mm: np.ndarray) -> np.ndarray:
-        """True for points inside the nipple cylinder (in front of x = 0)."""
+        """True for points inside the nipple cylinder (from its tip to the nipple base, x = 0)."""
         p = np.asarray(points_mm, dtype=float)
         rho = np.hypot(p[..., 1], p[..., 2])
         return (
-            (p[..., 0] >= -self.nipple_length_mm) & (p[..., 0] < 0) & (rho <= self.nipple_radius_mm)
+            (p[..., 0] >= -self.nipple_length_mm)
+            & (p[..., 0] <= 0)
+            & (rho <= self.nipple_radius_mm)
         )
 
     def contains(self, points_mm: np.ndarray, *, include_nipple: bool = True) -> np.ndarray:

@@ -5,7 +5,8 @@ whole-breast reconstructions where the duct systems are "arranged radially" and 
 territories "did not overlap" (Ohtake 2001; Moffat & Going 1996; ../shared/reference/
 clinical.md §3). Lobe ``i`` holds the points of the parenchymal envelope whose azimuth
 
-    φ(p) = atan2(z, y - c(x))        (0 = superior, π/2 = lateral; see breast.py)
+    φ(p) = azimuth about the nipple axis (0 = superior, π/2 = lateral; see
+           Breast.axis_distance_mm: the straight line from the nipple to the chest wall)
 
 lies in ``[β_i(x), β_{i+1}(x))``, with boundaries that turn slowly with depth
 
@@ -81,7 +82,7 @@ class LobeLayout:
     def label(self, points_mm: np.ndarray, breast: Breast) -> np.ndarray:
         """Lobe index of each point (…, 3) in the breast frame (every point gets one)."""
         p = np.asarray(points_mm, dtype=float)
-        phi = np.arctan2(p[..., 2], p[..., 1] - breast.section_centre_y(p[..., 0]))
+        _, phi = breast.axis_distance_mm(p)
         rel = np.mod(phi[..., None] - self.boundaries_at(p[..., 0]), TWO_PI)
         # The lobe whose start boundary lies closest below φ (in the turning direction).
         return np.argmin(rel, axis=-1)

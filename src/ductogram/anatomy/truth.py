@@ -7,6 +7,11 @@ descriptors) as plain lists, floats, ints, strings and ``None``, so that
 back into an identical :class:`~ductogram.anatomy.ducts.DuctTree`; it reads only the node,
 TDLU and lesion records and ignores the derived ones (segments, branches, descriptors).
 
+:func:`phantom_to_dict` does the same for a whole :class:`~ductogram.anatomy.phantom.Phantom`
+(seed, resolved parameters, breast, lobes, compressed views, one tree dictionary per duct
+system), and :func:`write_phantom` writes it to a folder, ``phantom.json`` plus one GraphML
+file per duct system, all at once.
+
 Floats are written as Python floats, whose JSON text (shortest ``repr``) reads back to the
 same float64, so a round trip through a JSON file is exact. NaN and infinity are written as
 ``None``.
@@ -14,14 +19,19 @@ same float64, so a round trip through a JSON file is exact. NaN and infinity are
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
-from collections.abc import Mapping
-from typing import Any
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 
-from ..core import ParameterError
+from ..core import Laterality, ParameterError, ViewPosition
+from ..core.files import atomic_directory, write_json_atomic, write_text_atomic
 from .ducts import DuctTree
 from .lesions import Ellipsoid, Lesion, LesionKind
 from .topology import (
@@ -36,19 +46,33 @@ from .topology import (
     murray_residuals,
 )
 
+if TYPE_CHECKING:
+    from .phantom import Phantom
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "PHANTOM_FORMAT",
+    "PHANTOM_FORMAT_VERSION",
     "branch_graph",
+    "phantom_to_dict",
     "tree_from_dict",
     "tree_to_dict",
+    "tree_to_graphml",
     "tree_to_networkx",
+    "write_phantom",
 ]
 
 #: Value of the ``"format"`` key of a tree dictionary.
 FORMAT = "ductogram.duct_tree"
 #: Version of the dictionary layout written by :func:`tree_to_dict`.
 FORMAT_VERSION = 1
+#: Value of the ``"format"`` key of a phantom dictionary.
+PHANTOM_FORMAT = "ductogram.phantom"
+#: Version of the dictionary layout written by :func:`phantom_to_dict`.
+PHANTOM_FORMAT_VERSION = 1
+#: Views summarised in a phantom dictionary, in this order.
+PHANTOM_VIEWS = (ViewPosition.CC, ViewPosition.ML, ViewPosition.MLO, ViewPosition.LM)
 
 
 class _Missing:
@@ -555,3 +579,233 @@ def branch_graph(tree: DuctTree) -> nx.DiGraph:
         (int(br.parent_branch[b]), int(b), {"angle_deg": float(angles[b])}) for b in child
     )
     return g
+
+
+# ----------------------------------------------------------------------------- phantom
+
+
+def _breast_to_dict(breast: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for f in dataclasses.fields(breast):
+        value = getattr(breast, f.name)
+        d[f.name] = Laterality(value).value if f.name == "laterality" else _num(value)
+    d["volume_ml"] = _num(breast.volume_ml)
+    d["parenchyma_volume_ml"] = _num(breast.parenchyma_volume_ml)
+    return d
+
+
+def _lobes_to_dict(layout: Any) -> dict[str, Any]:
+    return {
+        "n_lobes": int(layout.n_lobes),
+        "n_systems": int(layout.n_systems),
+        "boundaries_rad": _num_list(layout.boundaries_rad),
+        "twist_rad": _num(layout.twist_rad),
+        "wobble_rad": _num_list(layout.wobble_rad),
+        "system_of_lobe": np.asarray(layout.system_of_lobe, dtype=np.int64).tolist(),
+        "orifice_mm": _num_list(layout.orifice_mm),
+        "depth_mm": _num(layout.depth_mm),
+    }
+
+
+def _view_to_dict(phantom: Phantom, view: ViewPosition) -> dict[str, Any] | None:
+    try:
+        comp = phantom.compression(view)
+    except ParameterError:  # the breast is thinner than T along this view's axis
+        return None
+    return {
+        "thickness_mm": _num(comp.thickness_mm),
+        "uncompressed_thickness_mm": _num(comp.uncompressed_thickness_mm),
+        "compression_ratio": _num(comp.compression_ratio),
+        "stretch": _num(comp.stretch),
+        "obliquity_deg": _num(comp.obliquity_deg),
+    }
+
+
+def _lesion_brief(lesion: Lesion) -> dict[str, Any]:
+    return {
+        "system": int(lesion.system),
+        **_lesion_summary(lesion),
+        "description": str(lesion.description),
+    }
+
+
+def phantom_to_dict(phantom: Phantom) -> dict[str, Any]:
+    """Ground truth of a whole phantom as a JSON-ready dictionary.
+
+    Parameters
+    ----------
+    phantom : Phantom
+        A phantom from :func:`~ductogram.anatomy.phantom.generate_phantom`.
+
+    Returns
+    -------
+    dict
+        Plain Python values only (NaN and infinity written as None):
+
+        - ``format``, ``version``: ``"ductogram.phantom"`` and 1;
+        - ``seed``: the seed (int or None); with ``parameters`` enough to build the
+          phantom again;
+        - ``parameters``: every value used (``ResolvedParameters``, as JSON);
+        - ``breast``: the :class:`~ductogram.anatomy.breast.Breast` fields (mm;
+          ``laterality`` as ``"L"`` or ``"R"``) plus ``volume_ml`` and
+          ``parenchyma_volume_ml`` (mL);
+        - ``lobes``: the lobe layout, ``boundaries_rad`` (L), ``twist_rad``, ``wobble_rad``
+          (L), ``system_of_lobe`` (L), ``orifice_mm`` (S × 3), ``depth_mm``;
+        - ``compressed_thickness_mm``: T (mm);
+        - ``views``: for ``"CC"``, ``"ML"``, ``"MLO"`` (45°) and ``"LM"``, the compression
+          ``{"thickness_mm", "uncompressed_thickness_mm", "compression_ratio", "stretch",
+          "obliquity_deg"}``, or None where the breast is thinner than T along that view;
+        - ``systems``: :func:`tree_to_dict` of each duct system, in orifice order;
+        - ``summary``: ``n_systems``, ``n_lobes``, ``n_nodes``, ``n_branches`` (all
+          systems), ``branches_per_system``, ``max_generation``, ``n_lesions`` and
+          ``lesions`` (``{"system", "kind", "segment", "size_mm", "obstructs",
+          "stop_node", "description"}`` each).
+
+    See Also
+    --------
+    write_phantom : write it to a folder.
+    tree_from_dict : read one of ``systems`` back into a :class:`DuctTree`.
+
+    Examples
+    --------
+    >>> from ductogram.anatomy import generate_phantom
+    >>> ph = generate_phantom({"lobes": 3, "orifices": 2, "tdlus_per_lobe": 10}, seed=4)
+    >>> d = phantom_to_dict(ph)
+    >>> d["format"], d["seed"], d["summary"]["n_systems"], len(d["systems"])
+    ('ductogram.phantom', 4, 2, 2)
+    >>> tree_from_dict(d["systems"][1]).n_nodes == ph.trees[1].n_nodes
+    True
+    """
+    trees = phantom.trees
+    lesions = [lesion for tree in trees for lesion in tree.lesions]
+    return {
+        "format": PHANTOM_FORMAT,
+        "version": PHANTOM_FORMAT_VERSION,
+        "seed": None if phantom.seed is None else int(phantom.seed),
+        "parameters": phantom.parameters.model_dump(mode="json"),
+        "breast": _breast_to_dict(phantom.breast),
+        "lobes": _lobes_to_dict(phantom.lobes),
+        "compressed_thickness_mm": _num(phantom.compressed_thickness_mm),
+        "views": {view.value: _view_to_dict(phantom, view) for view in PHANTOM_VIEWS},
+        "systems": [tree_to_dict(tree) for tree in trees],
+        "summary": {
+            "n_systems": len(trees),
+            "n_lobes": int(phantom.lobes.n_lobes),
+            "n_nodes": sum(tree.n_nodes for tree in trees),
+            "n_branches": sum(tree.n_branches for tree in trees),
+            "branches_per_system": [tree.n_branches for tree in trees],
+            "max_generation": max(tree.max_generation for tree in trees),
+            "n_lesions": len(lesions),
+            "lesions": [_lesion_brief(lesion) for lesion in lesions],
+        },
+    }
+
+
+def tree_to_graphml(tree: DuctTree) -> nx.DiGraph:
+    """:func:`tree_to_networkx` with scalar attributes only, as GraphML requires.
+
+    ``pos`` becomes ``x_mm``, ``y_mm``, ``z_mm`` (breast frame); the graph's ``lesions``
+    list becomes ``lesions_json``, its JSON text, and ``n_lesions``; graph attributes
+    ``format`` (``"ductogram.duct_tree"``) and ``version`` are added. Other attributes are
+    kept as they are (int, float, bool, str).
+
+    Examples
+    --------
+    >>> from ductogram.anatomy.ducts import DuctTree
+    >>> tree = DuctTree(
+    ...     system=0, positions_mm=[[0, 0, 0], [1, 2, 3]], radii_mm=[1.0, 0.8],
+    ...     parent=[-1, 0], generation=[1, 1], lobe=[0, 0], tdlu_node=[],
+    ...     tdlu_centre_mm=[], tdlu_axis=[], tdlu_semi_axes_mm=[],
+    ... )
+    >>> g = tree_to_graphml(tree)
+    >>> g.nodes[1]["x_mm"], g.nodes[1]["z_mm"], "pos" in g.nodes[1]
+    (1.0, 3.0, False)
+    """
+    g = tree_to_networkx(tree)
+    scalar = (bool, int, float, str)
+    for _, data in g.nodes(data=True):
+        x, y, z = data.pop("pos")
+        data.update(x_mm=float(x), y_mm=float(y), z_mm=float(z))
+        for key in [k for k, v in data.items() if not isinstance(v, scalar)]:
+            del data[key]
+    for _, _, data in g.edges(data=True):
+        for key in [k for k, v in data.items() if not isinstance(v, scalar)]:
+            del data[key]
+    lesions = g.graph.pop("lesions", [])
+    g.graph.update(
+        format=FORMAT,
+        version=FORMAT_VERSION,
+        n_lesions=len(lesions),
+        lesions_json=json.dumps(lesions, allow_nan=False),
+    )
+    for key in [k for k, v in g.graph.items() if not isinstance(v, scalar)]:
+        del g.graph[key]
+    return g
+
+
+def _graphml_text(tree: DuctTree) -> str:
+    return "\n".join(nx.generate_graphml(tree_to_graphml(tree))) + "\n"
+
+
+def write_phantom(
+    phantom: Phantom,
+    out_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    also: Iterable[Callable[[Phantom, Path], Iterable[Path]]] = (),
+) -> list[Path]:
+    """Write a phantom's ground truth to a new folder, all at once.
+
+    Writes ``phantom.json`` (:func:`phantom_to_dict`) and ``system_XX.graphml``
+    (:func:`tree_to_graphml`, ``XX`` the orifice index on two digits) into a temporary
+    sibling folder, then renames it to ``out_dir`` (:func:`~ductogram.core.files.
+    atomic_directory`). If anything fails nothing is left behind and an existing
+    ``out_dir`` is untouched.
+
+    Parameters
+    ----------
+    phantom : Phantom
+        The phantom to write.
+    out_dir : str or path-like
+        The output folder; missing parents are created.
+    overwrite : bool, optional
+        Replace ``out_dir`` (and everything in it) if it exists and is not empty
+        (default False).
+    also : iterable of callables, optional
+        More writers, each called as ``writer(phantom, folder)`` with the temporary
+        folder and returning the paths it wrote there, e.g.
+        :func:`ductogram.anatomy.figures.save_figures`. Their files are part of the same
+        all-at-once write.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, under ``out_dir``: ``phantom.json``, the GraphML files, then
+        those of ``also``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``out_dir`` exists, is not empty and ``overwrite`` is False, or is a file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ductogram.anatomy import generate_phantom
+    >>> ph = generate_phantom({"lobes": 3, "orifices": 2, "tdlus_per_lobe": 10}, seed=4)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     files = write_phantom(ph, pathlib.Path(d) / "case")
+    ...     [f.name for f in files]
+    ['phantom.json', 'system_00.graphml', 'system_01.graphml']
+    """
+    target = Path(out_dir).absolute()
+    with atomic_directory(target, overwrite=overwrite) as tmp:
+        data = phantom_to_dict(phantom)
+        written = [write_json_atomic(tmp / "phantom.json", data, indent=None)]
+        for tree in phantom.trees:
+            name = f"system_{int(tree.system):02d}.graphml"
+            written.append(write_text_atomic(tmp / name, _graphml_text(tree)))
+        for writer in also:
+            written.extend(Path(p) for p in writer(phantom, tmp))
+        relative = [Path(p).absolute().relative_to(tmp) for p in written]
+    return [target / r for r in relative]
