@@ -15,10 +15,14 @@ from ductogram.anatomy.lesions import Ellipsoid, Lesion, LesionKind
 from ductogram.anatomy.topology import branches, strahler_orders
 from ductogram.anatomy.truth import (
     FORMAT,
+    PHANTOM_FORMAT,
     branch_graph,
+    phantom_to_dict,
     tree_from_dict,
     tree_to_dict,
+    tree_to_graphml,
     tree_to_networkx,
+    write_phantom,
 )
 from ductogram.core import ParameterError
 from ductogram.core.files import write_json_atomic, write_text_atomic
@@ -401,3 +405,154 @@ class TestAtomicWrite:
     def test_text_must_be_str(self, tmp_path):
         with pytest.raises(TypeError, match="text must be a str, got bytes"):
             write_text_atomic(tmp_path / "f.txt", b"x")
+
+
+# ----------------------------------------------------------------------------- phantom
+
+
+@pytest.fixture(scope="module")
+def small_phantom():
+    from ductogram.anatomy import generate_phantom
+
+    return generate_phantom(
+        {"lobes": 4, "orifices": 2, "tdlus_per_lobe": 15, "lesions": [{"kind": "papilloma"}]},
+        seed=11,
+    )
+
+
+class TestPhantomToDict:
+    def test_strict_json(self, small_phantom):
+        d = phantom_to_dict(small_phantom)
+        assert json.loads(json.dumps(d, allow_nan=False)) == d
+
+    def test_layout(self, small_phantom):
+        ph = small_phantom
+        d = phantom_to_dict(ph)
+        assert (d["format"], d["version"], d["seed"]) == (PHANTOM_FORMAT, 1, 11)
+        assert d["parameters"] == ph.parameters.model_dump(mode="json")
+        assert d["breast"]["laterality"] == "L"
+        assert d["breast"]["volume_ml"] == pytest.approx(ph.parameters.volume_ml)
+        assert d["breast"]["parenchyma_volume_ml"] < d["breast"]["volume_ml"]
+        assert len(d["lobes"]["boundaries_rad"]) == d["lobes"]["n_lobes"] == 4
+        assert np.shape(d["lobes"]["orifice_mm"]) == (2, 3)
+        assert d["compressed_thickness_mm"] == ph.compressed_thickness_mm
+        assert list(d["views"]) == ["CC", "ML", "MLO", "LM"]
+        cc = ph.compression("CC")
+        assert d["views"]["CC"]["compression_ratio"] == cc.compression_ratio
+        assert d["views"]["CC"]["stretch"] == cc.stretch
+        assert d["views"]["MLO"]["obliquity_deg"] == 45.0
+
+    def test_summary(self, small_phantom):
+        ph = small_phantom
+        d = phantom_to_dict(ph)
+        s = d["summary"]
+        assert s["n_systems"] == len(d["systems"]) == 2
+        assert s["n_lobes"] == 4
+        assert s["n_branches"] == ph.n_branches == sum(s["branches_per_system"])
+        assert s["max_generation"] == max(t.max_generation for t in ph.trees)
+        assert s["n_lesions"] == 1
+        (lesion,) = s["lesions"]
+        assert lesion["kind"] == "papilloma"
+        assert lesion["description"] == ph.lesions[0].description
+
+    def test_systems_round_trip(self, small_phantom):
+        d = json.loads(json.dumps(phantom_to_dict(small_phantom)))
+        for data, tree in zip(d["systems"], small_phantom.trees, strict=True):
+            back = tree_from_dict(data)
+            for name in ARRAY_FIELDS:
+                assert_array_equal(getattr(back, name), getattr(tree, name))
+
+
+class TestGraphml:
+    def test_scalar_attributes_only(self, small_phantom):
+        (lesion,) = small_phantom.lesions
+        g = tree_to_graphml(small_phantom.trees[lesion.system])
+        scalar = (bool, int, float, str)
+        assert all(isinstance(v, scalar) for _, d in g.nodes(data=True) for v in d.values())
+        assert all(isinstance(v, scalar) for _, _, d in g.edges(data=True) for v in d.values())
+        assert all(isinstance(v, scalar) for v in g.graph.values())
+        assert g.graph["n_lesions"] == 1
+        assert json.loads(g.graph["lesions_json"])[0]["kind"] == "papilloma"
+
+    def test_positions_split(self, make_tree):
+        tree = make_tree([[0, 0, 0], [1.5, -2.0, 3.25]], [-1, 0])
+        g = tree_to_graphml(tree)
+        assert (g.nodes[1]["x_mm"], g.nodes[1]["y_mm"], g.nodes[1]["z_mm"]) == (1.5, -2.0, 3.25)
+        assert g.graph["format"] == FORMAT
+
+
+class TestWritePhantom:
+    def test_files_and_readback(self, small_phantom, tmp_path):
+        out = tmp_path / "a" / "case"
+        files = write_phantom(small_phantom, out)
+        assert [f.name for f in files] == ["phantom.json", "system_00.graphml", "system_01.graphml"]
+        assert all(f.parent == out.absolute() for f in files)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+        assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["case"]
+        tree = small_phantom.trees[1]
+        g = nx.read_graphml(out / "system_01.graphml", node_type=int)
+        assert g.number_of_nodes() == tree.n_nodes
+        assert nx.is_arborescence(g)
+        assert_array_equal(
+            [[g.nodes[i][k] for k in ("x_mm", "y_mm", "z_mm")] for i in range(tree.n_nodes)],
+            tree.positions_mm,
+        )
+        d = json.loads((out / "phantom.json").read_text())
+        assert d["summary"]["n_branches"] == small_phantom.n_branches
+
+    def test_empty_folder_is_used(self, small_phantom, tmp_path):
+        out = tmp_path / "case"
+        out.mkdir()
+        write_phantom(small_phantom, out)
+        assert (out / "phantom.json").is_file()
+
+    def test_refuses_non_empty_folder(self, small_phantom, tmp_path):
+        out = tmp_path / "case"
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+        with pytest.raises(FileExistsError, match=r"exists and is not empty.*--force"):
+            write_phantom(small_phantom, out)
+        assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
+
+    def test_overwrite_replaces(self, small_phantom, tmp_path):
+        out = tmp_path / "case"
+        out.mkdir()
+        (out / "notes.txt").write_text("old")
+        write_phantom(small_phantom, out, overwrite=True)
+        assert sorted(p.name for p in out.iterdir()) == [
+            "phantom.json",
+            "system_00.graphml",
+            "system_01.graphml",
+        ]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
+
+    def test_also_writers_share_the_folder(self, small_phantom, tmp_path):
+        def extra(phantom, folder):
+            return [write_text_atomic(folder / "extra.txt", str(len(phantom.trees)))]
+
+        files = write_phantom(small_phantom, tmp_path / "case", also=[extra])
+        assert files[-1] == (tmp_path / "case" / "extra.txt").absolute()
+        assert files[-1].read_text() == "2"
+
+    def test_failure_leaves_nothing(self, small_phantom, tmp_path):
+        def broken(phantom, folder):
+            (folder / "half.png").write_bytes(b"half")
+            raise RuntimeError("disk on fire")
+
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            write_phantom(small_phantom, tmp_path / "new" / "case", also=[broken])
+        assert list(tmp_path.iterdir()) == []
+
+    def test_failure_keeps_old_folder(self, small_phantom, tmp_path):
+        out = tmp_path / "case"
+        out.mkdir()
+        (out / "notes.txt").write_text("old")
+
+        def broken(phantom, folder):
+            raise OSError("no space left")
+
+        with pytest.raises(OSError, match="no space left"):
+            write_phantom(small_phantom, out, overwrite=True, also=[broken])
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
+        assert (out / "notes.txt").read_text() == "old"

@@ -1,0 +1,290 @@
+"""The ``ductogram`` command line.
+
+``ductogram phantom --out DIR`` generates a breast phantom (breast, lobes, duct systems,
+lesions) and writes its ground truth and pictures to a new folder, all at once: on any
+error nothing is written. Case files are YAML or JSON mappings of
+:class:`~ductogram.anatomy.parameters.PhantomParameters` fields; flags override them.
+
+Exit codes: 0 on success; 2 for a usage error (a bad parameter, an unreadable or malformed
+case file, an output folder that exists and is not empty); 1 when writing fails.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .anatomy.lesions import LesionKind
+from .anatomy.parameters import PhantomParameters
+from .core import DuctogramError, Laterality
+from .core.files import check_output_directory
+
+__all__ = ["app", "load_case", "merge_parameters"]
+
+USAGE_ERROR = 2
+WRITE_ERROR = 1
+
+app = typer.Typer(
+    name="ductogram",
+    rich_markup_mode="markdown",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class CaseFileError(DuctogramError, ValueError):
+    """A case file cannot be read: missing, malformed, or not a mapping."""
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
+    """Print ``error: <message>`` in red on stderr, one line, and return the exit."""
+    _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def load_case(path: Path) -> dict[str, Any]:
+    """Read a case file: a YAML or JSON mapping of phantom parameters.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``*.json`` is read as JSON, anything else as YAML (which also reads JSON).
+
+    Returns
+    -------
+    dict
+        The mapping, not yet validated (see :func:`merge_parameters`).
+
+    Raises
+    ------
+    CaseFileError
+        If the file is missing or unreadable, is not valid YAML or JSON, or does not
+        hold a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CaseFileError(f"case file {str(path)!r} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseFileError(f"case file {str(path)!r} cannot be read: {exc}") from exc
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise CaseFileError(
+            f"case file {str(path)!r} is not valid JSON: {exc.msg} "
+            f"(line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CaseFileError(f"case file {str(path)!r} is not valid YAML: {problem}{where}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CaseFileError(
+            f"case file {str(path)!r} must hold a mapping of parameters "
+            f"(field: value), got a {type(data).__name__}"
+        )
+    return data
+
+
+def merge_parameters(case: dict[str, Any], flags: dict[str, Any]) -> PhantomParameters:
+    """Case-file values overridden by the flags that were given, validated.
+
+    ``flags`` values that are None are left out; a ``lesions`` list in ``flags`` is
+    appended to the case file's lesions.
+
+    Raises
+    ------
+    ParameterError
+        Naming the first bad field, its value and what is allowed.
+    """
+    merged = dict(case)
+    for key, value in flags.items():
+        if value is None:
+            continue
+        if key == "lesions":
+            merged["lesions"] = [*(merged.get("lesions") or []), *value]
+        else:
+            merged[key] = value
+    return PhantomParameters.parse(merged)
+
+
+def _version(value: bool) -> None:
+    if value:
+        _stdout().print(f"ductogram {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """ductogram: ductography (galactography) in software.
+
+    Breast and duct-tree phantoms with intraductal lesions, and their ground truth, for
+    virtual trials and reading-algorithm development.
+    """
+
+
+def _summary(phantom, files: list[Path], out: Path) -> list[Table]:
+    p = phantom.parameters
+    overview = Table(title="Phantom", show_header=False, title_justify="left")
+    overview.add_column("", style="bold")
+    overview.add_column("")
+    overview.add_row("seed", str(phantom.seed))
+    overview.add_row("laterality", Laterality(p.laterality).value)
+    overview.add_row("volume", f"{p.volume_ml:.0f} mL")
+    overview.add_row("glandular fraction", f"{100 * p.glandular_fraction:.1f} %")
+    overview.add_row("compressed thickness", f"{p.compressed_thickness_mm:.1f} mm")
+    overview.add_row("lobes", str(p.lobes))
+    overview.add_row("orifices (duct systems)", str(p.orifices))
+    overview.add_row("branches", str(phantom.n_branches))
+
+    systems = Table(title="Duct systems", title_justify="left")
+    for name in ("system", "lobes", "branches", "max generation", "lesions"):
+        systems.add_column(name, justify="left" if name == "lesions" else "right")
+    for tree in phantom.trees:
+        lesions = "\n".join(
+            f"{LesionKind(les.kind).value}: {les.description}" for les in tree.lesions
+        )
+        systems.add_row(
+            str(tree.system),
+            str(len(phantom.lobes.lobes_of_system(tree.system))),
+            str(tree.n_branches),
+            str(tree.max_generation),
+            lesions or "-",
+        )
+
+    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
+    written.add_column("")
+    for f in files:
+        written.add_row(f.name)
+    return [overview, systems, written]
+
+
+@app.command()
+def phantom(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder (created; must not exist or be empty).",
+            show_default=False,
+        ),
+    ],
+    case: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="CASE",
+            help="Case file (YAML or JSON) of phantom parameters; flags override it.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same phantom.")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
+    ] = False,
+    laterality: Annotated[
+        Laterality | None,
+        typer.Option(case_sensitive=False, metavar="L|R", help="Breast side.", show_default=False),
+    ] = None,
+    volume_ml: Annotated[
+        float | None, typer.Option(help="Breast volume (mL), 150-2500.", show_default=False)
+    ] = None,
+    glandular_fraction: Annotated[
+        float | None,
+        typer.Option(help="Fibroglandular fraction, 0.01-0.95.", show_default=False),
+    ] = None,
+    thickness_mm: Annotated[
+        float | None,
+        typer.Option(help="Compressed thickness (mm), 10-150.", show_default=False),
+    ] = None,
+    lobes: Annotated[
+        int | None, typer.Option(help="Number of lobes, 1-24.", show_default=False)
+    ] = None,
+    orifices: Annotated[
+        int | None,
+        typer.Option(help="Number of duct orifices (systems), 1-lobes.", show_default=False),
+    ] = None,
+    lesion: Annotated[
+        list[LesionKind] | None,
+        typer.Option(
+            metavar="KIND",
+            help="Add a lesion of this kind (repeatable); its place and size are drawn.",
+            show_default=False,
+        ),
+    ] = None,
+    tdlus_per_lobe: Annotated[
+        int | None,
+        typer.Option(help="TDLUs per lobe, 10-1000 (default 180).", show_default=False),
+    ] = None,
+) -> None:
+    """Generate a breast phantom and write its ground truth and pictures to --out.
+
+    Writes `phantom.json` (every value used, the breast, lobes, views and each duct
+    system's nodes, segments, branches, TDLUs and lesions), `system_XX.graphml` (one
+    duct graph per system), `phantom.png` (CC and ML of all systems and of one) and
+    `system_XX_cc_ml.png` (that system as a galactogram). Lesion kinds: papilloma,
+    multiple_papillomas, carcinoma, ectasia, cyst, stricture.
+    """
+    from .anatomy.figures import save_figures
+    from .anatomy.phantom import generate_phantom
+    from .anatomy.truth import write_phantom
+
+    flags = {
+        "laterality": None if laterality is None else laterality.value,
+        "volume_ml": volume_ml,
+        "glandular_fraction": glandular_fraction,
+        "compressed_thickness_mm": thickness_mm,
+        "lobes": lobes,
+        "orifices": orifices,
+        "tdlus_per_lobe": tdlus_per_lobe,
+        "lesions": None if not lesion else [{"kind": k.value} for k in lesion],
+    }
+    err = _stderr()
+    try:
+        case_data = load_case(case) if case is not None else {}
+        params = merge_parameters(case_data, flags)
+        target = check_output_directory(out, overwrite=force)
+        with err.status("Generating the phantom..."):
+            ph = generate_phantom(params, seed=seed)
+        with err.status(f"Writing {target}..."):
+            files = write_phantom(ph, target, overwrite=force, also=[save_figures])
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    console = _stdout()
+    for table in _summary(ph, files, target):
+        console.print(table)
