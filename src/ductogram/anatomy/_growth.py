@@ -245,7 +245,7 @@ class SystemGrower:
         nodes = np.concatenate([orifice[None], nipple, sub])
         # Radius profile: narrow at the orifice, widening through the nipple (Rusby 2007),
         # a fusiform ampulla beneath the nipple base, then the main duct.
-        x = nodes[:, 0]
+        nodes[:, 0]
         s_along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(nodes, axis=0), axis=1))])
         s_base = s_along - br.nipple_length_mm  # path distance from the nipple base
         # 0.35 at the orifice, 0.5 at the nipple base, full calibre 4 mm beneath it, where
@@ -347,7 +347,7 @@ class SystemGrower:
         cov = q.T @ q
         _, vecs = np.linalg.eigh(cov)
         proj = q @ vecs[:, -1]
-        k = int(round(self.rng.uniform(0.3, 0.7) * len(subset)))
+        k = round(self.rng.uniform(0.3, 0.7) * len(subset))
         k = min(max(k, 1), len(subset) - 1)
         order = np.argpartition(proj, k)
         lobe = (int(self.point_lobe[subset[0]]),)

@@ -16,7 +16,7 @@ does in life:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ..core import ParameterError
 from ..core.seeding import RNGLike, as_generator
 
 
-class LesionKind(str, Enum):
+class LesionKind(StrEnum):
     """Kinds of ductal lesion (../shared/reference/clinical.md §2)."""
 
     PAPILLOMA = "papilloma"
@@ -181,8 +181,8 @@ def _duct_run(tree, kids, node: int, back_mm: float, ahead_mm: float):
         down.append(j)
         s_down.append(s)
         i = j
-    nodes = np.array(up[::-1] + [node] + down, dtype=np.int64)
-    offsets = np.array(s_up[::-1] + [0.0] + s_down)
+    nodes = np.array([*up[::-1], node, *down], dtype=np.int64)
+    offsets = np.array([*s_up[::-1], 0.0, *s_down])
     return nodes, offsets
 
 
@@ -361,7 +361,12 @@ def _papilloma(tree, request, rng, *, hood, shrink=1.0):
         masses=(mass,),
         description=(
             f"solitary intraductal papilloma, {size:.1f} mm, {dist[node]:.0f} mm from the "
-            f"nipple: {'fills the lumen and stops the contrast' if obstructs else 'a filling defect with contrast around it'}"
+            "nipple: "
+            + (
+                "fills the lumen and stops the contrast"
+                if obstructs
+                else "a filling defect with contrast around it"
+            )
         ),
     )
     return _append(tree, lesion, radii), nodes

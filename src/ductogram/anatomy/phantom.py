@@ -21,7 +21,7 @@ from ._neighbourhood import DuctNeighbourhood
 from .breast import Breast
 from .compression import Compression, compress
 from .ducts import DuctTree
-from .lesions import Lesion, LesionKind, LesionRequest, place_lesion
+from .lesions import Lesion, LesionRequest, place_lesion
 from .lobes import LobeLayout, make_lobe_layout
 from .parameters import LesionSpec, PhantomParameters
 
@@ -248,7 +248,7 @@ def build_phantom(
         glandular_fraction=r.glandular_fraction,
     )
     layout = make_lobe_layout(breast, r.lobes, r.orifices, rng_layout)
-    n_points = int(round(r.tdlus_per_lobe * r.lobes * 0.6 * LEAF_POINTS))
+    n_points = round(r.tdlus_per_lobe * r.lobes * 0.6 * LEAF_POINTS)
     points = breast.sample_parenchyma(n_points, rng_points)
     labels = layout.label(points, breast)
     growers = []

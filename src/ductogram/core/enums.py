@@ -3,17 +3,17 @@ function that takes one also accepts the string (``ViewPosition("CC")``)."""
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Laterality(str, Enum):
+class Laterality(StrEnum):
     """Which breast: DICOM ImageLaterality values."""
 
     L = "L"
     R = "R"
 
 
-class ViewPosition(str, Enum):
+class ViewPosition(StrEnum):
     """Mammographic view positions used in ductography (DICOM ViewPosition values).
 
     CC: cranio-caudal; ML: medio-lateral (90°, beam from medial to lateral);
