@@ -93,9 +93,10 @@ def capsule_contacts(
     if not pairs:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0)
+    # The thin pass gives each thin-thin pair once; the thick pass each pair with a thick
+    # segment once (partner thin, or thick with a larger index): no duplicates.
     both = np.sort(np.concatenate(pairs), axis=1)
-    code = np.unique(both[:, 0] * m + both[:, 1])
-    i, j = code // m, code % m
+    i, j = both[:, 0], both[:, 1]
     gap = segment_distances(starts[i], ends[i], starts[j], ends[j]) - radii[i] - radii[j]
     hit = gap < 0.0
     return i[hit], j[hit], gap[hit]

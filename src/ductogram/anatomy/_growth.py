@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._collisions import capsule_contacts
+from ._collisions import capsule_contacts, capsule_contacts_between
 from .breast import Breast
 from .lobes import LobeLayout, system_azimuth_rad
 
@@ -126,6 +126,17 @@ def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return _unit((math.sin((1 - t) * omega) * a + math.sin(t * omega) * b) / math.sin(omega))
 
 
+def _slerp_rows(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Row-wise :func:`_slerp` of unit vectors (K, 3)."""
+    cos = np.clip(np.einsum("ij,ij->i", a, b), -1.0, 1.0)
+    omega = np.arccos(cos)
+    small = cos > 0.9999
+    sin = np.where(small, 1.0, np.sin(omega))
+    wa = np.where(small, 1.0 - t, np.sin((1 - t) * omega) / sin)
+    wb = np.where(small, t, np.sin(t * omega) / sin)
+    return _unit(wa[:, None] * a + wb[:, None] * b)
+
+
 def _perpendicular(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     v = rng.normal(size=3)
     v -= (v @ d) * d
@@ -200,8 +211,10 @@ class SystemGrower:
             for b, subset in wave:
                 if len(subset) <= self.leaf_points:
                     self.branches[b].points = len(subset)
-                    continue
-                children = self._division(b, subset)
+            wave = [(b, subset) for b, subset in wave if len(subset) > self.leaf_points]
+            inside = self._tips_in_own_lobes([b for b, _ in wave])
+            for (b, subset), tip_inside in zip(wave, inside, strict=True):
+                children = self._division(b, subset, bool(tip_inside))
                 if not children:
                     self.branches[b].points = len(subset)
                 specs.extend(children)
@@ -270,7 +283,7 @@ class SystemGrower:
             )
         )
 
-    def _division(self, b: int, subset: np.ndarray) -> list[_ChildSpec]:
+    def _division(self, b: int, subset: np.ndarray, tip_inside: bool) -> list[_ChildSpec]:
         """Cut a branch's points in two and aim a child at each half (Murray angles)."""
         rng = self.rng
         parent = self.branches[b]
@@ -284,7 +297,6 @@ class SystemGrower:
         if halves is None:
             return []
         (s1, allowed1), (s2, allowed2) = halves
-        tip_inside = self._in_own_lobes(tip, parent.allowed)
         c1 = self.points[s1].mean(axis=0)
         c2 = self.points[s2].mean(axis=0)
         e = (c1 - c2) - float((c1 - c2) @ d) * d
@@ -309,12 +321,21 @@ class SystemGrower:
             out.append(_ChildSpec(b, sub, allowed, tip, t0, centroid, terminal, entry))
         return out
 
-    def _in_own_lobes(self, point: np.ndarray, allowed: tuple[int, ...]) -> bool:
-        """Whether a point lies in one of ``allowed``'s wedges, outside the core."""
+    def _tips_in_own_lobes(self, branches: list[int]) -> np.ndarray:
+        """Whether each branch's end lies in one of its lobes' wedges, outside the core."""
+        if not branches:
+            return np.zeros(0, dtype=bool)
         br = self.breast
-        radial = float(br.axis_distance_mm(point)[0])
-        label = int(self.layout.label(point[None], br)[0])
-        return radial >= CORE_RADIUS_MM and label in allowed
+        tips = np.array([self.branches[b].nodes[-1] for b in branches])
+        radial, _ = br.axis_distance_mm(tips)
+        labels = self.layout.label(tips, br)
+        member = np.array(
+            [
+                lab in self.branches[b].allowed
+                for b, lab in zip(branches, labels.tolist(), strict=True)
+            ]
+        )
+        return member & (radial >= CORE_RADIUS_MM)
 
     def _aim(self, subset: np.ndarray, allowed: tuple[int, ...], centroid=None) -> np.ndarray:
         """Where a branch heads: the centroid of its points, or, for a branch that will be
@@ -358,16 +379,21 @@ class SystemGrower:
         one that turns sooner towards its target, else a straighter one (kept in any case;
         the pruning pass removes it if it still strays)."""
         curves: list[np.ndarray | None] = [None] * len(specs)
-        todo = list(range(len(specs)))
+        if not specs:
+            return []
+        starts = np.array([sp.start for sp in specs])
+        t0s = np.array([sp.t0 for sp in specs])
+        targets = np.array([sp.target for sp in specs])
+        terminal = np.array([sp.terminal for sp in specs])
+        todo = np.arange(len(specs))
         tries = ((0.0, 1.0), (0.5, 0.3), (0.9, 0.0), (1.0, 0.0))
         for attempt, (turn, bend) in enumerate(tries):
-            if not todo:
+            if len(todo) == 0:
                 break
-            drawn = []
-            for k in todo:
-                sp = specs[k]
-                t0 = _slerp(sp.t0, _unit(sp.target - sp.start), turn) if turn else sp.t0
-                drawn.append(self._curve(sp.start, t0, sp.target, terminal=sp.terminal, bend=bend))
+            t0 = t0s[todo]
+            if turn:
+                t0 = _slerp_rows(t0, _unit(targets[todo] - starts[todo]), turn)
+            drawn = self._curves(starts[todo], t0, targets[todo], terminal[todo], bend)
             ok = self._well_placed(
                 drawn,
                 [specs[k].allowed for k in todo],
@@ -378,7 +404,7 @@ class SystemGrower:
             for k, nodes, good in zip(todo, drawn, ok, strict=True):
                 if good or last:
                     curves[k] = nodes
-            todo = [k for k, good in zip(todo, ok, strict=True) if not good]
+            todo = todo[~ok]
         return curves  # type: ignore[return-value]
 
     def _well_placed(
@@ -451,20 +477,42 @@ class SystemGrower:
         entered = (hits - before > 0) | ~np.asarray(entry, dtype=bool)[owner]
         return (entered | (radial >= ENTRY_RADIUS_MM)) & ~inside & outer
 
-    def _curve(self, start, t0, target, *, terminal: bool, bend: float = 1.0) -> np.ndarray:
+    def _curves(
+        self,
+        starts: np.ndarray,
+        t0: np.ndarray,
+        targets: np.ndarray,
+        terminal: np.ndarray,
+        bend: float,
+    ) -> list[np.ndarray]:
+        """One cubic Bézier curve per row: from ``starts`` along ``t0``, bending towards
+        ``targets`` with a random sideways bend, cut into nodes <= ``step_mm`` apart."""
         rng = self.rng
-        to_target = target - start
-        dist = float(np.linalg.norm(to_target))
-        u = _unit(to_target) if dist > 1e-9 else t0
-        frac = rng.uniform(0.75, 1.0) if terminal else rng.uniform(0.35, 0.6)
-        length = max(frac * dist, 0.8)
-        end_dir = _slerp(t0, u, 0.7)
-        end = start + length * end_dir
-        sideways = _perpendicular(end_dir, rng) * rng.uniform(0.0, 0.15) * length * bend
-        n = max(2, int(np.ceil(length / self.step_mm)))
-        return _bezier(
-            start, start + t0 * length / 3, end - end_dir * length / 3 + sideways, end, n
+        k = len(starts)
+        to_target = targets - starts
+        dist = np.linalg.norm(to_target, axis=1)
+        u = np.where(dist[:, None] > 1e-9, to_target / np.maximum(dist, 1e-12)[:, None], t0)
+        frac = np.where(terminal, rng.uniform(0.75, 1.0, k), rng.uniform(0.35, 0.6, k))
+        length = np.maximum(frac * dist, 0.8)
+        end_dir = _slerp_rows(t0, u, 0.7)
+        end = starts + length[:, None] * end_dir
+        side = rng.normal(size=(k, 3))
+        side -= np.einsum("ij,ij->i", side, end_dir)[:, None] * end_dir
+        side = _unit(side) * (rng.uniform(0.0, 0.15, k) * length * bend)[:, None]
+        n = np.maximum(2, np.ceil(length / self.step_mm).astype(np.int64))
+        owner = np.repeat(np.arange(k), n)
+        t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + 1) / n[owner]
+        t = t[:, None]
+        w = 1.0 - t
+        p1 = starts + t0 * (length / 3)[:, None]
+        p2 = end - end_dir * (length / 3)[:, None] + side
+        nodes = (
+            w**3 * starts[owner]
+            + 3 * w**2 * t * p1[owner]
+            + 3 * w * t**2 * p2[owner]
+            + t**3 * end[owner]
         )
+        return np.split(nodes, np.cumsum(n)[:-1])
 
     # ------------------------------------------------------------------ pruning
     def prune(self, branch: int) -> None:
@@ -701,9 +749,10 @@ def path_gaps_mm(
     return path[a0] + path[b0] - 2.0 * path[lca]
 
 
-def contacts(raws: list[RawTree]) -> list[tuple[int, int, int, int]]:
+def contacts(raws: list[RawTree], only: set[int] | None = None) -> list[tuple[int, int, int, int]]:
     """Touching segments or TDLUs, within and between systems, as
-    (system a, node a, system b, node b).
+    (system a, node a, system b, node b); with ``only``, just the contacts that involve one
+    of those systems.
 
     Within a system, two capsules on either side of one branch point touch by construction;
     such neighbours (closer along the ducts than their lengths plus 2.5 times their radii)
@@ -715,7 +764,17 @@ def contacts(raws: list[RawTree]) -> list[tuple[int, int, int, int]]:
     starts = np.vstack([c[1] for c in caps])
     ends = np.vstack([c[2] for c in caps])
     radii = np.concatenate([c[3] for c in caps])
-    i, j, _ = capsule_contacts(starts, ends, radii)
+    if only is None:
+        i, j, _ = capsule_contacts(starts, ends, radii)
+    else:
+        probe = np.flatnonzero(np.isin(owner, list(only)))
+        a, b = capsule_contacts_between(
+            (starts[probe], ends[probe], radii[probe]), (starts, ends, radii)
+        )
+        i, j = probe[a], b
+        # Each pair once: i < j, or the partner is outside the probed systems.
+        keep = (i < j) | ~np.isin(owner[j], list(only))
+        i, j = np.minimum(i[keep], j[keep]), np.maximum(i[keep], j[keep])
     keep = owner[i] != owner[j]
     for s, raw in enumerate(raws):
         same = (owner[i] == s) & (owner[j] == s)
@@ -751,10 +810,14 @@ def grow_all(growers: list[SystemGrower], *, max_rounds: int = 20) -> list[RawTr
     for g in growers:
         g.grow()
     raws = [g.assemble() for g in growers]
+    changed: set[int] | None = None  # first round: every system
     for _ in range(max_rounds):
-        doomed = [g.misplaced_branches(r) for g, r in zip(growers, raws, strict=True)]
+        doomed = [
+            g.misplaced_branches(r) if changed is None or s in changed else set()
+            for s, (g, r) in enumerate(zip(growers, raws, strict=True))
+        ]
         squeezed: set[int] = set()
-        for sa, na, sb, nb in contacts(raws):
+        for sa, na, sb, nb in contacts(raws, changed):
             ra, rb = raws[sa], raws[sb]
             ba, bb = int(ra.branch_of_node[na]), int(rb.branch_of_node[nb])
             major_a = ba == 0 or ra.flow_of_node[na] >= MAJOR_FLOW * ra.flow_of_node[0]
@@ -773,9 +836,11 @@ def grow_all(growers: list[SystemGrower], *, max_rounds: int = 20) -> list[RawTr
         doomed = [{b for b in d if b != 0} for d in doomed]
         if not any(doomed) and not squeezed:
             return raws
+        changed = set()
         for s, d in enumerate(doomed):
             for b in d:
                 growers[s].prune(b)
             if d or s in squeezed:
                 raws[s] = growers[s].assemble()
+                changed.add(s)
     raise RuntimeError(f"ducts still touch after {max_rounds} pruning rounds")
