@@ -1,0 +1,1 @@
+"""The exam: screening, preparation, cannulation, contrast filling, complications, aftercare."""
