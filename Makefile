@@ -21,6 +21,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_anatomy.py
+	$(BIN)/python benchmarks/bench_filling.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -95,7 +95,8 @@ def test_default_volume_fills_a_normal_tree_through_several_generations(normal):
     for tree in normal.trees:
         fill = fill_ducts(tree, 1.0)
         assert fill.max_generation_filled >= 7
-        assert fill.obstructed_at is None and fill.extravasations == () or fill.extravasated_ml >= 0
+        assert fill.obstructed_at is None
+        assert np.mean(fill.fill_fraction[1:] > 0) > 0.9
 
 
 def test_nothing_passes_an_obstruction(blocked):

@@ -328,33 +328,35 @@ def fill_ducts(
     for stop in stop_nodes:
         end_cap[stop] = 0.0
 
-    # Children lists and bottom-up capacity and conductance.
+    # Children lists, then capacity and conductance from the ends up (plain Python lists:
+    # the loops visit every node once).
     kids: list[list[int]] = [[] for _ in range(n)]
     for i, p in enumerate(par[1:].tolist(), start=1):
         kids[p].append(i)
     stops = set(stop_nodes)
-    sub_cap = cap_seg + end_cap
-    sub_res = np.full(n, np.inf)
     outlet = np.zeros(n)
     outlet[tree.tdlu_node] = _resistance(semi[:, 1], semi[:, 1], 2 * semi[:, 0])
-    sub_cap_l = sub_cap.tolist()
+    sub_cap_l = (cap_seg + end_cap).tolist()
+    cond = [0.0] * n  # conductance of each subtree (0: no flow)
+    seg_res_l = seg_res.tolist()
+    outlet_l = outlet.tolist()
+    blocked_l = blocked.tolist()
+    par_l = par.tolist()
     for i in range(n - 1, 0, -1):
-        ch = [] if i in stops else kids[i]
-        if blocked[i]:
-            sub_res[i] = np.inf
+        if blocked_l[i]:
             continue
-        if ch:
-            g = sum(1.0 / sub_res[c] for c in ch if np.isfinite(sub_res[c]))
-            beyond = 1.0 / g if g > 0 else np.inf
-        else:
-            beyond = outlet[i] if outlet[i] > 0 else np.inf
         if i in stops:
             # A blocked duct still fills up to the lesion (the column ends on it), as a dead
             # end: its outlet is the give of its wall, taken as a 5 mm tube of its calibre.
             beyond = float(_resistance(r[i], r[i], 5.0)) / max(open_share[i], 0.05)
-        sub_res[i] = seg_res[i] + beyond
-        sub_cap_l[par[i]] += sub_cap_l[i]
-    sub_cap = np.asarray(sub_cap_l)
+        elif kids[i]:
+            g = sum(cond[c] for c in kids[i])
+            beyond = 1.0 / g if g > 0 else math.inf
+        else:
+            beyond = outlet_l[i] if outlet_l[i] > 0 else math.inf
+        total = seg_res_l[i] + beyond
+        cond[i] = 1.0 / total if math.isfinite(total) else 0.0
+        sub_cap_l[par_l[i]] += sub_cap_l[i]
 
     # Rate: a share of the volume leaks at the head of the column if injected too fast.
     rate_leak = 0.0
@@ -363,34 +365,38 @@ def fill_ducts(
     volume_mm3 = (volume_ml - rate_leak) * 1000.0
 
     # Top-down water filling.
-    into = np.zeros(n)  # volume entering each subtree
-    held_seg = np.zeros(n)
-    held_end = np.zeros(n)
-    for c in kids[0]:
-        into[c] = 0.0
-    root_children = kids[0]
-    w = [1.0 / sub_res[c] if np.isfinite(sub_res[c]) else 0.0 for c in root_children]
-    alloc = _allocate(volume_mm3, w, [float(sub_cap[c]) for c in root_children])
-    for c, a in zip(root_children, alloc, strict=True):
-        into[c] = a
-    into_l = into.tolist()
+    into_l = [0.0] * n  # volume entering each subtree
+    held_seg_l = [0.0] * n
+    held_end_l = [0.0] * n
+    cap_seg_l = cap_seg.tolist()
+    end_cap_l = end_cap.tolist()
+
+    def share(volume: float, children: list[int]) -> None:
+        if len(children) == 1:
+            c = children[0]
+            into_l[c] = min(volume, sub_cap_l[c])
+            return
+        alloc = _allocate(volume, [cond[c] for c in children], [sub_cap_l[c] for c in children])
+        for c, a in zip(children, alloc, strict=True):
+            into_l[c] = a
+
+    if kids[0]:
+        share(volume_mm3, kids[0])
     for i in range(1, n):
         v = into_l[i]
         if v <= 0.0:
             continue
-        take = min(v, cap_seg[i])
-        held_seg[i] = take
+        take = min(v, cap_seg_l[i])
+        held_seg_l[i] = take
         v -= take
         if v <= 1e-15:
             continue
-        ch = [] if i in stops else kids[i]
-        if ch:
-            w = [1.0 / sub_res[c] if np.isfinite(sub_res[c]) else 0.0 for c in ch]
-            alloc = _allocate(v, w, [float(sub_cap[c]) for c in ch])
-            for c, a in zip(ch, alloc, strict=True):
-                into_l[c] = a
+        if kids[i] and i not in stops:
+            share(v, kids[i])
         else:
-            held_end[i] = min(v, end_cap[i])
+            held_end_l[i] = min(v, end_cap_l[i])
+    held_seg = np.asarray(held_seg_l)
+    held_end = np.asarray(held_end_l)
 
     reachable = (cap_seg > 0) & (held_seg > 0)
     excess_mm3 = volume_mm3 - held_seg.sum() - held_end.sum()
