@@ -290,3 +290,20 @@ def test_nipple_duct_orifices_are_apart(phantoms):
         d = cKDTree(yz).query(yz, k=2)[0][:, 1]
         assert d.min() >= 1.2 - 1e-9
         assert np.all(np.hypot(*yz.T) < ph.breast.nipple_radius_mm)
+
+
+def test_branches_shorten_towards_the_periphery(phantoms):
+    from ductogram.anatomy import branches
+
+    lengths, generations, terminal = [], [], []
+    for ph in phantoms:
+        for tree in ph.trees:
+            br = branches(tree)
+            lengths.extend(br.length_mm)
+            generations.extend(br.generation)
+            terminal.extend(br.n_children == 0)
+    lengths, generations, terminal = map(np.asarray, (lengths, generations, terminal))
+    medians = [np.median(lengths[generations == g]) for g in range(2, 9)]
+    assert np.all(np.diff(medians) < 0)
+    # Terminal ducts a few millimetres long, ending in 1-2 mm TDLUs (VICTRE model values).
+    assert 1.0 < np.median(lengths[terminal]) < 4.0
