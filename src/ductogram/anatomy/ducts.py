@@ -93,6 +93,9 @@ class DuctTree:
             raise ParameterError(
                 "parent", "not a rooted tree", "parent[0] = -1, 0 <= parent[i] < i"
             )
+        tdlu = arrays["tdlu_node"]
+        if len(tdlu) and (tdlu.min() < 0 or tdlu.max() >= n):
+            raise ParameterError("tdlu_node", tdlu.tolist(), f"node indices in [0, {n - 1}]")
         if not np.all(np.isfinite(pos)) or not np.all(arrays["radii_mm"] > 0):
             raise ParameterError("radii_mm", "non-positive or non-finite", "radii > 0 mm")
         for name, arr in arrays.items():
