@@ -22,6 +22,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_anatomy.py
 	$(BIN)/python benchmarks/bench_filling.py
+	$(BIN)/python benchmarks/bench_spectra.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
