@@ -5,6 +5,11 @@ lesions) and writes its ground truth and pictures to a new folder, all at once: 
 error nothing is written. Case files are YAML or JSON mappings of
 :class:`~ductogram.anatomy.parameters.PhantomParameters` fields; flags override them.
 
+``ductogram exam CASE --out DIR`` runs screening and the ductography exam for a case file
+(sections ``patient``, ``phantom`` and ``exam``, :class:`~ductogram.exam.ExamCase`) and
+writes the procedure record, its JSON schema, a readable summary and the phantom's truth,
+all at once.
+
 Exit codes: 0 on success; 2 for a usage error (a bad parameter, an unreadable or malformed
 case file, an output folder that exists and is not empty); 1 when writing fails.
 """
@@ -288,3 +293,115 @@ def phantom(
     console = _stdout()
     for table in _summary(ph, files, target):
         console.print(table)
+
+
+def _exam_summary(procedure, files: list[Path], out: Path) -> list[Table]:
+    p = procedure
+    overview = Table(title="Exam", show_header=False, title_justify="left")
+    overview.add_column("", style="bold")
+    overview.add_column("")
+    overview.add_row("patient", f"{p.patient.id}, {p.patient.age_years:g} years")
+    outcome = p.outcome.value.replace("_", " ")
+    style = "green" if p.outcome.value == "completed" else "yellow"
+    overview.add_row("outcome", Text(outcome, style=f"bold {style}"))
+    overview.add_row("reason", p.outcome_reason)
+    if p.duct is not None:
+        overview.add_row("duct", f"{p.duct.name} (system {p.duct.system})")
+    if p.agent is not None and p.injected_ml is not None:
+        overview.add_row("contrast", f"{p.injected_ml:.2f} mL {p.agent.product} ({p.agent.id})")
+    if p.views:
+        views = ", ".join(f"{v.view.value}{' (moved)' if v.patient_moved else ''}" for v in p.views)
+        overview.add_row("views", views)
+    if p.fill is not None:
+        overview.add_row(
+            "fill",
+            f"{p.fill['held_ml']:.2f} mL held, generation {p.fill['max_generation_filled']}"
+            + (", lobular blush" if p.fill.get("lobular_blush") else ""),
+        )
+    overview.add_row("duration", f"{p.duration_min:.0f} min (simulated)")
+
+    screening = Table(title="Screening", title_justify="left")
+    for name in ("rule", "decision", "action"):
+        screening.add_column(name)
+    for d in p.screening.decisions:
+        screening.add_row(d.rule, d.decision.value.replace("_", " "), d.action)
+    tables = [overview, screening]
+    if p.complications:
+        complications = Table(title="Complications", title_justify="left")
+        complications.add_column("kind")
+        complications.add_column("action")
+        for c in p.complications:
+            complications.add_row(c.kind.value.replace("_", " "), c.action)
+        tables.append(complications)
+    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
+    written.add_column("")
+    for f in files:
+        written.add_row(f.name)
+    tables.append(written)
+    return tables
+
+
+@app.command()
+def exam(
+    case: Annotated[
+        Path,
+        typer.Argument(
+            metavar="CASE",
+            help="Case file (YAML or JSON) with sections patient, phantom and exam.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder (created; must not exist or be empty).",
+            show_default=False,
+        ),
+    ],
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same phantom and exam.")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
+    ] = False,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            help="Screening rules file (YAML); default: the table shipped with ductogram.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run screening and a ductography exam for a case file; write its record to --out.
+
+    Writes `procedure.json` (the time-stamped procedure record: screening decisions with
+    their reasons, consent, duct, cannula, contrast, views, complications, fill summary,
+    aftercare), `procedure.schema.json` (its JSON schema), `summary.md` (a readable
+    summary), and the phantom's truth (`phantom.json`, `system_XX.graphml`). An exam that
+    is not done (not indicated, contraindicated, deferred, declined, cannulation failed)
+    is a result too, and is written the same way.
+    """
+    from .anatomy.phantom import generate_phantom
+    from .exam.procedure import run_exam
+    from .exam.record import ExamCase, write_exam
+    from .exam.screening import load_rules
+
+    err = _stderr()
+    try:
+        parsed = ExamCase.parse(load_case(case))
+        table = load_rules(rules)
+        target = check_output_directory(out, overwrite=force)
+        with err.status("Generating the phantom..."):
+            ph = generate_phantom(parsed.phantom, seed=seed)
+        with err.status("Running the exam..."):
+            procedure, _ = run_exam(parsed.patient, ph, parsed.exam, rng=seed, rules=table)
+        with err.status(f"Writing {target}..."):
+            files = write_exam(procedure, ph, target, overwrite=force)
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    console = _stdout()
+    for t in _exam_summary(procedure, files, target):
+        console.print(t)
