@@ -20,8 +20,8 @@ Model (tree frame and notation of :class:`ductogram.anatomy.DuctTree`):
    further, up to ``OBSTRUCTION_DILATION``: the dilated duct proximal to a blocking lesion);
    what still remains leaves the system: back out of the nipple around the cannula
    (reflux), and through the duct wall into the tissue (extravasation): a share of the
-   excess that grows from 0 to ``EXTRAVASATED_SHARE`` as the excess grows from once to
-   twice what the system holds, and ``EXTRAVASATED_SHARE_OBSTRUCTED`` of it, at the
+   excess that grows from 0 to ``EXTRAVASATED_SHARE`` as the excess grows from twice to
+   three times what the system holds [estimate], and ``EXTRAVASATED_SHARE_OBSTRUCTED`` of it, at the
    lesion, when the flow is blocked. Injecting faster than ``SAFE_RATE_ML_PER_MIN``
    ruptures the duct at the head of the column for a share of the volume.
 4. **Bubbles.** Without a flush, air in the line enters the duct as 1-4 round bubbles in
@@ -457,7 +457,7 @@ def fill_ducts(
     obstructed = [s for s in stop_nodes if held_seg[s] > 0 or fill_fraction[par[s]] > 0]
     share = EXTRAVASATED_SHARE_OBSTRUCTED if obstructed else EXTRAVASATED_SHARE
     holds = max(held_seg.sum() + held_end.sum(), 1e-9)
-    pressure = min(max(excess_mm3 / holds - 1.0, 0.0), 1.0)
+    pressure = min(max(excess_mm3 / holds - 2.0, 0.0), 1.0)
     extravasated_mm3 = excess_mm3 * share * (1.0 if obstructed else pressure)
     refluxed_mm3 = excess_mm3 - extravasated_mm3
     extravasations = []
