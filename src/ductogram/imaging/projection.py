@@ -63,20 +63,31 @@ def frustum_chords(
     """
     s0 = np.asarray(source_mm, dtype=float)
     d = np.asarray(target_mm, dtype=float) - s0
+    terms = _frustum_terms(s0, a_mm, b_mm, r0_mm, r1_mm)
+    return _frustum_chords_from_terms(d, terms)
+
+
+def _frustum_terms(source, a_mm, b_mm, r0_mm, r1_mm) -> tuple[np.ndarray, ...]:
+    """What a frustum's chord needs that does not depend on the ray's direction (the rays
+    all start at ``source``): (e, w0, s_0, length, r0, k, q, qc)."""
     a = np.asarray(a_mm, dtype=float)
     axis = np.asarray(b_mm, dtype=float) - a
     length = np.linalg.norm(axis, axis=-1)
     e = axis / np.maximum(length, 1e-12)[..., None]
     r0 = np.asarray(r0_mm, dtype=float)
     k = (np.asarray(r1_mm, dtype=float) - r0) / np.maximum(length, 1e-12)
-    w0 = s0 - a
-    w0 = np.broadcast_to(w0, d.shape) if w0.shape != d.shape else w0
-    sd = np.einsum("...i,...i->...", d, e)
+    w0 = np.asarray(source, dtype=float) - a
     s_0 = np.einsum("...i,...i->...", w0, e)
     q = 1.0 + k * k
+    qc = np.einsum("...i,...i->...", w0, w0) - q * s_0 * s_0 - 2.0 * r0 * k * s_0 - r0 * r0
+    return e, w0, s_0, length, r0, k, q, qc
+
+
+def _frustum_chords_from_terms(d: np.ndarray, terms: tuple[np.ndarray, ...]) -> np.ndarray:
+    e, w0, s_0, length, r0, k, q, qc = terms
+    sd = np.einsum("...i,...i->...", d, e)
     qa = np.einsum("...i,...i->...", d, d) - q * sd * sd
     qb = 2.0 * (np.einsum("...i,...i->...", w0, d) - q * s_0 * sd - r0 * k * sd)
-    qc = np.einsum("...i,...i->...", w0, w0) - q * s_0 * s_0 - 2.0 * r0 * k * s_0 - r0 * r0
     # Slab 0 <= s <= L along the ray.
     with np.errstate(divide="ignore", invalid="ignore"):
         t_a = np.where(sd != 0, (0.0 - s_0) / sd, -np.inf)
@@ -106,20 +117,24 @@ def frustum_chords(
 
     # qa > 0: inside between the roots.
     inside = np.where(positive & (disc >= 0), piece(np.maximum(lo, r1), np.minimum(hi, r2)), 0.0)
-    # qa < 0: inside outside the roots (everywhere if no real roots); the frustum is convex,
-    # so within the slab at most one of the two pieces is met.
-    both = piece(lo, np.minimum(hi, r1)) + piece(np.maximum(lo, r2), hi)
-    inside = np.where(negative, np.where(disc < 0, piece(lo, hi), both), inside)
-    # qa ~ 0: the quadric is linear, B t + C <= 0.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_lin = np.where(qb != 0, -qc / qb, np.nan)
-    linear = np.where(
-        qb > 0,
-        piece(lo, np.minimum(hi, t_lin)),
-        np.where(qb < 0, piece(np.maximum(lo, t_lin), hi), np.where(qc <= 0, piece(lo, hi), 0.0)),
-    )
-    inside = np.where(flat, linear, inside)
-    chord = inside * np.linalg.norm(d, axis=-1)
+    if negative.any():
+        # qa < 0: inside outside the roots (everywhere if no real roots); the frustum is
+        # convex, so within the slab at most one of the two pieces is met.
+        both = piece(lo, np.minimum(hi, r1)) + piece(np.maximum(lo, r2), hi)
+        inside = np.where(negative, np.where(disc < 0, piece(lo, hi), both), inside)
+    if flat.any():
+        # qa ~ 0: the quadric is linear, B t + C <= 0.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_lin = np.where(qb != 0, -qc / qb, np.nan)
+        linear = np.where(
+            qb > 0,
+            piece(lo, np.minimum(hi, t_lin)),
+            np.where(
+                qb < 0, piece(np.maximum(lo, t_lin), hi), np.where(qc <= 0, piece(lo, hi), 0.0)
+            ),
+        )
+        inside = np.where(flat, linear, inside)
+    chord = inside * np.sqrt(np.einsum("...i,...i->...", d, d))
     return np.nan_to_num(chord, nan=0.0)
 
 
@@ -254,12 +269,16 @@ def project_segments(
     boxes = _footprints(geometry, np.minimum(a, b), np.maximum(a, b), reach)
     offsets = _subpixel_offsets(supersample)
     source = geometry.source_mm
+    terms = _frustum_terms(source, a, b, r0, r1)
     for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1)):
         acc = np.zeros(len(body))
+        mine = tuple(t[body] for t in terms)
         for dr, dc in offsets:
-            target = geometry.pixel_centres_mm(rows + dr, cols + dc)
-            acc += frustum_chords(source, target, a[body], b[body], r0[body], r1[body])
-        np.add.at(image, rows * geometry.cols + cols, acc * w[body] / len(offsets))
+            d = geometry.pixel_centres_mm(rows + dr, cols + dc) - source
+            acc += _frustum_chords_from_terms(d, mine)
+        image += np.bincount(
+            rows * geometry.cols + cols, weights=acc * w[body] / len(offsets), minlength=image.size
+        )
     return image.reshape(geometry.rows, geometry.cols)
 
 
@@ -291,5 +310,7 @@ def project_ellipsoids(
         for dr, dc in offsets:
             target = geometry.pixel_centres_mm(rows + dr, cols + dc)
             acc += ellipsoid_chords(source, target, c[body], q[body], rot[body])
-        np.add.at(image, rows * geometry.cols + cols, acc * w[body] / len(offsets))
+        image += np.bincount(
+            rows * geometry.cols + cols, weights=acc * w[body] / len(offsets), minlength=image.size
+        )
     return image.reshape(geometry.rows, geometry.cols)
