@@ -2,6 +2,15 @@
 
 from .enums import Laterality, ViewPosition
 from .errors import DuctogramError, ParameterError
+from .image import Image, PixelKind
 from .seeding import as_generator
 
-__all__ = ["DuctogramError", "Laterality", "ParameterError", "ViewPosition", "as_generator"]
+__all__ = [
+    "DuctogramError",
+    "Image",
+    "Laterality",
+    "ParameterError",
+    "PixelKind",
+    "ViewPosition",
+    "as_generator",
+]
