@@ -296,7 +296,10 @@ def _empty_truth() -> dict:
     }
 
 
-def _contrast(comp, geometry, tree, fill, supersample):
+def contrast_tubes(comp: Compression, geometry: Geometry, tree, fill):
+    """The contrast-filled part of every duct segment as a tapered tube in the detector
+    frame: (segment node indices, a, b, r0, r1). A segment stretched by the compression
+    narrows (incompressible duct); a partly filled segment is cut at its fill fraction."""
     par = tree.parent
     seg = np.flatnonzero(fill.fill_fraction > 0)
     seg = seg[seg > 0]
@@ -308,10 +311,13 @@ def _contrast(comp, geometry, tree, fill, supersample):
     r1 = r0 + f * (r[seg] - r0)
     a_d = _carried(comp, geometry, a)
     b_d = _carried(comp, geometry, b)
-    # Incompressible ducts: a segment stretched by the compression narrows.
     stretch = np.linalg.norm(b_d - a_d, axis=1) / np.maximum(np.linalg.norm(b - a, axis=1), 1e-12)
     thin = 1.0 / np.sqrt(np.where(stretch > 0, stretch, 1.0))
-    r0, r1 = r0 * thin, r1 * thin
+    return seg, a_d, b_d, r0 * thin, r1 * thin
+
+
+def _contrast(comp, geometry, tree, fill, supersample):
+    seg, a_d, b_d, r0, r1 = contrast_tubes(comp, geometry, tree, fill)
     contrast = project_segments(geometry, a_d, b_d, r0, r1, supersample=supersample)
 
     def ellipsoids(items):
