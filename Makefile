@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_anatomy.py
 	$(BIN)/python benchmarks/bench_filling.py
 	$(BIN)/python benchmarks/bench_spectra.py
+	$(BIN)/python benchmarks/bench_imaging.py
 	$(BIN)/python benchmarks/bench_projection.py
 
 lint: $(STAMP)
