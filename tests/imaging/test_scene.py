@@ -73,7 +73,7 @@ def test_contrast_replaces_tissue(phantom, plain_cc):
     before = plain_cc.paths["glandular"] + plain_cc.paths["adipose"]
     after = sc.paths["glandular"] + sc.paths["adipose"] + sc.paths["contrast"]
     inside = plain_cc.truth.breast_mask & (before > 5)
-    assert np.allclose(after[inside], before[inside], rtol=1e-9, atol=1e-9)
+    assert np.allclose(after[inside], before[inside], rtol=1e-5, atol=1e-5)  # float32 paths
 
 
 def test_truth_marks_the_ducts_the_lesion_and_the_nipple(phantom):
