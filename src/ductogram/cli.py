@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 import yaml
 from rich.console import Console
@@ -29,7 +30,7 @@ from rich.text import Text
 from . import __version__
 from .anatomy.lesions import LesionKind
 from .anatomy.parameters import PhantomParameters
-from .core import DuctogramError, Laterality
+from .core import DuctogramError, Laterality, ParameterError
 from .core.files import check_output_directory
 
 __all__ = ["app", "load_case", "merge_parameters"]
@@ -405,3 +406,112 @@ def exam(
     console = _stdout()
     for t in _exam_summary(procedure, files, target):
         console.print(t)
+
+
+@app.command()
+def simulate(
+    case: Annotated[
+        Path,
+        typer.Argument(
+            metavar="CASE",
+            help="Case file (YAML or JSON) with sections patient, phantom and exam.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder (created; must not exist or be empty).",
+            show_default=False,
+        ),
+    ],
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same exam and views.")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
+    ] = False,
+    pixel_mm: Annotated[
+        float, typer.Option("--pixel-mm", help="Detector pitch (mm), 0.05-0.2.")
+    ] = 0.085,
+    skip_preparation: Annotated[
+        bool,
+        typer.Option(
+            "--skip-preparation",
+            help="Leave deodorant/powder and jewellery on, as the patient record has them.",
+        ),
+    ] = False,
+) -> None:
+    """Simulate a ductogram: phantom, exam, then the x-ray views of the filled ducts.
+
+    Writes everything `ductogram exam` writes, and per view `LCC.png` (preview),
+    `LCC.npz` (the for-processing and for-presentation images and their truth: contrast and
+    breast masks, projected centrelines with radii, bubbles, nipple) and `views.json`
+    (technique, dose per view and for the exam, lesion positions). An exam that was not
+    completed has no views.
+    """
+    from .anatomy.phantom import generate_phantom
+    from .anatomy.truth import write_phantom
+    from .exam.procedure import run_exam
+    from .exam.record import ExamCase, write_procedure
+    from .imaging.previews import write_views
+    from .imaging.views import ViewSettings, simulate_view
+
+    err = _stderr()
+    try:
+        parsed = ExamCase.parse(load_case(case))
+        if not 0.05 <= pixel_mm <= 0.2:
+            raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
+        target = check_output_directory(out, overwrite=force)
+        with err.status("Generating the phantom..."):
+            ph = generate_phantom(parsed.phantom, seed=seed)
+        with err.status("Running the exam..."):
+            procedure, fill = run_exam(parsed.patient, ph, parsed.exam, rng=seed)
+        views = []
+        rng_views = np.random.default_rng([seed, 0x76696577]).spawn(max(len(procedure.views), 1))
+        if fill is not None:
+            patient = parsed.patient
+            for k, record in enumerate(procedure.views):
+                settings = ViewSettings(
+                    magnification=1.8 if record.magnification else 1.0,
+                    pixel_mm=pixel_mm,
+                    patient_moved=record.patient_moved,
+                    deodorant=skip_preparation and patient.deodorant_or_powder,
+                    jewellery=skip_preparation and patient.jewellery_or_metal,
+                )
+                with err.status(f"Imaging the {record.view.value} view..."):
+                    views.append(
+                        simulate_view(
+                            ph, record.view, fill=fill, settings=settings, rng=rng_views[k]
+                        )
+                    )
+
+        def extra(_phantom, folder):
+            return write_procedure(procedure, folder) + (
+                write_views(views, folder) if views else []
+            )
+
+        with err.status(f"Writing {target}..."):
+            files = write_phantom(ph, target, overwrite=force, also=[extra])
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    console = _stdout()
+    for t in _exam_summary(procedure, files, target):
+        console.print(t)
+    if views:
+        doses = Table(title="Views")
+        for col in ("view", "technique", "mAs", "MGD (mGy)", "magnification"):
+            doses.add_column(col)
+        for sv in views:
+            e = sv.exposure
+            doses.add_row(
+                f"{sv.presentation.laterality.value}{sv.presentation.view.value}",
+                f"{e['anode']}/{e['filter']} {e['kvp']:.0f} kV",
+                f"{e['mas']:.1f}",
+                f"{sv.dose['mgd_mgy']:.2f}",
+                f"{sv.presentation.magnification:.2f}",
+            )
+        console.print(doses)
