@@ -1,12 +1,16 @@
 """Writing simulated views: PNG previews, the images as arrays, and their truth.
 
-Per view ``<lat><view>`` (e.g. ``LCC``): ``LCC.png`` (the for-presentation image, shown as a
-mammogram is hung: chest wall at the left edge for a left breast, at the right for a right
-breast), ``LCC.npz`` (``for_processing``, integer detector units, and ``for_presentation``, 12-bit,
-both uint16 in the image frame, and the truth arrays: ``contrast_mask``, ``breast_mask``, ``centreline_px``,
-``radius_px``, ``segment``, ``generation``, ``bubbles_px``, ``nipple_px``) and, for all views,
-``views.json`` (technique, dose, magnification, lesion truth per view, the exam's total MGD).
-DICOM output is :mod:`ductogram.io`'s job.
+Per view ``<lat><view>`` (e.g. ``LCC``):
+
+- ``LCC.png``: the for-presentation image, shown as a mammogram is hung (chest wall at the
+  left edge for a left breast, at the right for a right breast);
+- ``LCC.npz``: ``for_processing`` (integer detector units) and ``for_presentation``
+  (12-bit), both uint16 in the image frame, and the truth arrays ``contrast_mask``,
+  ``breast_mask``, ``centreline_px``, ``radius_px``, ``segment``, ``generation``,
+  ``bubbles_px``, ``nipple_px``;
+
+and for all views ``views.json`` (technique, dose, magnification, lesion truth per view,
+the exam's total MGD). DICOM output is :mod:`ductogram.io`'s job.
 """
 
 from __future__ import annotations
