@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ductogram phantom --seed 7 --lesion papilloma --out $(DEMO_OUT) --force
+	$(BIN)/ductogram simulate examples/demo.yaml --seed 7 --pixel-mm 0.1 --out $(DEMO_OUT) --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -449,6 +449,7 @@ def simulate(
     (technique, dose per view and for the exam, lesion positions). An exam that was not
     completed has no views.
     """
+    from .anatomy.figures import save_figures
     from .anatomy.phantom import generate_phantom
     from .anatomy.truth import write_phantom
     from .exam.procedure import run_exam
@@ -485,10 +486,9 @@ def simulate(
                         )
                     )
 
-        def extra(_phantom, folder):
-            return write_procedure(procedure, folder) + (
-                write_views(views, folder) if views else []
-            )
+        def extra(phantom_, folder):
+            files = write_procedure(procedure, folder) + save_figures(phantom_, folder)
+            return files + (write_views(views, folder) if views else [])
 
         with err.status(f"Writing {target}..."):
             files = write_phantom(ph, target, overwrite=force, also=[extra])

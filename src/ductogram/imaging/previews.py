@@ -29,8 +29,9 @@ from .views import SimulatedView
 
 def display_orientation(pixels: np.ndarray, laterality: str) -> np.ndarray:
     """Image frame (rows from the chest wall) → hanging orientation: columns from the
-    chest wall, which is at the left edge for a left breast and at the right for a right."""
-    shown = np.asarray(pixels).T
+    chest wall, which is at the left edge for a left breast and at the right for a right;
+    the across axis upwards (lateral up in CC, superior up in ML and MLO)."""
+    shown = np.asarray(pixels).T[::-1]
     return shown if laterality == "L" else shown[:, ::-1]
 
 
