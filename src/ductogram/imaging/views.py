@@ -234,6 +234,7 @@ def simulate_view(
         "source_to_image_mm": g.source_to_image_mm,
         "compressed_thickness_mm": scene.thickness_mm,
         "mean_energy_kev": float(formed.mean_energy_kev),
+        "energy_bins": len(formed.energies_kev),
         "scatter_to_primary": float(formed.scatter_to_primary),
         "texture_beta": float(beta),
         "aec_limited": bool(aec.limited),
