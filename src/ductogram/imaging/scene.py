@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import map_coordinates
+from scipy.ndimage import affine_transform
 from scipy.spatial import ConvexHull
 
 from ..anatomy import Phantom
@@ -228,15 +228,23 @@ def build_scene(
     gc = np.arange(-across_max, across_max + COLUMN_GRID_MM, COLUMN_GRID_MM)
     A, C = np.meshgrid(ga, gc, indexing="ij")
     heights = _column_heights(phantom, comp, A, C)
-    rr, cc = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
-    det = geometry.pixel_centres_mm(rr, cc)
+    # Pixel centres are separable: x by row, y by column. The ray through a pixel meets the
+    # mid-plane at (x, y) t_mid; the column grid is regular, so the lookup is an affine map.
+    x = (np.arange(rows) + 0.5) * geometry.pixel_mm
+    y = (np.arange(cols) + 0.5 - 0.5 * cols) * geometry.pixel_mm
     z_mid = geometry.lift_mm + 0.5 * t
     t_mid = 1.0 - z_mid / geometry.source_to_image_mm
-    mid = det[..., :2] * t_mid
-    ray = det - geometry.source_mm
-    obliquity = np.linalg.norm(ray, axis=-1) / geometry.source_to_image_mm
-    coords = np.stack([mid[..., 0] / COLUMN_GRID_MM, (mid[..., 1] + across_max) / COLUMN_GRID_MM])
-    tissue = map_coordinates(heights, coords, order=1, mode="constant", cval=0.0) * obliquity
+    sid = geometry.source_to_image_mm
+    obliquity = np.sqrt(x[:, None] ** 2 + y[None, :] ** 2 + sid**2) / sid
+    scale = geometry.pixel_mm * t_mid / COLUMN_GRID_MM
+    offset = (
+        0.5 * geometry.pixel_mm * t_mid / COLUMN_GRID_MM,
+        ((0.5 - 0.5 * cols) * geometry.pixel_mm * t_mid + across_max) / COLUMN_GRID_MM,
+    )
+    columns = affine_transform(
+        heights, (scale, scale), offset=offset, output_shape=(rows, cols), order=1, cval=0.0
+    )
+    tissue = columns * obliquity
     breast_mask = tissue > 0.05
     skin = np.minimum(tissue, 2.0 * br.skin_mm * obliquity)
     interior = tissue - skin
