@@ -143,3 +143,9 @@ def test_magnification_view_magnifies_the_mid_plane():
     g = Geometry.for_breast(100, 80, 50, magnification=1.8)
     assert g.magnification_at(g.lift_mm + 25.0) == pytest.approx(1.8)
     assert g.focal_spot_mm == 0.1
+
+
+def test_the_detector_is_never_larger_than_a_real_one():
+    g = Geometry.for_breast(200, 140, 60, magnification=1.8, pixel_mm=0.085)
+    assert g.rows * g.pixel_mm <= 240.0 + g.pixel_mm
+    assert g.cols * g.pixel_mm <= 300.0 + 2 * g.pixel_mm

@@ -28,6 +28,7 @@ from ..core import ParameterError
 
 SOURCE_TO_IMAGE_MM = 650.0  # issue 4: source-to-image distance about 650 mm
 SUPPORT_TO_DETECTOR_MM = 20.0  # breast support above the detector surface [estimate]
+DETECTOR_MM = (240.0, 300.0)  # a 24 x 30 cm mammography detector: (from the chest wall, along it)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class Geometry:
         magnification: float = 1.0,
         margin_mm: float = 5.0,
     ) -> Geometry:
-        """A geometry whose detector holds a compressed breast of the given extents.
+        """A geometry whose detector holds a compressed breast of the given extents (or as
+        much of it as a 24 × 30 cm detector does: a magnified breast overflows it).
 
         Parameters
         ----------
@@ -102,8 +104,10 @@ class Geometry:
             lift, spot = sid * (1.0 - 1.0 / magnification) - 0.5 * thickness_mm, 0.1
         top = lift + thickness_mm
         m_max = sid / (sid - top)
-        rows = int(np.ceil((anterior_extent_mm * m_max + margin_mm) / pixel_mm))
-        cols = 2 * int(np.ceil((across_extent_mm * m_max + margin_mm) / pixel_mm))
+        # No larger than the detector: 24 cm from the chest wall, 30 cm along it.
+        rows = int(np.ceil(min(anterior_extent_mm * m_max + margin_mm, DETECTOR_MM[0]) / pixel_mm))
+        half = min(across_extent_mm * m_max + margin_mm, 0.5 * DETECTOR_MM[1])
+        cols = 2 * int(np.ceil(half / pixel_mm))
         return cls(pixel_mm=pixel_mm, rows=rows, cols=cols, lift_mm=lift, focal_spot_mm=spot)
 
     @property
