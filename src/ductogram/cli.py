@@ -145,6 +145,26 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+# Arguments shared by the commands that take an exam case file.
+ExamCaseArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="CASE",
+        help="Case file (YAML or JSON) with sections patient, phantom and exam.",
+        show_default=False,
+    ),
+]
+OutputOption = Annotated[
+    Path,
+    typer.Option(
+        "--out", help="Output folder (created; must not exist or be empty).", show_default=False
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
+]
+
+
 @app.callback()
 def main(
     version: Annotated[
@@ -216,9 +236,7 @@ def phantom(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same phantom.")] = 0,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
-    ] = False,
+    force: ForceOption = False,
     laterality: Annotated[
         Laterality | None,
         typer.Option(case_sensitive=False, metavar="L|R", help="Breast side.", show_default=False),
@@ -344,26 +362,10 @@ def _exam_summary(procedure, files: list[Path], out: Path) -> list[Table]:
 
 @app.command()
 def exam(
-    case: Annotated[
-        Path,
-        typer.Argument(
-            metavar="CASE",
-            help="Case file (YAML or JSON) with sections patient, phantom and exam.",
-            show_default=False,
-        ),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output folder (created; must not exist or be empty).",
-            show_default=False,
-        ),
-    ],
+    case: ExamCaseArgument,
+    out: OutputOption,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same phantom and exam.")] = 0,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
-    ] = False,
+    force: ForceOption = False,
     rules: Annotated[
         Path | None,
         typer.Option(
@@ -410,26 +412,10 @@ def exam(
 
 @app.command()
 def simulate(
-    case: Annotated[
-        Path,
-        typer.Argument(
-            metavar="CASE",
-            help="Case file (YAML or JSON) with sections patient, phantom and exam.",
-            show_default=False,
-        ),
-    ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            help="Output folder (created; must not exist or be empty).",
-            show_default=False,
-        ),
-    ],
+    case: ExamCaseArgument,
+    out: OutputOption,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same exam and views.")] = 0,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the output folder if it is not empty.")
-    ] = False,
+    force: ForceOption = False,
     pixel_mm: Annotated[
         float, typer.Option("--pixel-mm", help="Detector pitch (mm), 0.05-0.2.")
     ] = 0.085,
