@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/ductogram simulate examples/demo.yaml --seed 7 --pixel-mm 0.1 --out $(DEMO_OUT) --force
 
+# dicom3tools (dciodvfy, dcentvfy) validate the DICOM files in tests/io; installed when missing.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
 test: $(STAMP)
+	command -v dciodvfy >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dicom3tools; }
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
