@@ -46,6 +46,10 @@ def test_simulate_writes_views_with_truth_and_dose(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("RCC.png", "RML.png", "RCC.npz", "RML.npz", "views.json", "procedure.json"):
         assert (out / name).is_file()
+    dicom = sorted(p.name for p in (out / "dicom").iterdir())
+    assert dicom == sorted(
+        f"{kind}_R{view}.dcm" for kind in ("MG_PRES", "MG_PROC", "SEG") for view in ("CC", "ML")
+    )
     views = json.loads((out / "views.json").read_text())
     assert [v["name"] for v in views["views"]] == ["RCC", "RML"]
     assert views["exam_mgd_mgy"] == sum(v["dose"]["mgd_mgy"] for v in views["views"])

@@ -419,6 +419,13 @@ def simulate(
     pixel_mm: Annotated[
         float, typer.Option("--pixel-mm", help="Detector pitch (mm), 0.05-0.2.")
     ] = 0.085,
+    dicom: Annotated[
+        bool,
+        typer.Option(
+            "--dicom/--no-dicom",
+            help="Also write the study as DICOM (MG for presentation and processing, SEG).",
+        ),
+    ] = True,
     skip_preparation: Annotated[
         bool,
         typer.Option(
@@ -429,7 +436,9 @@ def simulate(
 ) -> None:
     """Simulate a ductogram: phantom, exam, then the x-ray views of the filled ducts.
 
-    Writes everything `ductogram exam` writes, and per view `LCC.png` (preview),
+    Writes everything `ductogram exam` writes, the study as DICOM in `dicom/` (MG for
+    presentation and for processing, and the truth contrast mask as SEG; `--no-dicom`
+    leaves it out), and per view `LCC.png` (preview),
     `LCC.npz` (the for-processing and for-presentation images and their truth: contrast and
     breast masks, projected centrelines with radii, bubbles, nipple) and `views.json`
     (technique, dose per view and for the exam, lesion positions). An exam that was not
@@ -442,6 +451,7 @@ def simulate(
     from .exam.record import ExamCase, write_procedure
     from .imaging.previews import write_views
     from .imaging.views import ViewSettings, simulate_view
+    from .io import StudyInfo, write_study
 
     err = _stderr()
     try:
@@ -474,7 +484,21 @@ def simulate(
 
         def extra(phantom_, folder):
             files = write_procedure(procedure, folder) + save_figures(phantom_, folder)
-            return files + (write_views(views, folder) if views else [])
+            if views:
+                files += write_views(views, folder)
+            if views and dicom:
+                (Path(folder) / "dicom").mkdir()
+                files += write_study(
+                    views,
+                    Path(folder) / "dicom",
+                    patient_id=parsed.patient.id,
+                    study=StudyInfo(
+                        patient_id=parsed.patient.id,
+                        patient_age_years=parsed.patient.age_years,
+                    ),
+                    procedure=procedure,
+                )
+            return files
 
         with err.status(f"Writing {target}..."):
             files = write_phantom(ph, target, overwrite=force, also=[extra])
