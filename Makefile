@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_imaging.py
 	$(BIN)/python benchmarks/bench_projection.py
 	$(BIN)/python benchmarks/bench_view.py
+	$(BIN)/python benchmarks/bench_dicom.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
