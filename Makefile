@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_projection.py
 	$(BIN)/python benchmarks/bench_view.py
 	$(BIN)/python benchmarks/bench_dicom.py
+	$(BIN)/python benchmarks/bench_dicom_read.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -18,3 +18,8 @@ __all__ = [
     "write_seg",
     "write_study",
 ]
+
+from .dicom_read import ImageReadError, ImageReadWarning, read_image
+from .raster import read_raster
+
+__all__ += ["ImageReadError", "ImageReadWarning", "read_image", "read_raster"]
