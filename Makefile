@@ -10,7 +10,7 @@ DEMO_OUT ?= out/demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,realdata]'
 	touch $(STAMP)
 
 demo: $(STAMP)

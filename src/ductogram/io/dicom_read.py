@@ -122,6 +122,12 @@ def _view(ds: Any) -> ViewPosition | None:
         code = str(item.get("CodeValue", "")).strip()
         if code in _VIEW_CODE_VALUES:
             return _VIEW_CODE_VALUES[code]
+    # Tolerated: digitised-film sets such as CBIS-DDSM put the view in PatientOrientation
+    # ("C\C" for CC, "M\L\O" for MLO) and have no ViewPosition.
+    orientation = ds.get("PatientOrientation")
+    joined = "".join(str(v).strip().upper() for v in (orientation or []))
+    if joined in ("CC", "MLO", "ML", "LM"):
+        return ViewPosition(joined)
     return None
 
 
