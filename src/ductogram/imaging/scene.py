@@ -134,14 +134,12 @@ def _column_heights(phantom: Phantom, comp: Compression, anterior: np.ndarray, a
     chord = np.where(inside, edge(best, best + reach) - edge(best, best - reach), 0.0)
     # The nipple: a cylinder around the x axis in front of x = 0.
     in_front = (x < 0) & (x >= -br.nipple_length_mm)
-    along = py * cy + pz * cz  # nipple axis is y = 0 (no ptosis shift at x < 0)
     d2 = p[..., 1] ** 2 + pz**2 - (p[..., 1] * cy + pz * cz) ** 2
     nipple = np.where(
         in_front & (d2 < br.nipple_radius_mm**2),
         2 * np.sqrt(np.maximum(br.nipple_radius_mm**2 - d2, 0)),
         0.0,
     )
-    del along
     return comp.compression_ratio * np.maximum(chord, nipple)
 
 

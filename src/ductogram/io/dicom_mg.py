@@ -62,7 +62,8 @@ __all__ = [
 #: Name written for every (synthetic) patient.
 SYNTHETIC_PATIENT_NAME = "SYNTHETIC^DUCTOGRAM"
 #: Compression force written when none is known (N). The simulator does not model force;
-#: 100 N is a typical clinical value (EUREF: 60-200 N) **[placeholder]**.
+#: 100 N, a typical clinical value (EUREF: 60-200 N), written as the force: the simulator
+#: does not model force [model].
 DEFAULT_COMPRESSION_FORCE_N = 100.0
 #: Default study date and time: fixed, so the same case gives the same files.
 DEFAULT_STUDY_DATETIME = dt.datetime(2026, 1, 1, 9, 0, 0)
@@ -481,7 +482,7 @@ def write_mg(
     contrast : ContrastBolus, optional
         The bolus, when there is no procedure record (wins over ``procedure``).
     compression_force_n : float, optional
-        CompressionForce (N); default 100 N, a placeholder.
+        CompressionForce (N); default 100 N, a typical value (force is not modelled).
 
     Returns
     -------

@@ -73,7 +73,7 @@ def write_study(
     segmentation : bool, optional
         Also write the truth SEG of each view (default True).
     compression_force_n : float, optional
-        CompressionForce (N), a placeholder (the simulator does not model force).
+        CompressionForce (N), a typical value (the simulator does not model force).
 
     Returns
     -------
