@@ -61,9 +61,8 @@ __all__ = [
 
 #: Name written for every (synthetic) patient.
 SYNTHETIC_PATIENT_NAME = "SYNTHETIC^DUCTOGRAM"
-#: Compression force written when none is known (N). The simulator does not model force;
-#: 100 N, a typical clinical value (EUREF: 60-200 N), written as the force: the simulator
-#: does not model force [model].
+#: Compression force written when none is known (N): the simulator does not model force,
+#: so a typical clinical value is written (EUREF: 60-200 N) [model].
 DEFAULT_COMPRESSION_FORCE_N = 100.0
 #: Default study date and time: fixed, so the same case gives the same files.
 DEFAULT_STUDY_DATETIME = dt.datetime(2026, 1, 1, 9, 0, 0)
