@@ -1,17 +1,19 @@
-"""X-ray imaging of the ductogram: materials and their attenuation, tube spectra.
+"""X-ray imaging of the ductogram, from phantom and contrast fill to images, truth and dose.
 
-This first layer holds the physics data (../shared/reference/simulation.md §3–§4):
-
-- :mod:`~ductogram.imaging.materials`: :class:`Material`, the named materials of the exam,
-  iodinated contrast, glandular/adipose mixtures, and μ/ρ and μ from xraydb;
-- :mod:`~ductogram.imaging.spectra`: :class:`Spectrum`, the cached SpekPy tube spectra
-  (Mo/Mo, Mo/Rh, Rh/Rh, W/Rh, W/Ag, W/Al at 22–39 kVp), filtering, HVL, mean energy and
-  air kerma.
-
-Both are host (NumPy) data: a spectrum has at most 76 energy bins. Image formation moves
-the per-bin arrays it needs to the GPU itself.
+- :mod:`~ductogram.imaging.materials`, :mod:`~ductogram.imaging.spectra`: attenuation from
+  xraydb, cached tube spectra (Mo/Mo, Mo/Rh, Rh/Rh, W/Rh, W/Ag, W/Al at 22–39 kVp), HVL,
+  air kerma (../shared/reference/simulation.md §3–§4);
+- :mod:`~ductogram.imaging.geometry`, :mod:`~ductogram.imaging.projection`,
+  :mod:`~ductogram.imaging.scene`: the cone-beam geometry, exact per-ray chords through
+  tubes and ellipsoids, and the per-material path lengths and truth of a view;
+- :mod:`~ductogram.imaging.texture`, :mod:`~ductogram.imaging.formation` (with detector,
+  scatter, noise), :mod:`~ductogram.imaging.exposure`, :mod:`~ductogram.imaging.dose`,
+  :mod:`~ductogram.imaging.presentation`: image formation, AEC, dose, display;
+- :mod:`~ductogram.imaging.views` (:func:`simulate_view`) and
+  :mod:`~ductogram.imaging.previews` (:func:`write_views`): one whole view, and its files.
 """
 
+from .geometry import Geometry
 from .materials import (
     AttenuationKind,
     Material,
@@ -23,6 +25,7 @@ from .materials import (
     mu_per_cm,
     mu_per_mm,
 )
+from .scene import Scene, ViewTruth, build_scene
 from .spectra import (
     COMBINATIONS,
     KVP_RANGE,
@@ -39,6 +42,7 @@ from .spectra import (
     mu_en_over_rho_air_cm2_g,
     table_metadata,
 )
+from .views import SimulatedView, ViewSettings, simulate_view
 
 __all__ = [
     "COMBINATIONS",
@@ -47,12 +51,18 @@ __all__ = [
     "Anode",
     "AttenuationKind",
     "Filter",
+    "Geometry",
     "Material",
     "MaterialName",
+    "Scene",
+    "SimulatedView",
     "Spectrum",
+    "ViewSettings",
+    "ViewTruth",
     "air_kerma_mgy_per_mas",
     "at_distance",
     "breast_tissue",
+    "build_scene",
     "filtered",
     "hvl_mm_al",
     "iodine_contrast",
@@ -63,5 +73,6 @@ __all__ = [
     "mu_over_rho_cm2_g",
     "mu_per_cm",
     "mu_per_mm",
+    "simulate_view",
     "table_metadata",
 ]
