@@ -11,10 +11,7 @@ import numpy as np
 import pydicom
 import pytest
 
-from ductogram.anatomy import generate_phantom
 from ductogram.core.image import PixelKind
-from ductogram.exam.filling import fill_ducts
-from ductogram.imaging.views import ViewSettings, simulate_view
 from ductogram.io import ContrastBolus, StudyInfo, hanging_orientation, write_mg, write_study
 from ductogram.io.dicom_mg import build_mg_dataset
 from ductogram.io.dicom_seg import SEGMENT_LABEL
@@ -46,20 +43,8 @@ def dcentvfy(paths: list[Path]) -> tuple[int, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def views():
-    ph = generate_phantom(
-        {
-            "lobes": 10,
-            "orifices": 5,
-            "tdlus_per_lobe": 30,
-            "volume_ml": 350,
-            "compressed_thickness_mm": 45,
-        },
-        seed=3,
-    )
-    fill = fill_ducts(ph.trees[0], 0.5)
-    settings = ViewSettings(pixel_mm=0.2, supersample=1)
-    return [simulate_view(ph, v, fill=fill, settings=settings, rng=1) for v in ("CC", "ML")]
+def views(simulated_views):
+    return list(simulated_views.values())
 
 
 @pytest.fixture(scope="module")

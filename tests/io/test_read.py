@@ -19,11 +19,8 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from ductogram.anatomy import generate_phantom
 from ductogram.core.errors import DuctogramError, ParameterError
 from ductogram.core.image import Image, PixelKind
-from ductogram.exam.filling import fill_ducts
-from ductogram.imaging.views import ViewSettings, simulate_view
 from ductogram.io import (
     ImageReadError,
     ImageReadWarning,
@@ -33,24 +30,16 @@ from ductogram.io import (
     write_mg,
 )
 
-DIGIBREAST = Path("/work/shared/validation-data/digibreast-mammogram/DigiBreast_source.mat")
+# The shared validation data sits beside the repository (../shared), where it is checked out.
+DIGIBREAST = (
+    Path(__file__).resolve().parents[3]
+    / "shared/validation-data/digibreast-mammogram/DigiBreast_source.mat"
+)
 
 
 @pytest.fixture(scope="module")
-def views():
-    ph = generate_phantom(
-        {
-            "lobes": 10,
-            "orifices": 5,
-            "tdlus_per_lobe": 30,
-            "volume_ml": 350,
-            "compressed_thickness_mm": 45,
-        },
-        seed=3,
-    )
-    fill = fill_ducts(ph.trees[0], 0.5)
-    settings = ViewSettings(pixel_mm=0.2, supersample=1)
-    return {v: simulate_view(ph, v, fill=fill, settings=settings, rng=1) for v in ("CC", "ML")}
+def views(simulated_views):
+    return simulated_views
 
 
 def _expected(image: Image) -> np.ndarray:

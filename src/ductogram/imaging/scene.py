@@ -36,6 +36,7 @@ from scipy.spatial import ConvexHull
 from ..anatomy import Phantom
 from ..anatomy.compression import Compression
 from ..core import ViewPosition
+from ..exam.filling import ACINAR_SHARE, TISSUE_POROSITY
 from .geometry import Geometry
 from .projection import project_ellipsoids, project_segments
 from .spectra import PADDLE_PMMA_MM
@@ -48,8 +49,6 @@ CANNULA_OUTSIDE_MM = 12.0
 TUBING_OUTER_MM = 1.0  # extension tubing to the syringe [estimate]
 TUBING_INNER_MM = 0.5
 TUBING_LENGTH_MM = 40.0
-ACINAR_SHARE = 0.5  # as in ductogram.exam.filling
-TISSUE_POROSITY = 0.25
 
 
 @dataclass(frozen=True)
