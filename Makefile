@@ -25,14 +25,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_anatomy.py
-	$(BIN)/python benchmarks/bench_filling.py
-	$(BIN)/python benchmarks/bench_spectra.py
-	$(BIN)/python benchmarks/bench_imaging.py
-	$(BIN)/python benchmarks/bench_projection.py
-	$(BIN)/python benchmarks/bench_view.py
-	$(BIN)/python benchmarks/bench_dicom.py
-	$(BIN)/python benchmarks/bench_dicom_read.py
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
