@@ -1,0 +1,1 @@
+"""Evaluation of readings against the simulator's truth and against real annotated images."""
