@@ -22,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..core import ParameterError
+from ..core import ParameterError, trees
 from .ducts import DuctTree
 
 __all__ = [
@@ -249,24 +249,7 @@ def branches(tree: DuctTree) -> Branches:
 
 
 def _strahler(br: Branches) -> np.ndarray:
-    # Children have higher indices than their parent: one backward sweep sees every child
-    # before its parent. Keep, per branch, the highest child order and how often it occurs.
-    n_br = br.n_branches
-    n_children = br.n_children.tolist()
-    parent_branch = br.parent_branch.tolist()
-    max_child = [0] * n_br
-    n_max = [0] * n_br
-    order = [0] * n_br
-    for b in range(n_br - 1, -1, -1):
-        o = 1 if n_children[b] == 0 else max_child[b] + (n_max[b] >= 2)
-        order[b] = o
-        p = parent_branch[b]
-        if p >= 0:
-            if o > max_child[p]:
-                max_child[p], n_max[p] = o, 1
-            elif o == max_child[p]:
-                n_max[p] += 1
-    return np.asarray(order, dtype=np.int64)
+    return trees.strahler_orders(br.parent_branch)
 
 
 def strahler_orders(tree: DuctTree) -> np.ndarray:
@@ -316,22 +299,7 @@ def strahler_orders(tree: DuctTree) -> np.ndarray:
 
 
 def _ramification_counts(br: Branches, order: np.ndarray) -> np.ndarray:
-    k_max = int(order.max())
-    counts = np.zeros((k_max, k_max), dtype=np.int64)
-    child = np.flatnonzero(br.parent_branch >= 0)
-    if len(child) == 0:
-        return counts
-    p = br.parent_branch[child]
-    lo = np.full(br.n_branches, k_max + 1, dtype=np.int64)
-    hi = np.zeros(br.n_branches, dtype=np.int64)
-    np.minimum.at(lo, p, order[child])
-    np.maximum.at(hi, p, order[child])
-    bif = np.flatnonzero(br.n_children == 2)
-    k = order[bif]
-    # Two equal children (k-1, k-1): column k; children (k, j) with j < k: column j.
-    col = np.where(lo[bif] == hi[bif], k, lo[bif])
-    np.add.at(counts, (k - 1, col - 1), 1)
-    return counts
+    return trees.ramification_counts(br.parent_branch, order)
 
 
 def ramification_counts(tree: DuctTree) -> np.ndarray:
@@ -365,11 +333,7 @@ def ramification_counts(tree: DuctTree) -> np.ndarray:
 
 
 def _normalise_rows(counts: np.ndarray) -> np.ndarray:
-    total = counts.sum(axis=1, keepdims=True)
-    out = np.full(counts.shape, np.nan)
-    has = total[:, 0] > 0
-    out[has] = counts[has] / total[has]
-    return out
+    return trees.ramification_matrix(counts)
 
 
 def ramification_matrix(tree: DuctTree) -> np.ndarray:
@@ -485,8 +449,7 @@ def branch_angles_deg(tree: DuctTree) -> np.ndarray:
 def _tortuosity(tree: DuctTree, br: Branches) -> np.ndarray:
     pos = tree.positions_mm
     chord = np.linalg.norm(pos[br.end_node] - pos[br.start_node], axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return br.length_mm / chord
+    return trees.tortuosity(br.length_mm, chord)
 
 
 def tortuosity(tree: DuctTree) -> np.ndarray:
