@@ -1,0 +1,211 @@
+"""Matching detected points (branch points, end points) with true ones.
+
+Each true point is paired with at most one detected point and the other way round, by the
+assignment of least total distance (Hungarian algorithm,
+:func:`scipy.optimize.linear_sum_assignment`) among pairs closer than a tolerance. A pair
+farther apart does not count. Precision is matched / detected, recall matched / true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
+
+from ..core import ParameterError
+
+__all__ = ["PointMatch", "TreePoints", "match_points", "segment_tree_points"]
+
+
+@dataclass(frozen=True, eq=False)
+class PointMatch:
+    """The outcome of :func:`match_points`.
+
+    Parameters
+    ----------
+    pairs : (M, 2) int array
+        Index of the detected point and of the true point of each match.
+    distances : (M,) float array
+        Distance of each matched pair, in the units of the points.
+    n_detected, n_true : int
+        Number of detected and of true points.
+    """
+
+    pairs: np.ndarray
+    distances: np.ndarray
+    n_detected: int
+    n_true: int
+
+    @property
+    def n_matched(self) -> int:
+        """Number of matched pairs, M."""
+        return len(self.pairs)
+
+    @property
+    def precision(self) -> float:
+        """Matched / detected; 1 when nothing was detected."""
+        return self.n_matched / self.n_detected if self.n_detected else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Matched / true; 1 when there was nothing to find."""
+        return self.n_matched / self.n_true if self.n_true else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall (1 when both sets are empty)."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def _points(name: str, value: object) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    if arr.size == 0:
+        return np.zeros((0, 2))
+    if arr.ndim != 2 or arr.shape[1] < 1 or not np.all(np.isfinite(arr)):
+        raise ParameterError(name, getattr(arr, "shape", arr), "an (N, D) array of finite numbers")
+    return arr
+
+
+def match_points(detected: np.ndarray, true: np.ndarray, max_distance: float) -> PointMatch:
+    """Pair detected points with true points one to one, within ``max_distance``.
+
+    Parameters
+    ----------
+    detected : (P, D) float array
+        Detected points (for example row, col in pixels).
+    true : (T, D) float array
+        True points, in the same units.
+    max_distance : float
+        Largest distance of a pair that counts (same units), > 0.
+
+    Returns
+    -------
+    PointMatch
+        Pairs of least total distance; precision, recall and F1.
+
+    Raises
+    ------
+    ParameterError
+        If a point set is not an (N, D) array of finite numbers, the dimensions differ,
+        or ``max_distance`` is not positive.
+
+    Examples
+    --------
+    >>> from ductogram.evaluate.points import match_points
+    >>> m = match_points([[0, 0], [10, 0], [50, 50]], [[0, 1], [10, 2], [30, 0]], 3.0)
+    >>> m.n_matched, round(m.precision, 3), round(m.recall, 3), round(m.f1, 3)
+    (2, 0.667, 0.667, 0.667)
+    """
+    det = _points("detected", detected)
+    tru = _points("true", true)
+    if len(det) and len(tru) and det.shape[1] != tru.shape[1]:
+        raise ParameterError(
+            "detected",
+            det.shape,
+            f"points with as many coordinates as the true ones ({tru.shape[1]})",
+        )
+    if not np.isfinite(max_distance) or max_distance <= 0:
+        raise ParameterError("max_distance", max_distance, "a positive distance")
+    empty = PointMatch(np.zeros((0, 2), dtype=np.int64), np.zeros(0), len(det), len(tru))
+    if len(det) == 0 or len(tru) == 0:
+        return empty
+    # Only pairs within reach enter the assignment (a sparse problem for large sets).
+    near = cKDTree(det).sparse_distance_matrix(cKDTree(tru), max_distance, output_type="ndarray")
+    if len(near) == 0:
+        return empty
+    rows = np.unique(near["i"])
+    cols = np.unique(near["j"])
+    big = 1e6 * max_distance
+    cost = np.full((len(rows), len(cols)), big)
+    cost[np.searchsorted(rows, near["i"]), np.searchsorted(cols, near["j"])] = near["v"]
+    r, c = linear_sum_assignment(cost)
+    ok = cost[r, c] <= max_distance
+    pairs = np.column_stack([rows[r[ok]], cols[c[ok]]]).astype(np.int64)
+    return PointMatch(pairs, cost[r[ok], c[ok]], len(det), len(tru))
+
+
+@dataclass(frozen=True, eq=False)
+class TreePoints:
+    """Branch points, free ends and roots of a tree given as straight segments.
+
+    Parameters
+    ----------
+    branch_rc : (B, 2) float array
+        Points where the tree divides.
+    end_rc : (E, 2) float array
+        Free ends (the far end of a segment that no segment leaves).
+    root_rc : (R, 2) float array
+        Starts of segments that no segment leads to (the orifice).
+    """
+
+    branch_rc: np.ndarray
+    end_rc: np.ndarray
+    root_rc: np.ndarray
+
+
+def segment_tree_points(ends: np.ndarray, tolerance: float = 1e-3) -> TreePoints:
+    """The branch points, free ends and roots of segments drawn from parent to child.
+
+    Segment ``s`` runs from ``ends[s, 0]`` (the parent's end) to ``ends[s, 1]``. Ends
+    closer than ``tolerance`` are the same node. A node where two or more segments start
+    is a branch point (wherever it lies: the end of a parent, or the root); a node where a
+    segment ends and none starts is a free end; a node where segments start and none ends
+    is a root.
+
+    Parameters
+    ----------
+    ends : (S, 2, D) float array
+        Start and end of each segment (for example the simulator's projected
+        centrelines, row and col in pixels).
+    tolerance : float, optional
+        Distance under which two ends are one node (default 1e-3).
+
+    Returns
+    -------
+    TreePoints
+
+    Examples
+    --------
+    A Y: one segment that two segments leave.
+
+    >>> from ductogram.evaluate.points import segment_tree_points
+    >>> tp = segment_tree_points([[[0, 0], [10, 0]], [[10, 0], [20, -5]], [[10, 0], [20, 5]]])
+    >>> tp.branch_rc.tolist(), tp.end_rc.tolist(), tp.root_rc.tolist()
+    ([[10.0, 0.0]], [[20.0, -5.0], [20.0, 5.0]], [[0.0, 0.0]])
+    """
+    seg = np.asarray(ends, dtype=float)
+    if seg.size == 0:
+        z = np.zeros((0, 2))
+        return TreePoints(z, z, z)
+    if seg.ndim != 3 or seg.shape[1] != 2:
+        raise ParameterError("ends", seg.shape, "an (S, 2, D) array: start and end of each segment")
+    s, _, d = seg.shape
+    pts = seg.reshape(-1, d)
+    # Nodes: clusters of ends within the tolerance (union of close pairs).
+    pairs = cKDTree(pts).query_pairs(tolerance, output_type="ndarray")
+    label = np.arange(len(pts))
+    for _ in range(64):
+        if len(pairs) == 0:
+            break
+        lo = np.minimum(label[pairs[:, 0]], label[pairs[:, 1]])
+        new = label.copy()
+        np.minimum.at(new, pairs[:, 0], lo)
+        np.minimum.at(new, pairs[:, 1], lo)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    _, node = np.unique(label, return_inverse=True)
+    node = node.reshape(s, 2)
+    n = int(node.max()) + 1
+    starts = np.bincount(node[:, 0], minlength=n)
+    arrivals = np.bincount(node[:, 1], minlength=n)
+    first = np.zeros((n, d))
+    first[node.reshape(-1)[::-1]] = pts[::-1]  # a representative position per node
+    branch = np.flatnonzero(starts >= 2)
+    end = np.flatnonzero((arrivals >= 1) & (starts == 0))
+    root = np.flatnonzero((starts >= 1) & (arrivals == 0))
+    return TreePoints(first[branch], first[end], first[root])

@@ -1,0 +1,166 @@
+"""The duct tree read from masks of known topology, lengths and widths."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from skimage.draw import line
+
+from ductogram.analysis.graph import build_tree
+from ductogram.core import ParameterError
+
+
+def paint_tube(mask: np.ndarray, a, b, diameter_px: float) -> None:
+    """Set the pixels whose centre lies within diameter/2 of the segment a-b (row, col)."""
+    r, c = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]].astype(float)
+    a = np.asarray(a, float)
+    v = np.asarray(b, float) - a
+    t = np.clip(((r - a[0]) * v[0] + (c - a[1]) * v[1]) / (v @ v), 0.0, 1.0)
+    mask |= np.hypot(r - a[0] - t * v[0], c - a[1] - t * v[1]) <= diameter_px / 2
+
+
+def binary_tree(depth=3, root=(10.3, 200.4), length=120.0, width=12.0, shape=(400, 400)):
+    """A symmetric binary tree of tubes: each child 0.7 times as long and as wide."""
+    mask = np.zeros(shape, bool)
+    segments = []
+
+    def grow(p, angle, length, width, gen):
+        q = (p[0] + length * np.cos(angle), p[1] + length * np.sin(angle))
+        paint_tube(mask, p, q, width)
+        segments.append((p, q, width, gen))
+        if gen < depth:
+            grow(q, angle - 0.6, 0.7 * length, 0.7 * width, gen + 1)
+            grow(q, angle + 0.6, 0.7 * length, 0.7 * width, gen + 1)
+
+    grow(root, 0.0, length, width, 1)
+    return mask, segments
+
+
+@pytest.fixture(scope="module")
+def tree3():
+    mask, segments = binary_tree()
+    return build_tree(mask, (10.3, 200.4), pixel_mm=0.1), segments
+
+
+def test_y_counts_and_generations():
+    m = np.zeros((80, 80), bool)
+    for r0, c0, r1, c1 in [(5, 40, 45, 40), (45, 40, 70, 15), (45, 40, 70, 65)]:
+        m[line(r0, c0, r1, c1)] = True
+    t = build_tree(m, (5, 40), pixel_mm=0.1)
+    assert (t.n_segments, len(t.branch_points), len(t.end_points)) == (3, 1, 2)
+    assert t.generation.tolist() == [1, 2, 2]
+    assert t.parent.tolist() == [-1, 0, 0]
+    np.testing.assert_allclose(t.node_rc[t.branch_points[0]], [45, 40], atol=1.5)
+    # Stem: 40 px = 4 mm.
+    assert t.length_mm[0] == pytest.approx(4.0, abs=0.2)
+
+
+def test_binary_tree_topology(tree3):
+    t, _ = tree3
+    assert t.n_segments == 7
+    assert len(t.branch_points) == 3
+    assert len(t.end_points) == 4
+    assert t.generation.tolist() == [1, 2, 2, 3, 3, 3, 3]
+    assert t.strahler_order.tolist() == [3, 2, 2, 1, 1, 1, 1]
+    # Each order-k branch splits into two order-(k-1) branches.
+    assert t.ramification_counts.tolist() == [[0, 0, 0], [0, 2, 0], [0, 0, 1]]
+    assert nx.is_arborescence(t.to_networkx())
+
+
+def test_binary_tree_lengths_and_calibres(tree3):
+    t, segments = tree3
+    by_gen = {g: (np.hypot(q[0] - p[0], q[1] - p[1]) * 0.1, w * 0.1) for p, q, w, g in segments}
+    for s in range(t.n_segments):
+        length, width = by_gen[int(t.generation[s])]
+        # Skeleton ends stop short of a round tube end by a fraction of its radius.
+        assert t.length_mm[s] == pytest.approx(length, abs=0.1 + 0.5 * width)
+        # A tube along a pixel axis is an integer number of pixels wide: within a pixel.
+        assert t.calibre_mm[s] == pytest.approx(width, abs=0.1)
+    assert t.calibre_mm[0] == pytest.approx(1.2, rel=0.05)
+    np.testing.assert_allclose(t.tortuosity, 1.0, atol=0.02)
+
+
+@pytest.mark.parametrize("diameter_px", [2.0, 3.0, 5.0, 8.0])
+@pytest.mark.parametrize("angle", [0.0, 0.4, 0.785, 1.2])
+def test_calibre_of_thin_tubes(diameter_px, angle):
+    """Area over skeleton length: unbiased to a tenth of a pixel at any angle; twice the
+    distance transform would be off by up to a pixel."""
+    m = np.zeros((160, 160), bool)
+    a = np.array([20.37, 20.61])
+    b = a + 110 * np.array([np.sin(angle), np.cos(angle)])
+    paint_tube(m, a, b, diameter_px)
+    t = build_tree(m, tuple(a), pixel_mm=0.1)
+    assert t.n_segments == 1
+    assert t.calibre_mm[0] == pytest.approx(diameter_px * 0.1, abs=0.025)
+
+
+def test_spacing_and_magnification_scale_sizes(tree3):
+    t, _ = tree3
+    mask, _ = binary_tree()
+    t2 = build_tree(mask, (10.3, 200.4), pixel_mm=0.2)
+    tm = build_tree(mask, (10.3, 200.4), pixel_mm=0.1, magnification=2.0)
+    np.testing.assert_allclose(t2.length_mm, 2 * t.length_mm)
+    np.testing.assert_allclose(t2.calibre_mm, 2 * t.calibre_mm)
+    np.testing.assert_allclose(tm.length_mm, t.length_mm / 2)
+    np.testing.assert_allclose(tm.calibre_mm, t.calibre_mm / 2)
+
+
+def test_root_inside_a_duct_splits_it():
+    m = np.zeros((60, 120), bool)
+    paint_tube(m, (30, 5), (30, 115), 4)
+    t = build_tree(m, (30, 60), pixel_mm=0.1)
+    # The root in the middle: two segments, both generation 1, both ending free.
+    assert t.n_segments == 2
+    assert t.generation.tolist() == [1, 1]
+    assert len(t.end_points) == 2
+    assert len(t.branch_points) == 1  # a root that divides is a branch point
+
+
+def test_spurs_pruned_and_loops_cut():
+    m = np.zeros((120, 120), bool)
+    paint_tube(m, (5, 60), (60, 60), 10)
+    m[30, 66] = True  # a one-pixel bump on the wall: a skeleton spur
+    # A ring below the stem: a loop.
+    r, c = np.mgrid[0:120, 0:120]
+    d = np.hypot(r - 85, c - 60)
+    m |= (d > 20) & (d < 25)
+    paint_tube(m, (60, 60), (63, 60), 10)
+    t = build_tree(m, (5, 60), pixel_mm=0.1)
+    assert t.loops_cut == 1
+    assert nx.is_arborescence(t.to_networkx())
+    # Stem, then the ring opened at one place: two arms.
+    assert t.n_segments == 3
+    assert len(t.end_points) == 2
+
+
+def test_without_root_starts_at_the_widest_end():
+    m = np.zeros((100, 100), bool)
+    paint_tube(m, (5, 50), (60, 50), 9)
+    paint_tube(m, (60, 50), (95, 20), 4)
+    paint_tube(m, (60, 50), (95, 80), 4)
+    t = build_tree(m, None, pixel_mm=0.1)
+    assert t.node_rc[t.root[0], 0] < 15
+    assert t.generation.tolist() == [1, 2, 2]
+
+
+def test_empty_and_tiny_masks_give_empty_trees():
+    assert build_tree(np.zeros((50, 50), bool), None, 0.1).n_segments == 0
+    m = np.zeros((50, 50), bool)
+    m[20:23, 20:23] = True
+    t = build_tree(m, (0, 0), 0.1)
+    assert t.n_segments == 0
+    assert t.total_length_mm == 0.0
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="numpy array"):
+        build_tree([[0, 1], [1, 0]], None, 0.1)
+    with pytest.raises(ParameterError, match="mask"):
+        build_tree(np.zeros((4, 4, 3), bool), None, 0.1)
+    with pytest.raises(ParameterError, match="pixel_mm"):
+        build_tree(np.zeros((10, 10), bool), None, 0.0)
+    with pytest.raises(ParameterError, match="magnification"):
+        build_tree(np.zeros((10, 10), bool), None, 0.1, magnification=0.5)
+    with pytest.raises(ParameterError, match="root_rc"):
+        build_tree(np.zeros((10, 10), bool), (np.nan, 1), 0.1)
