@@ -9,7 +9,7 @@
 - :mod:`~ductogram.imaging.texture`, :mod:`~ductogram.imaging.formation` (with detector,
   scatter, noise), :mod:`~ductogram.imaging.exposure`, :mod:`~ductogram.imaging.dose`,
   :mod:`~ductogram.imaging.presentation`: image formation, AEC, dose, display;
-- :mod:`~ductogram.imaging.views` (:func:`simulate_view`) and
+- :mod:`~ductogram.imaging.views` (:func:`simulate_view`, :func:`simulate_views` for batches) and
   :mod:`~ductogram.imaging.previews` (:func:`write_views`): one whole view, and its files.
 """
 
@@ -42,7 +42,7 @@ from .spectra import (
     mu_en_over_rho_air_cm2_g,
     table_metadata,
 )
-from .views import SimulatedView, ViewSettings, simulate_view
+from .views import SimulatedView, ViewSettings, simulate_view, simulate_views
 
 __all__ = [
     "COMBINATIONS",
@@ -74,5 +74,6 @@ __all__ = [
     "mu_per_cm",
     "mu_per_mm",
     "simulate_view",
+    "simulate_views",
     "table_metadata",
 ]

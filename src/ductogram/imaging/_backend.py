@@ -18,7 +18,20 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["array_namespace", "fft_module", "float_dtype", "standard_normal"]
+__all__ = [
+    "DEVICES",
+    "array_namespace",
+    "device_namespace",
+    "fft_module",
+    "float_dtype",
+    "ndimage_module",
+    "scatter_add",
+    "standard_normal",
+    "to_host",
+]
+
+#: The devices a view can be simulated on.
+DEVICES = ("cpu", "cuda")
 
 #: Threads for SciPy's CPU FFTs (``workers``): all cores the process may use.
 _FFT_WORKERS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
@@ -42,6 +55,82 @@ def array_namespace(*arrays: object) -> ModuleType:
 
             return cupy
     return np
+
+
+def device_namespace(device: str) -> ModuleType:
+    """The array module for a device name: ``numpy`` for "cpu", ``cupy`` for "cuda".
+
+    Raises
+    ------
+    ParameterError
+        For an unknown device, or "cuda" where CuPy or a CUDA device is missing.
+
+    Examples
+    --------
+    >>> device_namespace("cpu").__name__
+    'numpy'
+    """
+    from ..core.errors import ParameterError
+
+    if device == "cpu":
+        return np
+    if device != "cuda":
+        raise ParameterError("device", device, f"one of {DEVICES}")
+    try:
+        import cupy
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        raise ParameterError(
+            "device", device, "CuPy installed (pip install 'ductogram[gpu]') for a CUDA GPU"
+        ) from exc
+    try:
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        raise ParameterError("device", device, "a working CUDA GPU") from exc
+    return cupy
+
+
+def to_host(x):
+    """A NumPy array of ``x`` (copied from the GPU when it is a CuPy array).
+
+    Examples
+    --------
+    >>> to_host(np.arange(3)).tolist()
+    [0, 1, 2]
+    """
+    if _is_cupy(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def scatter_add(target, index, values) -> None:
+    """``target[index] += values`` with repeated indices summed, in place (1-D ``target``).
+
+    NumPy: one ``bincount`` over the whole target (fast on the CPU). CuPy: atomic adds
+    (``cupyx.scatter_add``), which touch only the indexed elements.
+
+    Examples
+    --------
+    >>> t = np.zeros(4); scatter_add(t, np.array([1, 1, 3]), np.array([1.0, 2.0, 5.0]))
+    >>> t.tolist()
+    [0.0, 3.0, 0.0, 5.0]
+    """
+    if _is_cupy(target):
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+    else:
+        target += np.bincount(index, weights=values, minlength=target.size)
+
+
+def ndimage_module(xp: ModuleType):
+    """``scipy.ndimage`` on the CPU, ``cupyx.scipy.ndimage`` on the GPU (same functions)."""
+    if xp is np:
+        import scipy.ndimage
+
+        return scipy.ndimage
+    import cupyx.scipy.ndimage
+
+    return cupyx.scipy.ndimage
 
 
 def fft_module(xp: ModuleType):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -218,6 +219,10 @@ def _energies_kev(energy_kev: object) -> np.ndarray:
     return energies
 
 
+#: Serialises the table look-ups (views may be simulated in several threads).
+_XRAYDB_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=512)
 def _mu_over_rho_cached(
     composition: tuple[tuple[str, float], ...], kind: str, energies_bytes: bytes
@@ -228,8 +233,10 @@ def _mu_over_rho_cached(
 
     energies_ev = np.frombuffer(energies_bytes, dtype=np.float64) * 1000.0
     out = np.zeros_like(energies_ev)
-    for symbol, fraction in composition:
-        out += fraction * np.asarray(xraydb.mu_elam(symbol, energies_ev, kind=kind), dtype=float)
+    with _XRAYDB_LOCK:  # one SQLite database behind xraydb: one thread at a time
+        for symbol, fraction in composition:
+            mu = xraydb.mu_elam(symbol, energies_ev, kind=kind)
+            out += fraction * np.asarray(mu, dtype=float)
     out.setflags(write=False)
     return out
 

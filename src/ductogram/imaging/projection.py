@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._backend import array_namespace, scatter_add
+
 
 def frustum_chords(
     source_mm: np.ndarray,
@@ -64,12 +66,13 @@ def frustum_chords(
     s0 = np.asarray(source_mm, dtype=float)
     d = np.asarray(target_mm, dtype=float) - s0
     terms = _frustum_terms(s0, a_mm, b_mm, r0_mm, r1_mm)
-    return _frustum_chords_from_terms(d, terms)
+    return _frustum_chords_from_terms((d[..., 0], d[..., 1], d[..., 2]), terms)
 
 
 def _frustum_terms(source, a_mm, b_mm, r0_mm, r1_mm) -> tuple[np.ndarray, ...]:
     """What a frustum's chord needs that does not depend on the ray's direction (the rays
-    all start at ``source``): (e, w0, s_0, length, r0, k, q, qc)."""
+    all start at ``source``): (e_x, e_y, e_z, w0_x, w0_y, w0_z, s_0, length, r0, k, q, qc),
+    vectors by component so that the per-ray work is plain elementwise arithmetic."""
     a = np.asarray(a_mm, dtype=float)
     axis = np.asarray(b_mm, dtype=float) - a
     length = np.linalg.norm(axis, axis=-1)
@@ -80,62 +83,71 @@ def _frustum_terms(source, a_mm, b_mm, r0_mm, r1_mm) -> tuple[np.ndarray, ...]:
     s_0 = np.einsum("...i,...i->...", w0, e)
     q = 1.0 + k * k
     qc = np.einsum("...i,...i->...", w0, w0) - q * s_0 * s_0 - 2.0 * r0 * k * s_0 - r0 * r0
-    return e, w0, s_0, length, r0, k, q, qc
+    return (*np.moveaxis(e, -1, 0), *np.moveaxis(w0, -1, 0), s_0, length, r0, k, q, qc)
 
 
-def _frustum_chords_from_terms(d: np.ndarray, terms: tuple[np.ndarray, ...]) -> np.ndarray:
-    e, w0, s_0, length, r0, k, q, qc = terms
-    sd = np.einsum("...i,...i->...", d, e)
-    qa = np.einsum("...i,...i->...", d, d) - q * sd * sd
-    qb = 2.0 * (np.einsum("...i,...i->...", w0, d) - q * s_0 * sd - r0 * k * sd)
+def _dot(u: tuple, v: tuple):
+    """Dot product of two vectors given by components (arrays or scalars)."""
+    return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+
+
+def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
+    """Chords of rays ``source + t d`` (t in [0, 1], ``d`` by components) through the
+    frustums of ``terms`` (see :func:`_frustum_terms`). Any array namespace."""
+    xp = array_namespace(*d)
+    e, w0, (s_0, length, r0, k, q, qc) = terms[0:3], terms[3:6], terms[6:]
+    sd = _dot(d, e)
+    dd = _dot(d, d)
+    qa = dd - q * sd * sd
+    qb = 2.0 * (_dot(w0, d) - q * s_0 * sd - r0 * k * sd)
     # Slab 0 <= s <= L along the ray.
     with np.errstate(divide="ignore", invalid="ignore"):
-        t_a = np.where(sd != 0, (0.0 - s_0) / sd, -np.inf)
-        t_b = np.where(sd != 0, (length - s_0) / sd, np.inf)
-    lo = np.minimum(t_a, t_b)
-    hi = np.maximum(t_a, t_b)
+        t_a = xp.where(sd != 0, (0.0 - s_0) / sd, -xp.inf)
+        t_b = xp.where(sd != 0, (length - s_0) / sd, xp.inf)
+    lo = xp.minimum(t_a, t_b)
+    hi = xp.maximum(t_a, t_b)
     parallel = sd == 0
     inside_slab = (s_0 >= 0) & (s_0 <= length)
-    lo = np.where(parallel, np.where(inside_slab, -np.inf, np.inf), lo)
-    hi = np.where(parallel, np.where(inside_slab, np.inf, -np.inf), hi)
+    lo = xp.where(parallel, xp.where(inside_slab, -xp.inf, xp.inf), lo)
+    hi = xp.where(parallel, xp.where(inside_slab, xp.inf, -xp.inf), hi)
     # Interval of the quadric.
     disc = qb * qb - 4.0 * qa * qc
-    sq = np.sqrt(np.maximum(disc, 0.0))
+    sq = xp.sqrt(xp.maximum(disc, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t1 = (-qb - sq) / (2.0 * qa)
         t2 = (-qb + sq) / (2.0 * qa)
-    r1 = np.minimum(t1, t2)
-    r2 = np.maximum(t1, t2)
-    eps = 1e-12 * np.maximum(np.abs(qb), 1.0)
+    r1 = xp.minimum(t1, t2)
+    r2 = xp.maximum(t1, t2)
+    eps = 1e-12 * xp.maximum(xp.abs(qb), 1.0)
     positive = qa > eps
     negative = qa < -eps
     flat = ~positive & ~negative
 
     def piece(start, stop):
         """Length, in ray parameter, of [start, stop] within the ray's [0, 1]."""
-        return np.maximum(np.minimum(stop, 1.0) - np.maximum(start, 0.0), 0.0)
+        return xp.maximum(xp.minimum(stop, 1.0) - xp.maximum(start, 0.0), 0.0)
 
     # qa > 0: inside between the roots.
-    inside = np.where(positive & (disc >= 0), piece(np.maximum(lo, r1), np.minimum(hi, r2)), 0.0)
-    if negative.any():
+    inside = xp.where(positive & (disc >= 0), piece(xp.maximum(lo, r1), xp.minimum(hi, r2)), 0.0)
+    if bool(negative.any()):
         # qa < 0: inside outside the roots (everywhere if no real roots); the frustum is
         # convex, so within the slab at most one of the two pieces is met.
-        both = piece(lo, np.minimum(hi, r1)) + piece(np.maximum(lo, r2), hi)
-        inside = np.where(negative, np.where(disc < 0, piece(lo, hi), both), inside)
-    if flat.any():
+        both = piece(lo, xp.minimum(hi, r1)) + piece(xp.maximum(lo, r2), hi)
+        inside = xp.where(negative, xp.where(disc < 0, piece(lo, hi), both), inside)
+    if bool(flat.any()):
         # qa ~ 0: the quadric is linear, B t + C <= 0.
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_lin = np.where(qb != 0, -qc / qb, np.nan)
-        linear = np.where(
+            t_lin = xp.where(qb != 0, -qc / qb, xp.nan)
+        linear = xp.where(
             qb > 0,
-            piece(lo, np.minimum(hi, t_lin)),
-            np.where(
-                qb < 0, piece(np.maximum(lo, t_lin), hi), np.where(qc <= 0, piece(lo, hi), 0.0)
+            piece(lo, xp.minimum(hi, t_lin)),
+            xp.where(
+                qb < 0, piece(xp.maximum(lo, t_lin), hi), xp.where(qc <= 0, piece(lo, hi), 0.0)
             ),
         )
-        inside = np.where(flat, linear, inside)
-    chord = inside * np.sqrt(np.einsum("...i,...i->...", d, d))
-    return np.nan_to_num(chord, nan=0.0)
+        inside = xp.where(flat, linear, inside)
+    chord = inside * xp.sqrt(dd)
+    return xp.nan_to_num(chord, nan=0.0)
 
 
 def ellipsoid_chords(
@@ -167,19 +179,36 @@ def ellipsoid_chords(
     """
     s0 = np.asarray(source_mm, dtype=float)
     d = np.asarray(target_mm, dtype=float) - s0
+    terms = _ellipsoid_terms(s0, centre_mm, semi_axes_mm, rotation)
+    return _ellipsoid_chords((d[..., 0], d[..., 1], d[..., 2]), terms)
+
+
+def _ellipsoid_terms(source, centre_mm, semi_axes_mm, rotation) -> tuple[np.ndarray, ...]:
+    """What an ellipsoid's chord needs that does not depend on the ray's direction: the
+    source in the unit-sphere frame ``u0 = R^T (S - c) / q`` and the map ``A = diag(1/q) R^T``
+    of directions into it, by component: (u0_x, u0_y, u0_z, A_00, A_01, ..., A_22)."""
     rot = np.asarray(rotation, dtype=float)
     q = np.asarray(semi_axes_mm, dtype=float)
-    w0 = s0 - np.asarray(centre_mm, dtype=float)
+    w0 = np.asarray(source, dtype=float) - np.asarray(centre_mm, dtype=float)
     u0 = np.einsum("...ji,...j->...i", rot, w0) / q
-    ud = np.einsum("...ji,...j->...i", rot, d) / q
-    qa = np.einsum("...i,...i->...", ud, ud)
-    qb = 2.0 * np.einsum("...i,...i->...", u0, ud)
-    qc = np.einsum("...i,...i->...", u0, u0) - 1.0
+    a = np.swapaxes(rot, -1, -2) / q[..., :, None]
+    return (*np.moveaxis(u0, -1, 0), *(a[..., i, j] for i in range(3) for j in range(3)))
+
+
+def _ellipsoid_chords(d: tuple, terms: tuple):
+    """Chords of rays ``source + t d`` (t in [0, 1], ``d`` by components) through the
+    ellipsoids of ``terms`` (see :func:`_ellipsoid_terms`). Any array namespace."""
+    xp = array_namespace(*d)
+    u0, a = terms[0:3], terms[3:]
+    ud = (_dot(a[0:3], d), _dot(a[3:6], d), _dot(a[6:9], d))
+    qa = _dot(ud, ud)
+    qb = 2.0 * _dot(u0, ud)
+    qc = _dot(u0, u0) - 1.0
     disc = qb * qb - 4.0 * qa * qc
-    sq = np.sqrt(np.maximum(disc, 0.0))
-    t1 = np.clip((-qb - sq) / (2.0 * qa), 0.0, 1.0)
-    t2 = np.clip((-qb + sq) / (2.0 * qa), 0.0, 1.0)
-    return np.where(disc > 0, (t2 - t1) * np.linalg.norm(d, axis=-1), 0.0)
+    sq = xp.sqrt(xp.maximum(disc, 0.0))
+    t1 = xp.clip((-qb - sq) / (2.0 * qa), 0.0, 1.0)
+    t2 = xp.clip((-qb + sq) / (2.0 * qa), 0.0, 1.0)
+    return xp.where(disc > 0, (t2 - t1) * xp.sqrt(_dot(d, d)), 0.0)
 
 
 def _footprints(geometry, lo_xyz: np.ndarray, hi_xyz: np.ndarray, reach_mm: np.ndarray):
@@ -198,34 +227,66 @@ def _footprints(geometry, lo_xyz: np.ndarray, hi_xyz: np.ndarray, reach_mm: np.n
     return r0, r1, c0, c1
 
 
-def _pairs(r0, r1, c0, c1, chunk: int):
-    """(body index, row, col) of every pixel in each body's box, in chunks of bodies."""
+def _pairs(r0, r1, c0, c1, chunk: int, xp=np):
+    """(body index, row, col) of every pixel in each body's box, in chunks of bodies.
+
+    The boxes are host arrays; the chunks are cut on the host and the pairs are built on
+    ``xp``'s device (no per-pixel array crosses between host and device)."""
     counts = (r1 - r0) * (c1 - c0)
     counts = np.where((r1 > r0) & (c1 > c0), counts, 0)
-    start = 0
+    width = np.maximum(c1 - c0, 1)
     n = len(counts)
+    ends = np.cumsum(counts)
+    start = 0
     while start < n:
-        stop = start
-        total = 0
-        while stop < n and (total + counts[stop] <= chunk or stop == start):
-            total += counts[stop]
-            stop += 1
-        idx = np.arange(start, stop)
-        cnt = counts[idx]
-        body = np.repeat(idx, cnt)
-        local = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        width = (c1 - c0)[body]
-        yield (
-            body,
-            r0[body] + local // np.maximum(width, 1),
-            c0[body] + local % np.maximum(width, 1),
-        )
+        # The longest run of bodies from ``start`` whose pixels fit in ``chunk`` (at least one).
+        base = ends[start] - counts[start]
+        stop = max(int(np.searchsorted(ends, base + chunk, side="right")), start + 1)
+        total = int(ends[stop - 1] - base)
+        if total:
+            cum = xp.asarray(ends[start:stop] - base)
+            k = xp.arange(total, dtype=cum.dtype)
+            body = xp.searchsorted(cum, k, side="right")
+            local = k - (cum[body] - xp.asarray(counts[start:stop])[body])
+            body += start
+            w = xp.asarray(width)[body]
+            yield body, xp.asarray(r0)[body] + local // w, xp.asarray(c0)[body] + local % w
         start = stop
+
+
+#: Ray evaluations per chunk: about 0.5 GB of temporaries on the CPU; on a GPU, one chunk
+#: for a whole duct tree (fewer, larger kernels).
+CHUNK_CPU = 2_000_000
+CHUNK_GPU = 64_000_000
+
+
+def _chunk(chunk: int | None, xp) -> int:
+    if chunk is None:
+        return CHUNK_CPU if xp is np else CHUNK_GPU
+    if not (isinstance(chunk, int | np.integer) and chunk >= 1):
+        from ..core.errors import ParameterError
+
+        raise ParameterError("chunk", chunk, "a positive number of ray evaluations")
+    return int(chunk)
 
 
 def _subpixel_offsets(supersample: int) -> np.ndarray:
     k = (np.arange(supersample) + 0.5) / supersample - 0.5
     return np.array([(a, b) for a in k for b in k])
+
+
+def _ray_directions(geometry, rows, cols, dr: float, dc: float):
+    """Vectors from the focal spot to the detector points at pixel (rows + dr, cols + dc),
+    on the arrays' own device, by component (x, y, z); z is one number for all."""
+    p = geometry.pixel_mm
+    s = geometry.source_mm
+    x = (rows + (dr + 0.5)) * p - float(s[0])
+    y = (cols + (dc + 0.5 - 0.5 * geometry.cols)) * p - float(s[1])
+    return x, y, -float(s[2])
+
+
+def _device(xp, *arrays):
+    return tuple(xp.asarray(a) for a in arrays)
 
 
 def project_segments(
@@ -237,8 +298,9 @@ def project_segments(
     *,
     weights: np.ndarray | None = None,
     supersample: int = 2,
-    chunk: int = 2_000_000,
-) -> np.ndarray:
+    chunk: int | None = None,
+    xp=np,
+):
     """Sum over tapered tubes of (weight ×) the chord of each pixel's rays through them.
 
     Parameters
@@ -253,32 +315,37 @@ def project_segments(
         Factor per tube (a concentration, say); default 1.
     supersample : int
         Rays per pixel along each axis (anti-aliasing); their chords are averaged.
+    chunk : int, optional
+        Ray evaluations held in memory at once (bounds the memory): default
+        :data:`CHUNK_CPU` on the CPU, :data:`CHUNK_GPU` on a GPU.
+    xp : module
+        ``numpy`` (CPU) or ``cupy`` (GPU): where the pixels are computed and returned.
 
     Returns
     -------
-    (rows, cols) float array
+    (rows, cols) float array of ``xp``
         Weighted path length (mm) through the tubes, per pixel.
     """
-    a = np.asarray(a_mm, dtype=float)
-    b = np.asarray(b_mm, dtype=float)
-    r0 = np.asarray(r0_mm, dtype=float)
-    r1 = np.asarray(r1_mm, dtype=float)
+    a = np.asarray(a_mm, dtype=float).reshape(-1, 3)
+    b = np.asarray(b_mm, dtype=float).reshape(-1, 3)
+    r0 = np.asarray(r0_mm, dtype=float).reshape(-1)
+    r1 = np.asarray(r1_mm, dtype=float).reshape(-1)
     w = np.ones(len(a)) if weights is None else np.asarray(weights, dtype=float)
-    image = np.zeros(geometry.rows * geometry.cols)
+    image = xp.zeros(geometry.rows * geometry.cols)
+    if len(a) == 0:
+        return image.reshape(geometry.rows, geometry.cols)
     reach = np.maximum(r0, r1)
     boxes = _footprints(geometry, np.minimum(a, b), np.maximum(a, b), reach)
     offsets = _subpixel_offsets(supersample)
-    source = geometry.source_mm
-    terms = _frustum_terms(source, a, b, r0, r1)
-    for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1)):
-        acc = np.zeros(len(body))
+    terms = _device(xp, *_frustum_terms(geometry.source_mm, a, b, r0, r1))
+    (w_dev,) = _device(xp, w)
+    chunk = _chunk(chunk, xp)
+    for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
+        acc = xp.zeros(len(body))
         mine = tuple(t[body] for t in terms)
         for dr, dc in offsets:
-            d = geometry.pixel_centres_mm(rows + dr, cols + dc) - source
-            acc += _frustum_chords_from_terms(d, mine)
-        image += np.bincount(
-            rows * geometry.cols + cols, weights=acc * w[body] / len(offsets), minlength=image.size
-        )
+            acc += _frustum_chords_from_terms(_ray_directions(geometry, rows, cols, dr, dc), mine)
+        scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
     return image.reshape(geometry.rows, geometry.cols)
 
 
@@ -290,27 +357,28 @@ def project_ellipsoids(
     *,
     weights: np.ndarray | None = None,
     supersample: int = 2,
-    chunk: int = 2_000_000,
-) -> np.ndarray:
+    chunk: int | None = None,
+    xp=np,
+):
     """Sum over ellipsoids of (weight ×) each pixel's chord through them (mm); the
     ellipsoids are given in the detector frame (see :func:`project_segments`)."""
     c = np.asarray(centres_mm, dtype=float).reshape(-1, 3)
     q = np.asarray(semi_axes_mm, dtype=float).reshape(-1, 3)
     rot = np.asarray(rotations, dtype=float).reshape(-1, 3, 3)
     w = np.ones(len(c)) if weights is None else np.asarray(weights, dtype=float)
-    image = np.zeros(geometry.rows * geometry.cols)
+    image = xp.zeros(geometry.rows * geometry.cols)
     if len(c) == 0:
         return image.reshape(geometry.rows, geometry.cols)
     reach = q.max(axis=1)
     boxes = _footprints(geometry, c, c, reach)
     offsets = _subpixel_offsets(supersample)
-    source = geometry.source_mm
-    for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1)):
-        acc = np.zeros(len(body))
+    terms = _device(xp, *_ellipsoid_terms(geometry.source_mm, c, q, rot))
+    (w_dev,) = _device(xp, w)
+    chunk = _chunk(chunk, xp)
+    for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
+        acc = xp.zeros(len(body))
+        mine = tuple(t[body] for t in terms)
         for dr, dc in offsets:
-            target = geometry.pixel_centres_mm(rows + dr, cols + dc)
-            acc += ellipsoid_chords(source, target, c[body], q[body], rot[body])
-        image += np.bincount(
-            rows * geometry.cols + cols, weights=acc * w[body] / len(offsets), minlength=image.size
-        )
+            acc += _ellipsoid_chords(_ray_directions(geometry, rows, cols, dr, dc), mine)
+        scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
     return image.reshape(geometry.rows, geometry.cols)

@@ -30,13 +30,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import affine_transform
 from scipy.spatial import ConvexHull
 
 from ..anatomy import Phantom
 from ..anatomy.compression import Compression
 from ..core import ViewPosition
 from ..exam.filling import ACINAR_SHARE, TISSUE_POROSITY
+from ._backend import device_namespace, ndimage_module, to_host
 from .geometry import Geometry
 from .projection import project_ellipsoids, project_segments
 from .spectra import PADDLE_PMMA_MM
@@ -88,9 +88,39 @@ class Scene:
         return self.compression.thickness_mm
 
 
-def _column_heights(phantom: Phantom, comp: Compression, anterior: np.ndarray, across: np.ndarray):
+_GOLDEN = 0.5 * (np.sqrt(5.0) - 1.0)
+
+
+def _column_search(xp, cy: float, cz: float, n: float):
+    """The superellipse norm ``f`` of a section along a line, one golden-section step
+    towards its minimum, and one bisection step towards ``f = 1``. On a GPU each step is one
+    fused kernel (the search runs a hundred steps on small arrays)."""
+
+    def f(lam, py, pz, a_y, a_z):
+        return xp.abs((py + lam * cy) / a_y) ** n + xp.abs((pz + lam * cz) / a_z) ** n
+
+    def golden_step(lo, hi, py, pz, a_y, a_z):
+        m1 = hi - _GOLDEN * (hi - lo)
+        m2 = lo + _GOLDEN * (hi - lo)
+        left = f(m1, py, pz, a_y, a_z) < f(m2, py, pz, a_y, a_z)
+        return xp.where(left, lo, m1), xp.where(left, m2, hi)
+
+    def bisect_step(a, b, py, pz, a_y, a_z):
+        m = 0.5 * (a + b)
+        ok = f(m, py, pz, a_y, a_z) <= 1.0
+        return xp.where(ok, m, a), xp.where(ok, b, m)
+
+    if xp is np:
+        return f, golden_step, bisect_step
+    return f, xp.fuse(golden_step), xp.fuse(bisect_step)
+
+
+def _column_heights(
+    phantom: Phantom, comp: Compression, anterior: np.ndarray, across: np.ndarray, xp=np
+):
     """Compressed height of the breast (nipple included) along the column through each
-    compressed point (anterior, across) at mid-thickness."""
+    compressed point (anterior, across) at mid-thickness. The grid's points are mapped on
+    the host; the searches along the columns run on ``xp``'s device."""
     br = phantom.breast
     t = comp.thickness_mm
     q = np.stack([np.full(anterior.shape, 0.5 * t), anterior, across], axis=-1)
@@ -102,44 +132,35 @@ def _column_heights(phantom: Phantom, comp: Compression, anterior: np.ndarray, a
     a_z = br.semi_width_mm * s
     yc = br.section_centre_y(x)
     n = br.section_exponent
-    py, pz = p[..., 1] - yc, p[..., 2]
-    cy, cz = c[1], c[2]
+    p1, py, pz = xp.asarray(p[..., 1]), xp.asarray(p[..., 1] - yc), xp.asarray(p[..., 2])
+    a_y, a_z, s, x = (xp.asarray(v) for v in (a_y, a_z, s, x))
+    cy, cz = float(c[1]), float(c[2])
 
-    def f(lam):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.abs((py + lam * cy) / a_y) ** n + np.abs((pz + lam * cz) / a_z) ** n
-
-    reach = np.hypot(py, pz) + np.maximum(a_y, a_z) + 1.0
+    f, golden_step, bisect_step = _column_search(xp, cy, cz, n)
+    reach = xp.hypot(py, pz) + xp.maximum(a_y, a_z) + 1.0
     lo, hi = -reach, reach.copy()
-    golden = 0.5 * (np.sqrt(5.0) - 1.0)
-    for _ in range(45):  # the section's norm is convex along the line: golden-section minimum
-        m1 = hi - golden * (hi - lo)
-        m2 = lo + golden * (hi - lo)
-        left = f(m1) < f(m2)
-        hi = np.where(left, m2, hi)
-        lo = np.where(left, lo, m1)
-    best = 0.5 * (lo + hi)
-    inside = (f(best) <= 1.0) & (s > 0) & (x >= 0) & (x <= br.depth_mm)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(45):  # the section's norm is convex along the line: its minimum
+            lo, hi = golden_step(lo, hi, py, pz, a_y, a_z)
+        best = 0.5 * (lo + hi)
+        inside = (f(best, py, pz, a_y, a_z) <= 1.0) & (s > 0) & (x >= 0) & (x <= br.depth_mm)
 
-    def edge(start, stop):
-        a, b = start.copy(), stop.copy()  # f(a) <= 1 < f(b)
-        for _ in range(50):
-            m = 0.5 * (a + b)
-            ok = f(m) <= 1.0
-            a = np.where(ok, m, a)
-            b = np.where(ok, b, m)
-        return 0.5 * (a + b)
+        def edge(start, stop):
+            a, b = start, stop  # f(a) <= 1 < f(b)
+            for _ in range(50):
+                a, b = bisect_step(a, b, py, pz, a_y, a_z)
+            return 0.5 * (a + b)
 
-    chord = np.where(inside, edge(best, best + reach) - edge(best, best - reach), 0.0)
+        chord = xp.where(inside, edge(best, best + reach) - edge(best, best - reach), 0.0)
     # The nipple: a cylinder around the x axis in front of x = 0.
     in_front = (x < 0) & (x >= -br.nipple_length_mm)
-    d2 = p[..., 1] ** 2 + pz**2 - (p[..., 1] * cy + pz * cz) ** 2
-    nipple = np.where(
+    d2 = p1**2 + pz**2 - (p1 * cy + pz * cz) ** 2
+    nipple = xp.where(
         in_front & (d2 < br.nipple_radius_mm**2),
-        2 * np.sqrt(np.maximum(br.nipple_radius_mm**2 - d2, 0)),
+        2 * xp.sqrt(xp.maximum(br.nipple_radius_mm**2 - d2, 0)),
         0.0,
     )
-    return comp.compression_ratio * np.maximum(chord, nipple)
+    return comp.compression_ratio * xp.maximum(chord, nipple)
 
 
 def _carried(comp: Compression, geometry: Geometry, points_mm: np.ndarray) -> np.ndarray:
@@ -173,6 +194,7 @@ def build_scene(
     supersample: int = 2,
     glandular_map: np.ndarray | None = None,
     cannula: bool = True,
+    device: str = "cpu",
 ) -> Scene:
     """Path lengths and truth of one view of a phantom (see the module docstring).
 
@@ -195,11 +217,15 @@ def build_scene(
         glandular fraction everywhere.
     cannula : bool
         Whether the cannula and its tubing are in the picture (with a fill).
+    device : {"cpu", "cuda"}
+        Where the per-pixel maps are computed and kept: NumPy arrays on the CPU, CuPy arrays
+        on the GPU ("cuda"). The per-body geometry and the truth stay on the host.
 
     Returns
     -------
     Scene
     """
+    xp = device_namespace(device)
     view = ViewPosition(view)
     comp = phantom.compression(view)
     t = comp.thickness_mm
@@ -224,64 +250,71 @@ def build_scene(
     ga = np.arange(0.0, anterior_max + COLUMN_GRID_MM, COLUMN_GRID_MM)
     gc = np.arange(-across_max, across_max + COLUMN_GRID_MM, COLUMN_GRID_MM)
     A, C = np.meshgrid(ga, gc, indexing="ij")
-    heights = _column_heights(phantom, comp, A, C)
+    heights = _column_heights(phantom, comp, A, C, xp)
     # Pixel centres are separable: x by row, y by column. The ray through a pixel meets the
     # mid-plane at (x, y) t_mid; the column grid is regular, so the lookup is an affine map.
-    x = (np.arange(rows) + 0.5) * geometry.pixel_mm
-    y = (np.arange(cols) + 0.5 - 0.5 * cols) * geometry.pixel_mm
+    x = (xp.arange(rows) + 0.5) * geometry.pixel_mm
+    y = (xp.arange(cols) + 0.5 - 0.5 * cols) * geometry.pixel_mm
     z_mid = geometry.lift_mm + 0.5 * t
     t_mid = 1.0 - z_mid / geometry.source_to_image_mm
     sid = geometry.source_to_image_mm
-    obliquity = np.sqrt(x[:, None] ** 2 + y[None, :] ** 2 + sid**2) / sid
+    obliquity = xp.sqrt(x[:, None] ** 2 + y[None, :] ** 2 + sid**2) / sid
     scale = geometry.pixel_mm * t_mid / COLUMN_GRID_MM
     offset = (
         0.5 * geometry.pixel_mm * t_mid / COLUMN_GRID_MM,
         ((0.5 - 0.5 * cols) * geometry.pixel_mm * t_mid + across_max) / COLUMN_GRID_MM,
     )
-    columns = affine_transform(
-        heights, (scale, scale), offset=offset, output_shape=(rows, cols), order=1, cval=0.0
+    columns = ndimage_module(xp).affine_transform(
+        heights,
+        xp.asarray([scale, scale]),
+        offset=offset,
+        output_shape=(rows, cols),
+        order=1,
+        cval=0.0,
     )
     tissue = columns * obliquity
     breast_mask = tissue > 0.05
-    skin = np.minimum(tissue, 2.0 * br.skin_mm * obliquity)
+    skin = xp.minimum(tissue, 2.0 * br.skin_mm * obliquity)
     interior = tissue - skin
-    g = np.full((rows, cols), br.glandular_fraction) if glandular_map is None else glandular_map
+    g = br.glandular_fraction if glandular_map is None else xp.asarray(glandular_map)
     paths = {
         "skin": skin,
         "glandular": interior * g,
         "adipose": interior * (1.0 - g),
-        "pmma": np.full((rows, cols), PADDLE_PMMA_MM) * obliquity,
+        "pmma": PADDLE_PMMA_MM * obliquity,
     }
 
-    contrast = np.zeros((rows, cols))
-    glandular_extra = np.zeros((rows, cols))
+    contrast = xp.zeros((rows, cols))
+    glandular_extra = xp.zeros((rows, cols))
     truth_kwargs: dict = {}
     concentration = 0.0
     tree = None
     if fill is not None:
         tree = phantom.trees[fill.system]
         concentration = fill.concentration_mgi_per_ml
-        contrast, glandular_extra, truth_kwargs = _contrast(comp, geometry, tree, fill, supersample)
+        contrast, glandular_extra, truth_kwargs = _contrast(
+            comp, geometry, tree, fill, supersample, xp
+        )
         if cannula:
-            steel, in_line = _cannula(comp, geometry, tree, supersample)
+            steel, in_line = _cannula(comp, geometry, tree, supersample, xp)
             paths["cannula"] = steel[0]
             paths["polyethylene"] = steel[1]
             contrast = contrast + in_line
     # Contrast (and masses) replace tissue along the ray.
-    body = np.minimum(contrast, paths["glandular"] + paths["adipose"])
-    share = np.where(interior > 0, paths["glandular"] / np.maximum(interior, 1e-12), 0.0)
-    paths["glandular"] = np.maximum(paths["glandular"] - body * share, 0.0) + glandular_extra
-    paths["adipose"] = np.maximum(paths["adipose"] - body * (1.0 - share), 0.0)
+    body = xp.minimum(contrast, paths["glandular"] + paths["adipose"])
+    share = xp.where(interior > 0, paths["glandular"] / xp.maximum(interior, 1e-12), 0.0)
+    paths["glandular"] = xp.maximum(paths["glandular"] - body * share, 0.0) + glandular_extra
+    paths["adipose"] = xp.maximum(paths["adipose"] - body * (1.0 - share), 0.0)
     paths["contrast"] = contrast
     # Path maps are smooth, positive and at most ~15 cm: float32 holds them to < 0.01 µm,
     # and image formation runs faster on them.
-    paths = {name: np.asarray(value, dtype=np.float32) for name, value in paths.items()}
+    paths = {name: xp.asarray(value, dtype=np.float32) for name, value in paths.items()}
 
     nipple = _carried(comp, geometry, tip)[0]
     nipple_px = geometry.to_pixel(geometry.to_detector(nipple))
     truth = ViewTruth(
-        contrast_mask=contrast > 1e-3,
-        breast_mask=breast_mask,
+        contrast_mask=to_host(contrast > 1e-3),
+        breast_mask=to_host(breast_mask),
         nipple_px=nipple_px,
         **(truth_kwargs or _empty_truth()),
     )
@@ -324,9 +357,9 @@ def contrast_tubes(comp: Compression, geometry: Geometry, tree, fill):
     return seg, a_d, b_d, r0 * thin, r1 * thin
 
 
-def _contrast(comp, geometry, tree, fill, supersample):
+def _contrast(comp, geometry, tree, fill, supersample, xp=np):
     seg, a_d, b_d, r0, r1 = contrast_tubes(comp, geometry, tree, fill)
-    contrast = project_segments(geometry, a_d, b_d, r0, r1, supersample=supersample)
+    contrast = project_segments(geometry, a_d, b_d, r0, r1, supersample=supersample, xp=xp)
 
     def ellipsoids(items):
         """(centres, semi-axes, rotations) in the detector frame."""
@@ -363,6 +396,7 @@ def _contrast(comp, geometry, tree, fill, supersample):
             rots,
             weights=ACINAR_SHARE * fill.tdlu_fill[k],
             supersample=supersample,
+            xp=xp,
         )
     cysts = [c for c, share in fill.cyst_fill if share > 0]
     if cysts:
@@ -374,6 +408,7 @@ def _contrast(comp, geometry, tree, fill, supersample):
             rt,
             weights=np.array([share for _, share in fill.cyst_fill if share > 0]),
             supersample=supersample,
+            xp=xp,
         )
     if fill.extravasations:
         radii = np.array([e.radius_mm for e in fill.extravasations])
@@ -391,11 +426,12 @@ def _contrast(comp, geometry, tree, fill, supersample):
             rots,
             weights=np.full(len(radii), TISSUE_POROSITY),
             supersample=supersample,
+            xp=xp,
         )
     # Masses and bubbles displace contrast; a mass is tissue (glandular), a bubble air.
     c, s, rt = ellipsoids(list(fill.defects))
-    masses = project_ellipsoids(geometry, c, s, rt, supersample=supersample)
-    bubbles = np.zeros_like(contrast)
+    masses = project_ellipsoids(geometry, c, s, rt, supersample=supersample, xp=xp)
+    bubbles = xp.zeros_like(contrast)
     bubble_truth = np.zeros((0, 3))
     if fill.bubbles:
         centres = _carried(comp, geometry, np.array([b.centre_mm for b in fill.bubbles]))
@@ -406,12 +442,13 @@ def _contrast(comp, geometry, tree, fill, supersample):
             np.repeat(radii[:, None], 3, axis=1),
             np.repeat(np.eye(3)[None], len(radii), 0),
             supersample=supersample,
+            xp=xp,
         )
         px = geometry.to_pixel(geometry.to_detector(centres))
         m = geometry.magnification_at(centres[:, 2])
         bubble_truth = np.column_stack([px, radii * m / geometry.pixel_mm])
-    removed = np.minimum(masses + bubbles, contrast)
-    mass_share = np.where(masses + bubbles > 0, masses / np.maximum(masses + bubbles, 1e-12), 0.0)
+    removed = xp.minimum(masses + bubbles, contrast)
+    mass_share = xp.where(masses + bubbles > 0, masses / xp.maximum(masses + bubbles, 1e-12), 0.0)
     contrast = contrast - removed
     glandular_extra = removed * mass_share
 
@@ -459,7 +496,7 @@ def _contrast(comp, geometry, tree, fill, supersample):
     return contrast, glandular_extra, truth
 
 
-def _cannula(comp, geometry, tree, supersample):
+def _cannula(comp, geometry, tree, supersample, xp=np):
     """The cannula in the orifice and its tubing (outside the breast, along -x)."""
     orifice = tree.positions_mm[0]
     inward = np.array([1.0, 0.0, 0.0])
@@ -468,36 +505,27 @@ def _cannula(comp, geometry, tree, supersample):
     end = hub - TUBING_LENGTH_MM * np.array([1.0, 0.0, 0.25]) / np.linalg.norm([1.0, 0.0, 0.25])
     a = _carried(comp, geometry, np.array([tip, hub]))
     b = _carried(comp, geometry, np.array([hub, end]))
-    outer = project_segments(
-        geometry,
-        a[:1],
-        a[1:],
-        np.array([CANNULA_OUTER_MM / 2]),
-        np.array([CANNULA_OUTER_MM / 2]),
-        supersample=supersample,
+
+    def tubes(starts, ends, diameters, weights):
+        radii = np.asarray(diameters, dtype=float) / 2
+        return project_segments(
+            geometry,
+            starts,
+            ends,
+            radii,
+            radii,
+            weights=np.asarray(weights, dtype=float),
+            supersample=supersample,
+            xp=xp,
+        )
+
+    # Walls: outer minus inner cylinder; the lumen of both holds contrast.
+    steel = tubes(a[[0, 0]], a[[1, 1]], [CANNULA_OUTER_MM, CANNULA_INNER_MM], [1, -1])
+    tubing = tubes(b[[0, 0]], b[[1, 1]], [TUBING_OUTER_MM, TUBING_INNER_MM], [1, -1])
+    in_line = tubes(
+        np.vstack([a[:1], b[:1]]),
+        np.vstack([a[1:], b[1:]]),
+        [CANNULA_INNER_MM, TUBING_INNER_MM],
+        [1, 1],
     )
-    inner = project_segments(
-        geometry,
-        a[:1],
-        a[1:],
-        np.array([CANNULA_INNER_MM / 2]),
-        np.array([CANNULA_INNER_MM / 2]),
-        supersample=supersample,
-    )
-    t_outer = project_segments(
-        geometry,
-        b[:1],
-        b[1:],
-        np.array([TUBING_OUTER_MM / 2]),
-        np.array([TUBING_OUTER_MM / 2]),
-        supersample=supersample,
-    )
-    t_inner = project_segments(
-        geometry,
-        b[:1],
-        b[1:],
-        np.array([TUBING_INNER_MM / 2]),
-        np.array([TUBING_INNER_MM / 2]),
-        supersample=supersample,
-    )
-    return (outer - inner, t_outer - t_inner), inner + t_inner
+    return (xp.maximum(steel, 0.0), xp.maximum(tubing, 0.0)), in_line

@@ -11,14 +11,18 @@ view's truth attached.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.ndimage import convolve, zoom
 
 from ..anatomy import Phantom
 from ..core import Image, ParameterError, PixelKind, ViewPosition
 from ..core.seeding import RNGLike, as_generator
+from ._backend import DEVICES, array_namespace, device_namespace, ndimage_module, to_host
 from .detector import default_detector
 from .dose import mean_glandular_dose
 from .exposure import automatic_exposure
@@ -56,6 +60,9 @@ class ViewSettings:
     deodorant, jewellery : bool
         Left on: deodorant/powder specks near the axillary skin, a metal pendant at the
         upper edge of the field.
+    device : {"cpu", "cuda"}
+        Where the per-pixel work runs: NumPy on the CPU, or CuPy on an NVIDIA GPU. The same
+        code runs on both; the images come back as NumPy arrays either way.
     """
 
     magnification: float = 1.0
@@ -68,6 +75,7 @@ class ViewSettings:
     patient_moved: bool = False
     deodorant: bool = False
     jewellery: bool = False
+    device: str = "cpu"
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,18 +89,21 @@ class SimulatedView:
     dose: dict
 
 
-def _texture(shape, pixel_mm, mean, rng) -> np.ndarray:
+def _texture(shape, pixel_mm, mean, rng, xp=np):
     beta = draw_texture_exponent(rng)
     small = (max(shape[0] // TEXTURE_DOWNSAMPLE, 8), max(shape[1] // TEXTURE_DOWNSAMPLE, 8))
-    field = np.asarray(
-        glandular_texture(small, pixel_mm * TEXTURE_DOWNSAMPLE, mean=mean, beta=beta, rng=rng),
+    field = xp.asarray(
+        glandular_texture(
+            small, pixel_mm * TEXTURE_DOWNSAMPLE, mean=mean, beta=beta, rng=rng, xp=xp
+        ),
         dtype=np.float64,
     )
+    zoom = ndimage_module(xp).zoom
     full = zoom(field, (shape[0] / small[0], shape[1] / small[1]), order=1)
-    return np.clip(full[: shape[0], : shape[1]], 0.0, 1.0), beta
+    return xp.clip(full[: shape[0], : shape[1]], 0.0, 1.0), beta
 
 
-def _artifacts(scene: Scene, settings: ViewSettings, rng: np.random.Generator) -> dict:
+def _artifacts(scene: Scene, settings: ViewSettings, rng: np.random.Generator, xp=np) -> dict:
     """Path maps of deodorant/powder specks and a metal pendant, left on by the patient."""
     g = scene.geometry
     mask = scene.truth.breast_mask
@@ -109,7 +120,12 @@ def _artifacts(scene: Scene, settings: ViewSettings, rng: np.random.Generator) -
         centres = g.pixel_centres_mm(row, col) / g.magnification_at(z)
         centres[:, 2] = z
         out["aluminium-chlorohydrate"] = project_ellipsoids(
-            g, centres, np.repeat(r[:, None], 3, 1), np.repeat(np.eye(3)[None], n, 0), supersample=1
+            g,
+            centres,
+            np.repeat(r[:, None], 3, 1),
+            np.repeat(np.eye(3)[None], n, 0),
+            supersample=1,
+            xp=xp,
         )
     if settings.jewellery and len(cols):
         # A pendant (steel, 6 x 4 x 1.5 mm) above the breast near the chest wall.
@@ -119,12 +135,12 @@ def _artifacts(scene: Scene, settings: ViewSettings, rng: np.random.Generator) -
         centre = g.pixel_centres_mm(np.array([row]), np.array([col])) / g.magnification_at(z)
         centre[:, 2] = z
         out["steel"] = project_ellipsoids(
-            g, centre, np.array([[3.0, 2.0, 0.75]]), np.eye(3)[None], supersample=1
+            g, centre, np.array([[3.0, 2.0, 0.75]]), np.eye(3)[None], supersample=1, xp=xp
         )
     return out
 
 
-def _motion(image: np.ndarray, pixel_mm: float, rng: np.random.Generator) -> np.ndarray:
+def _motion(image, pixel_mm: float, rng: np.random.Generator):
     """A linear blur along a random direction (the patient moved during the exposure)."""
     length = rng.uniform(*MOTION_MM) / pixel_mm
     angle = rng.uniform(0.0, np.pi)
@@ -132,7 +148,9 @@ def _motion(image: np.ndarray, pixel_mm: float, rng: np.random.Generator) -> np.
     kernel = np.zeros((2 * half + 1, 2 * half + 1))
     for t in np.linspace(-length / 2, length / 2, 4 * half + 1):
         kernel[round(half + t * np.sin(angle)), round(half + t * np.cos(angle))] += 1.0
-    return convolve(image, kernel / kernel.sum(), mode="nearest")
+    xp = array_namespace(image)
+    kernel = xp.asarray(kernel / kernel.sum(), dtype=image.dtype)
+    return ndimage_module(xp).convolve(image, kernel, mode="nearest")
 
 
 def simulate_view(
@@ -162,6 +180,9 @@ def simulate_view(
     settings = settings or ViewSettings()
     if settings.supersample < 1 or settings.supersample > 4:
         raise ParameterError("supersample", settings.supersample, "an integer in [1, 4]")
+    if settings.device not in DEVICES:
+        raise ParameterError("device", settings.device, f"one of {DEVICES}")
+    xp = device_namespace(settings.device)
     rng = as_generator(rng)
     rng_texture, rng_noise, rng_art = rng.spawn(3)
     view = ViewPosition(view)
@@ -173,17 +194,18 @@ def simulate_view(
         pixel_mm=settings.pixel_mm,
         magnification=settings.magnification,
         supersample=settings.supersample,
+        device=settings.device,
     )
     g = scene.geometry
     texture, beta = _texture(
-        (g.rows, g.cols), g.pixel_mm, phantom.breast.glandular_fraction, rng_texture
+        (g.rows, g.cols), g.pixel_mm, phantom.breast.glandular_fraction, rng_texture, xp
     )
     interior = scene.paths["glandular"] + scene.paths["adipose"]
     scene.paths["glandular"] = (interior * texture).astype(np.float32)
     scene.paths["adipose"] = (interior * (1.0 - texture)).astype(np.float32)
     # Masses (glandular tissue in place of contrast) were added to "glandular" by the scene;
     # the texture redistribution keeps the total tissue path unchanged.
-    scene.paths.update(_artifacts(scene, settings, rng_art))
+    scene.paths.update(_artifacts(scene, settings, rng_art, xp))
 
     magnified = settings.magnification > 1.0
     grid = None if magnified else ANTISCATTER_GRID
@@ -214,12 +236,14 @@ def simulate_view(
         noise=settings.noise,
         rng=rng_noise,
     )
-    processing = np.asarray(formed.for_processing, dtype=np.float32)
+    processing = xp.asarray(formed.for_processing, dtype=np.float32)
     if settings.patient_moved:
         processing = _motion(processing, g.pixel_mm, rng_art).astype(np.float32)
-    presentation = np.asarray(
-        for_presentation(processing, g.pixel_mm, mask=scene.truth.breast_mask), dtype=np.float32
+    presentation = xp.asarray(
+        for_presentation(processing, g.pixel_mm, mask=xp.asarray(scene.truth.breast_mask)),
+        dtype=np.float32,
     )
+    processing, presentation = to_host(processing), to_host(presentation)
     dose = mean_glandular_dose(spectrum, tech.mas, g, scene.thickness_mm, glandularity)
     dose_dict = {
         k: (v if not isinstance(v, np.generic) else v.item()) for k, v in asdict(dose).items()
@@ -256,3 +280,64 @@ def simulate_view(
         exposure=exposure,
         dose=dose_dict,
     )
+
+
+_THREAD_STATE = threading.local()
+
+
+def _worker_stream(xp):
+    """A CUDA stream of this worker thread's own (so that one view's kernels run while
+    another thread prepares the next view); a no-op context on the CPU."""
+    if xp is np:
+        return contextlib.nullcontext()
+    stream = getattr(_THREAD_STATE, "stream", None)
+    if stream is None:
+        stream = _THREAD_STATE.stream = xp.cuda.Stream(non_blocking=True)
+    return stream
+
+
+def simulate_views(
+    jobs: Sequence[tuple],
+    settings: ViewSettings | None = None,
+    *,
+    workers: int | None = None,
+) -> list[SimulatedView]:
+    """Simulate many views; on a GPU, several at once so that the device stays busy.
+
+    Each view's host work (per-body geometry, exposure control, dose) runs in a worker
+    thread while other views' kernels run on the GPU, each worker on a CUDA stream of its
+    own. Results are the same as :func:`simulate_view` on each job, in the jobs' order.
+
+    Parameters
+    ----------
+    jobs : sequence of (phantom, view, fill, rng)
+        What to simulate; ``fill`` may be None, ``rng`` a seed or generator.
+    settings : ViewSettings, optional
+        Shared by all jobs (``settings.device`` picks the backend).
+    workers : int, optional
+        Views in flight at once: default 4 on "cuda", 1 on "cpu" (the CPU's cores are
+        already used by each view's FFTs and NumPy calls).
+
+    Returns
+    -------
+    list of SimulatedView
+    """
+    settings = settings or ViewSettings()
+    xp = device_namespace(settings.device)
+    workers = workers if workers is not None else (1 if xp is np else 4)
+    if not (isinstance(workers, int) and 1 <= workers <= 64):
+        raise ParameterError("workers", workers, "an integer in [1, 64]")
+    jobs = list(jobs)
+    for k, job in enumerate(jobs):
+        if not (isinstance(job, tuple) and len(job) == 4):
+            raise ParameterError(f"jobs[{k}]", job, "a tuple (phantom, view, fill, rng)")
+
+    def run(job):
+        phantom, view, fill, rng = job
+        with _worker_stream(xp):
+            return simulate_view(phantom, view, fill=fill, settings=settings, rng=rng)
+
+    if workers == 1 or len(jobs) <= 1:
+        return [run(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, jobs))
