@@ -146,7 +146,9 @@ class TreePoints:
     root_rc: np.ndarray
 
 
-def segment_tree_points(ends: np.ndarray, tolerance: float = 1e-3) -> TreePoints:
+def segment_tree_points(
+    ends: np.ndarray, tolerance: float = 1e-3, min_branch_length: float = 0.0
+) -> TreePoints:
     """The branch points, free ends and roots of segments drawn from parent to child.
 
     Segment ``s`` runs from ``ends[s, 0]`` (the parent's end) to ``ends[s, 1]``. Ends
@@ -162,6 +164,10 @@ def segment_tree_points(ends: np.ndarray, tolerance: float = 1e-3) -> TreePoints
         centrelines, row and col in pixels).
     tolerance : float, optional
         Distance under which two ends are one node (default 1e-3).
+    min_branch_length : float, optional
+        Side branches whose whole subtree is shorter than this (in the units of
+        ``ends``) are left out first, as they cannot be seen (a duct filled for a
+        fraction of a millimetre past a branch point); default 0 keeps all.
 
     Returns
     -------
@@ -201,11 +207,45 @@ def segment_tree_points(ends: np.ndarray, tolerance: float = 1e-3) -> TreePoints
     _, node = np.unique(label, return_inverse=True)
     node = node.reshape(s, 2)
     n = int(node.max()) + 1
-    starts = np.bincount(node[:, 0], minlength=n)
-    arrivals = np.bincount(node[:, 1], minlength=n)
     first = np.zeros((n, d))
     first[node.reshape(-1)[::-1]] = pts[::-1]  # a representative position per node
+    if min_branch_length > 0:
+        keep = _visible(node, np.hypot(*(seg[:, 1] - seg[:, 0]).T), n, min_branch_length)
+        node = node[keep]
+    starts = np.bincount(node[:, 0], minlength=n)
+    arrivals = np.bincount(node[:, 1], minlength=n)
     branch = np.flatnonzero(starts >= 2)
     end = np.flatnonzero((arrivals >= 1) & (starts == 0))
     root = np.flatnonzero((starts >= 1) & (arrivals == 0))
     return TreePoints(first[branch], first[end], first[root])
+
+
+def _visible(node: np.ndarray, length: np.ndarray, n: int, min_length: float) -> np.ndarray:
+    """Segments left once side subtrees shorter than ``min_length`` are cut off."""
+    children: dict[int, list[int]] = {}
+    for k, a in enumerate(node[:, 0].tolist()):
+        children.setdefault(a, []).append(k)
+    # Subtree length below each segment, leaves first (a depth-first order from the roots).
+    order: list[int] = []
+    arrivals = set(node[:, 1].tolist())
+    stack = [k for a in set(node[:, 0].tolist()) - arrivals for k in children[a]]
+    while stack:
+        k = stack.pop()
+        order.append(k)
+        stack.extend(children.get(int(node[k, 1]), ()))
+    below = length.astype(float).copy()
+    for k in reversed(order):
+        for j in children.get(int(node[k, 1]), ()):
+            below[k] += below[j]
+    keep = np.ones(len(node), dtype=bool)
+    for k in order:
+        if not keep[k]:
+            for j in children.get(int(node[k, 1]), ()):
+                keep[j] = False
+            continue
+        sibs = children.get(int(node[k, 0]), [])
+        if len(sibs) >= 2 and below[k] < min_length:
+            keep[k] = False
+            for j in children.get(int(node[k, 1]), ()):
+                keep[j] = False
+    return keep

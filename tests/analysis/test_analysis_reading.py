@@ -1,0 +1,123 @@
+"""Reading whole views: the Reading, its JSON, its messages, and the overlay picture."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from ductogram.analysis.graph import build_tree
+from ductogram.analysis.overlay import draw_overlay
+from ductogram.analysis.reading import Reading, read_view, reading_from_tree
+from ductogram.core import Image, ParameterError, PixelKind
+
+pytest.importorskip("ductogram.analysis.landmarks")
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    """A CC view (0.2 mm pixels) of a small breast with 0.8 mL in its first duct system,
+    and the same view without contrast."""
+    from ductogram.anatomy import generate_phantom
+    from ductogram.exam.filling import fill_ducts
+    from ductogram.imaging.views import ViewSettings, simulate_view
+
+    ph = generate_phantom(
+        {"lobes": 8, "orifices": 4, "tdlus_per_lobe": 40, "volume_ml": 350}, seed=11
+    )
+    settings = ViewSettings(pixel_mm=0.2, supersample=1)
+    filled = simulate_view(ph, "CC", fill=fill_ducts(ph.trees[0], 0.8), settings=settings, rng=2)
+    plain = simulate_view(ph, "CC", settings=settings, rng=2)
+    return filled, plain
+
+
+def test_reads_a_simulated_view(simulated):
+    image = simulated[0].processing
+    r = read_view(image)
+    assert r.found and r.message is None
+    assert 0.0 < r.confidence <= 1.0 and "duct probability" in r.confidence_basis
+    assert r.n_branch_points >= 3 and r.n_end_points >= 4
+    assert r.root_source in ("cannula tip", "nipple", "widest end")
+    # The tree lies on the contrast: most of its skeleton is inside the true mask,
+    # widened by a pixel for the partial-volume rim.
+    from scipy.ndimage import binary_dilation
+
+    truth = binary_dilation(image.truth.contrast_mask, iterations=1)
+    sk = r.tree.skeleton_rc
+    assert truth[sk[:, 0], sk[:, 1]].mean() > 0.9
+    # Every piece is a tree, edges pointing away from its root.
+    g = r.to_networkx()
+    assert nx.is_forest(g.to_undirected())
+    assert all(g.in_degree(n) <= 1 for n in g)
+
+
+def test_json_round_trip(simulated):
+    r = read_view(simulated[0].presentation)
+    text = r.model_dump_json()
+    data = json.loads(text)
+    assert "mask" not in data and "tree" not in data
+    assert sum(data["mask_rle"]) == r.image_shape[0] * r.image_shape[1]
+    back = Reading.model_validate_json(text)
+    assert np.array_equal(back.mask_array(), r.mask)
+    assert back.segments == r.segments and back.nodes == r.nodes
+    assert back.n_branch_points == r.n_branch_points
+
+
+def test_no_contrast_says_so(simulated):
+    r = read_view(simulated[1].processing)
+    assert not r.found
+    assert r.message == "no contrast-filled duct found"
+    assert r.confidence == 0.0
+    json.loads(r.model_dump_json())
+
+
+def test_no_breast_says_so():
+    r = read_view(Image(np.zeros((120, 100)), (0.1, 0.1)))
+    assert not r.found and r.message.startswith("no breast found")
+
+
+def test_nonsense_spacing_says_so(simulated):
+    px = simulated[0].processing.pixels
+    for spacing in ((1.5, 1.5), (0.1, 0.2)):
+        r = read_view(Image(px, spacing, kind=PixelKind.FOR_PROCESSING))
+        assert not r.found and "pixel spacing" in r.message
+
+
+def test_wrong_argument_raises():
+    with pytest.raises(TypeError, match=r"ductogram\.core\.Image"):
+        read_view(np.zeros((100, 100)))
+    with pytest.raises(TypeError, match="numpy array"):
+        read_view(Image([[0, 1], [1, 0]], (0.1, 0.1)))
+    with pytest.raises(ParameterError, match="pixels"):
+        read_view(Image(np.zeros((4, 4, 3)), (0.1, 0.1)))
+
+
+def test_reading_from_a_known_tree():
+    m = np.zeros((120, 120), bool)
+    m[10:60, 58:63] = True  # stem, 5 px wide
+    for k in range(40):
+        m[60 + k, 60 - k : 63 - k] = True
+        m[60 + k, 58 + k : 61 + k] = True
+    image = Image(np.zeros(m.shape), (0.1, 0.1))
+    tree = build_tree(m, (10, 60), pixel_mm=0.1)
+    r = reading_from_tree(image, tree, m, root_rc=(10, 60), root_source="nipple")
+    assert (len(r.segments), r.n_branch_points, r.n_end_points) == (3, 1, 2)
+    assert [s.generation for s in r.segments] == [1, 2, 2]
+    assert [s.strahler_order for s in r.segments] == [2, 1, 1]
+    assert r.segments[0].calibre_mm == pytest.approx(0.5, abs=0.05)
+    assert r.ramification_matrix == [[None, None], [0.0, 1.0]]
+    assert r.confidence == pytest.approx(0.8)  # no probability, no loops, nipple root
+    assert r.max_generation == 2
+
+
+def test_overlay_png(simulated, tmp_path):
+    image = simulated[0].presentation
+    r = read_view(image)
+    path = draw_overlay(image, r, tmp_path / "overlay.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    empty = read_view(simulated[1].presentation)
+    assert draw_overlay(simulated[1].presentation, empty, tmp_path / "e.png").stat().st_size > 0
+    with pytest.raises(ParameterError, match="image_shape"):
+        draw_overlay(Image(np.zeros((10, 10)), (0.1, 0.1)), r, tmp_path / "x.png")
