@@ -26,15 +26,27 @@ filtering", MICCAI 1998, LNCS 1496:130-137. doi:10.1007/BFb0056195
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ductogram.core.errors import ParameterError
 
-from .features import normalise_background, pixel_features
+from .features import FEATURES_PER_SCALE, normalise_background, pixel_features
 
-__all__ = ["NO_DUCT_MESSAGE", "Segmentation", "segment_ducts"]
+__all__ = [
+    "NO_DUCT_MESSAGE",
+    "InternalGrid",
+    "PixelClassifier",
+    "Segmentation",
+    "default_classifier",
+    "grid_factor",
+    "internal_features",
+    "internal_labels",
+    "segment_ducts",
+]
 
 NO_DUCT_MESSAGE = "no contrast-filled duct found"
 
@@ -70,8 +82,13 @@ RIDGE_THRESHOLD = 7.0
 """Normalised ridge measure (robust standard deviations of its values in the region) at
 which the probability is 1/2; measured on simulated views at 0.2 mm (Dice best at 6-8)."""
 
-LOW_PROBABILITY = 0.3
-"""Hysteresis: pixels above this probability join a duct that reaches 0.5 somewhere."""
+LOW_FRACTION = 0.6
+"""Hysteresis: pixels above this fraction of the threshold join a duct that reaches the
+threshold somewhere [estimate]."""
+
+CLASSIFIER_FILE = "duct_classifier.npz"
+"""The shipped pixel classifier, trained by ``scripts/train_segmentation.py`` on simulated
+views (analysis/data/)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,39 +164,110 @@ def _block_mean(image: np.ndarray, factor: int) -> np.ndarray:
 
 
 def _upsample(coarse: np.ndarray, factor: int, shape: tuple[int, int]) -> np.ndarray:
-    """Bilinear interpolation of block centres back to the fine grid."""
+    """Linear interpolation from block centres back to the fine grid."""
     if factor == 1:
         return coarse[: shape[0], : shape[1]]
-    r = (np.arange(shape[0], dtype=np.float32) + 0.5) / factor - 0.5
-    c = (np.arange(shape[1], dtype=np.float32) + 0.5) / factor - 0.5
-    r = np.clip(r, 0, coarse.shape[0] - 1)
-    c = np.clip(c, 0, coarse.shape[1] - 1)
-    r0 = (
-        np.minimum(r.astype(np.intp), coarse.shape[0] - 2)
-        if coarse.shape[0] > 1
-        else r.astype(np.intp) * 0
-    )
-    c0 = (
-        np.minimum(c.astype(np.intp), coarse.shape[1] - 2)
-        if coarse.shape[1] > 1
-        else c.astype(np.intp) * 0
-    )
-    fr = (r - r0)[:, None]
-    fc = (c - c0)[None, :]
-    r1 = np.minimum(r0 + 1, coarse.shape[0] - 1)
-    c1 = np.minimum(c0 + 1, coarse.shape[1] - 1)
-    top = coarse[r0][:, c0] * (1 - fc) + coarse[r0][:, c1] * fc
-    bottom = coarse[r1][:, c0] * (1 - fc) + coarse[r1][:, c1] * fc
-    return (top * (1 - fr) + bottom * fr).astype(np.float32)
+    fine = ndi.zoom(coarse, factor, order=1, grid_mode=True, mode="nearest")
+    return fine[: shape[0], : shape[1]]
 
 
-def _probability(normalised: np.ndarray, sigmas_px: tuple[float, ...], region) -> np.ndarray:
-    """Lumen probability from the multiscale ridge measure (plain filter)."""
-    feats = pixel_features(normalised, sigmas_px)
-    ridge = feats[..., 4::5]
-    inside = (
-        ridge[region] if region is not None and region.any() else ridge.reshape(-1, ridge.shape[-1])
-    )
+@dataclass(frozen=True, eq=False)
+class PixelClassifier:
+    """A small multilayer perceptron that maps pixel features to the lumen probability.
+
+    Evaluated by a NumPy forward pass (no pickles): standardise, then dense layers with
+    ReLU between them and a logistic output.
+
+    Parameters
+    ----------
+    mean, scale : (F,) float32 ndarray
+        Feature standardisation: x' = (x - mean) / scale.
+    weights : tuple of (n_in, n_out) float32 ndarray
+    biases : tuple of (n_out,) float32 ndarray
+    threshold : float
+        Probability above which a pixel seeds the mask (chosen on the training images).
+    scales_mm : tuple of float
+        The Gaussian scales (mm) of the features the model was trained on.
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+    threshold: float = 0.5
+    scales_mm: tuple[float, ...] = SCALES_MM
+
+    def __post_init__(self) -> None:
+        n = FEATURES_PER_SCALE * len(self.scales_mm)
+        if self.mean.shape != (n,) or self.scale.shape != (n,):
+            raise ParameterError(
+                "mean", self.mean.shape, f"({n},) for {len(self.scales_mm)} scales"
+            )
+        if len(self.weights) != len(self.biases) or not self.weights:
+            raise ParameterError("weights", len(self.weights), "one bias per weight matrix")
+        if self.weights[0].shape[0] != n or self.weights[-1].shape[1] != 1:
+            raise ParameterError(
+                "weights", [w.shape for w in self.weights], f"({n}, ...) ... (..., 1)"
+            )
+
+    @classmethod
+    def from_npz(cls, path) -> PixelClassifier:
+        """Read a model written by :meth:`to_npz`."""
+        with np.load(path, allow_pickle=False) as z:
+            layers = int(z["layers"])
+            return cls(
+                mean=z["mean"].astype(np.float32),
+                scale=z["scale"].astype(np.float32),
+                weights=tuple(z[f"w{k}"].astype(np.float32) for k in range(layers)),
+                biases=tuple(z[f"b{k}"].astype(np.float32) for k in range(layers)),
+                threshold=float(z["threshold"]),
+                scales_mm=tuple(float(v) for v in z["scales_mm"]),
+            )
+
+    @classmethod
+    def from_sklearn(cls, model, mean, scale, *, threshold=0.5, scales_mm=SCALES_MM):
+        """From a fitted ``sklearn.neural_network.MLPClassifier`` (ReLU, binary)."""
+        if getattr(model, "activation", "relu") != "relu":
+            raise ParameterError("model.activation", model.activation, "'relu'")
+        return cls(
+            mean=np.asarray(mean, np.float32),
+            scale=np.asarray(scale, np.float32),
+            weights=tuple(np.asarray(w, np.float32) for w in model.coefs_),
+            biases=tuple(np.asarray(b, np.float32) for b in model.intercepts_),
+            threshold=float(threshold),
+            scales_mm=tuple(float(s) for s in scales_mm),
+        )
+
+    def to_npz(self, path) -> None:
+        """Write the model as plain arrays (``numpy.load(..., allow_pickle=False)`` reads it)."""
+        arrays = {f"w{k}": w for k, w in enumerate(self.weights)}
+        arrays |= {f"b{k}": b for k, b in enumerate(self.biases)}
+        np.savez_compressed(
+            path,
+            layers=len(self.weights),
+            mean=self.mean,
+            scale=self.scale,
+            threshold=self.threshold,
+            scales_mm=np.asarray(self.scales_mm),
+            **arrays,
+        )
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Lumen probability of each row of ``features`` ((N, F) float32) as (N,) float32."""
+        h = (np.asarray(features, np.float32) - self.mean) / self.scale
+        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = h @ w
+            h += b
+            if k < len(self.weights) - 1:
+                np.maximum(h, 0, out=h)
+        z = np.clip(h[:, 0], -30, 30)
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def _ridge_probability(features: np.ndarray, region) -> np.ndarray:
+    """Lumen probability from the multiscale ridge measure alone (the plain filter)."""
+    ridge = features[..., 4::FEATURES_PER_SCALE]
+    inside = ridge[region] if region is not None else ridge.reshape(-1, ridge.shape[-1])
     if inside.shape[0] > 200_000:
         inside = inside[:: inside.shape[0] // 200_000]
     scale = np.median(np.abs(inside), axis=0)
@@ -187,6 +275,84 @@ def _probability(normalised: np.ndarray, sigmas_px: tuple[float, ...], region) -
     r = (ridge / scale).max(axis=-1)
     z = np.clip((r - RIDGE_THRESHOLD) / (0.25 * RIDGE_THRESHOLD), -30, 30)
     return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class InternalGrid:
+    """The features of one image on the internal grid (what a model sees).
+
+    Parameters
+    ----------
+    features : (rows', cols', F) float32 ndarray
+    region : (rows', cols') bool ndarray or None
+    factor : int
+        Block size: internal pixel = factor x factor image pixels.
+    pixel_mm : float
+        Internal pitch (mm).
+    """
+
+    features: np.ndarray
+    region: np.ndarray | None
+    factor: int
+    pixel_mm: float
+
+
+def internal_features(
+    pixels: np.ndarray,
+    pixel_mm: float,
+    *,
+    bright: bool = True,
+    region: np.ndarray | None = None,
+    scales_mm: tuple[float, ...] = SCALES_MM,
+) -> InternalGrid:
+    """The multiscale features :func:`segment_ducts` classifies, on its internal grid.
+
+    Parameters are those of :func:`segment_ducts`; ``scales_mm`` are the Gaussian scales.
+    Used to train a :class:`PixelClassifier` (labels: :func:`internal_labels`).
+    """
+    image, pixel_mm, region = _check(pixels, pixel_mm, region, None)
+    return _internal(image, pixel_mm, bright, region, scales_mm)
+
+
+def _internal(image, pixel_mm, bright, region, scales_mm) -> InternalGrid:
+    if not bright:
+        image = -image
+    factor = grid_factor(pixel_mm)
+    coarse = _block_mean(image, factor)
+    coarse_region = None
+    if region is not None:
+        coarse_region = _block_mean(region.astype(np.float32), factor) > 0.5
+    internal_mm = pixel_mm * factor
+    sigmas = tuple(max(s / internal_mm, MIN_SCALE_PX) for s in scales_mm)
+    normalised = normalise_background(coarse, BACKGROUND_MM / internal_mm, coarse_region)
+    return InternalGrid(pixel_features(normalised, sigmas), coarse_region, factor, internal_mm)
+
+
+def grid_factor(pixel_mm: float) -> int:
+    """Block size of the internal grid for an image of pitch ``pixel_mm`` (mm).
+
+    >>> grid_factor(0.085), grid_factor(0.2), grid_factor(0.05)
+    (2, 1, 3)
+    """
+    return max(1, round(INTERNAL_MM / pixel_mm))
+
+
+def internal_labels(mask: np.ndarray, factor: int) -> np.ndarray:
+    """A truth mask on the internal grid: blocks at least half lumen."""
+    return _block_mean(np.asarray(mask, np.float32), factor) >= 0.5
+
+
+def default_classifier() -> PixelClassifier | None:
+    """The shipped model (``analysis/data/duct_classifier.npz``), or None if absent."""
+    path = Path(__file__).parent / "data" / CLASSIFIER_FILE
+    if not path.is_file():
+        return None
+    return _load_classifier(str(path))
+
+
+@lru_cache(maxsize=4)
+def _load_classifier(path: str) -> PixelClassifier:
+    return PixelClassifier.from_npz(path)
 
 
 def _keep_rooted(
@@ -228,6 +394,7 @@ def segment_ducts(
     bright: bool = True,
     region: np.ndarray | None = None,
     root_rc: tuple[float, float] | None = None,
+    model: PixelClassifier | str | None = "default",
 ) -> Segmentation:
     """Segment the contrast-filled ducts of one view.
 
@@ -246,6 +413,10 @@ def segment_ducts(
     root_rc : (float, float) or None
         The cannulated orifice or cannula tip (row, col) in pixels; when given, only the
         tree connected to it is kept.
+    model : PixelClassifier, "default", "ridge" or None
+        The pixel classifier: "default" is the shipped model trained on simulated views
+        (the plain ridge filter if none is shipped), "ridge" or None the plain multiscale
+        ridge filter, or a :class:`PixelClassifier` of one's own.
 
     Returns
     -------
@@ -256,57 +427,70 @@ def segment_ducts(
     ------
     ParameterError
         For a non-array, non-2-D or non-finite image, a pitch outside [0.01, 2] mm, a
-        region of another shape, or a root outside the image.
+        region of another shape, a root outside the image, or an unknown model.
 
     Examples
     --------
     A bright line on a flat background:
 
     >>> img = np.zeros((64, 64), np.float32); img[30:33, 8:56] = 1.0
-    >>> seg = segment_ducts(img + np.random.default_rng(0).normal(0, 0.05, img.shape), 0.15)
+    >>> img += np.random.default_rng(0).normal(0, 0.05, img.shape)
+    >>> seg = segment_ducts(img, 0.15)
     >>> bool(seg.mask[31, 10:54].all()), int(seg.mask[:20].sum())
     (True, 0)
     """
     image, pixel_mm, region = _check(pixels, pixel_mm, region, root_rc)
+    if isinstance(model, str) and model == "default":
+        model = default_classifier()
+    elif model is None or (isinstance(model, str) and model == "ridge"):
+        model = None
+    elif not isinstance(model, PixelClassifier):
+        raise ParameterError("model", model, "a PixelClassifier, 'default' or 'ridge'")
     shape = image.shape
-    if not bright:
-        image = -image
-    factor = max(1, round(INTERNAL_MM / pixel_mm))
-    coarse = _block_mean(image, factor)
-    coarse_region = None
-    if region is not None:
-        coarse_region = _block_mean(region.astype(np.float32), factor) > 0.5
-    internal_mm = pixel_mm * factor
-    sigmas = tuple(max(s / internal_mm, MIN_SCALE_PX) for s in SCALES_MM)
-    sigmas = tuple(sorted(set(round(s, 3) for s in sigmas)))
-
     empty = np.zeros(shape, dtype=bool)
-    flat = coarse_region is not None and not coarse_region.any()
-    if flat or float(np.ptp(coarse)) == 0.0:
-        return Segmentation(empty, np.zeros(shape, np.float32), None, 0.5, NO_DUCT_MESSAGE)
+    no_duct = Segmentation(empty, np.zeros(shape, np.float32), None, 0.5, NO_DUCT_MESSAGE)
+    if (region is not None and not region.any()) or float(np.ptp(image)) == 0.0:
+        return no_duct
 
-    normalised = normalise_background(coarse, BACKGROUND_MM / internal_mm, coarse_region)
-    prob = _probability(normalised, sigmas, coarse_region)
-    if coarse_region is not None:
-        prob[~coarse_region] = 0.0
-    probability = _upsample(prob, factor, shape)
+    scales = model.scales_mm if model is not None else SCALES_MM
+    grid = _internal(image, pixel_mm, bright, region, scales)
+    feats = grid.features
+    if model is None:
+        prob = _ridge_probability(feats, grid.region)
+        threshold = 0.5
+    else:
+        threshold = model.threshold
+        flat = feats.reshape(-1, feats.shape[-1])
+        if grid.region is None:
+            prob = model.predict(flat).reshape(feats.shape[:2])
+        else:
+            prob = np.zeros(feats.shape[:2], np.float32)
+            prob[grid.region] = model.predict(feats[grid.region])
+    if grid.region is not None:
+        prob[~grid.region] = 0.0
+    del feats, grid
+    probability = _upsample(prob, grid_factor(pixel_mm), shape)
+    np.clip(probability, 0.0, 1.0, out=probability)
     if region is not None:
         probability[~region] = 0.0
 
-    threshold = 0.5
-    low = probability > LOW_PROBABILITY
-    labels, n = ndi.label(low)
-    if n:
-        seeded = np.zeros(n + 1, dtype=bool)
-        seeded[np.unique(labels[probability > threshold])] = True
-        seeded[0] = False
-        sizes = np.bincount(labels.ravel(), minlength=n + 1)
-        seeded &= sizes * pixel_mm**2 >= MIN_COMPONENT_MM2
-        mask = seeded[labels]
-    else:
-        mask = empty
+    mask = _hysteresis(probability, threshold, LOW_FRACTION * threshold, pixel_mm)
     root = None
     if root_rc is not None and mask.any():
         mask, root = _keep_rooted(mask, root_rc, ROOT_GAP_MM / pixel_mm, ROOT_SEARCH_MM / pixel_mm)
-    message = None if mask.any() else NO_DUCT_MESSAGE
-    return Segmentation(mask, probability, root, threshold, message)
+    if not mask.any():
+        return Segmentation(empty, probability, None, threshold, NO_DUCT_MESSAGE)
+    return Segmentation(mask, probability, root, threshold, None)
+
+
+def _hysteresis(probability: np.ndarray, high: float, low: float, pixel_mm: float) -> np.ndarray:
+    """Pieces above ``low`` that reach ``high`` and cover at least MIN_COMPONENT_MM2."""
+    labels, n = ndi.label(probability > low)
+    if n == 0:
+        return np.zeros(probability.shape, bool)
+    seeded = np.zeros(n + 1, dtype=bool)
+    seeded[np.unique(labels[probability > high])] = True
+    seeded[0] = False
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    seeded &= sizes * pixel_mm**2 >= MIN_COMPONENT_MM2
+    return seeded[labels]
