@@ -16,7 +16,7 @@ from ductogram.analysis.landmarks import Landmarks, duct_scale, find_landmarks
 from ductogram.core import Image, ParameterError, PixelKind
 
 # Measured on the shared views (conftest: 2 breasts x CC/ML x 2 kinds): breast Dice
-# 0.9950-0.9967, nipple 0.3-1.8 mm, cannula tip 0.0-0.2 mm from truth.
+# 0.9950-0.9972, nipple 0.4-2.0 mm, cannula tip 0.0-0.1 mm from truth.
 MIN_DICE = 0.99
 NIPPLE_TOLERANCE_MM = 3.0
 TIP_TOLERANCE_MM = 1.0
@@ -334,7 +334,7 @@ def test_digibreast_breast_mask_and_nipple():
     assert mammogram.dtype == np.uint16
     marks = find_landmarks(Image(mammogram, (1.0, 1.0)))
     reference = mammogram > 0
-    assert _dice(marks.breast_mask, reference) >= 0.98  # measured 0.987 (1 mm pixels)
+    assert _dice(marks.breast_mask, reference) >= 0.98  # measured 0.991 (1 mm pixels)
     assert marks.chest_wall == "right"
     # The nipple: the breast's farthest column from the right edge, on the outline.
     farthest = np.flatnonzero(reference.any(axis=0))[0]

@@ -4,12 +4,16 @@
 finds, in the image frame (row, col in pixels):
 
 - **the breast**: the breast against the direct-exposure background. The image is
-  block-averaged to about ``MASK_PITCH_MM`` and smoothed; the background level and its
-  noise come from the lower class of Otsu's threshold, and the breast is what lies above
-  ``background + max(NOISE_SIGMAS σ, EDGE_FRACTION (breast - background))`` (a threshold
-  close to the background, so that the thin skin fold and the nipple stay in); the largest
-  connected part with its holes filled. The full-resolution mask is the low-resolution
-  level set interpolated bilinearly.
+  block-averaged to about ``MASK_PITCH_MM`` on the duct scale, smoothed, and opened with
+  a disc ``THIN_MM`` wide (the cannula, its tubing and wires fall away). The background
+  level and its noise σ come from the lower class of Otsu's threshold; the breast is
+  what lies above ``background + max(NOISE_SIGMAS σ, EDGE_FRACTION (breast -
+  background))``, a threshold close to the background so that the skin and a faint
+  nipple stay in. Of that, the breast is the largest part wider than ``CORE_MM``
+  everywhere (the bright borders and labels of scanned film fall away), with what lies
+  within ``CORE_MM / 2`` of it, holes filled. The full-resolution mask is the
+  working-grid level set interpolated bilinearly. On a background free of noise the
+  outline lies about 1 mm outside the edge (the smoothing).
 - **the chest wall**: the image edge the breast touches most (``"top"``, ``"bottom"``,
   ``"left"`` or ``"right"``). In the image frame of :mod:`ductogram.core.image` (rows run
   away from the chest wall) it is ``"top"``; images kept in a stored orientation (e.g.
@@ -23,8 +27,8 @@ finds, in the image frame (row, col in pixels):
   and its contrast-filled tubing are thin, straight and far more attenuating than the
   ducts. Near the nipple, a white top-hat (a grey opening ``CANNULA_OPENING_MM`` wide
   removes anything thinner) picks the thin bright objects; the cannula is the elongated
-  one among them that reaches the skin line near the nipple, and its tip is its end that
-  lies deepest in the breast.
+  one among them that reaches the skin line near the nipple, and its tip is its end
+  nearer the chest wall (the cannula goes in towards it).
 
 :func:`duct_scale` gives the intensity scale on which contrast-filled ducts are bright and
 which means the same across images: the attenuation ``-ln(I / I_air)`` for a linear (FOR
@@ -52,11 +56,12 @@ from ..core.image import Image, PixelKind
 __all__ = ["Landmarks", "duct_scale", "find_landmarks"]
 
 MASK_PITCH_MM = 0.5  # working pitch of the breast mask [estimate: the skin line to ±0.5 mm]
-MASK_SMOOTH_MM = 0.35  # Gaussian σ against noise (mm) [measured: keeps a faint nipple in;
-# on a background free of noise it moves the outline about 1 mm outward]
+MASK_PRESMOOTH_MM = 0.2  # Gaussian σ before the opening (mm), and
+MASK_SMOOTH_MM = 0.3  # after it [measured: they keep a faint nipple; on a background
+# free of noise they move the outline about 1 mm outward]
 NOISE_SIGMAS = 6.0  # breast threshold above the background, in background noise σ
 EDGE_FRACTION = 0.003  # ... or this fraction of the breast-background difference [measured]
-THIN_MM = 3.0  # objects narrower than this (cannula, tubing, wires) are cut off the breast
+THIN_MM = 4.0  # objects narrower than this (cannula, tubing, wires) are cut off the breast
 CORE_MM = 8.0  # the breast is wider than this; film borders, labels and wires are not
 MIN_BREAST_AREA_MM2 = 400.0  # a smaller object is no breast (2 x 2 cm) [estimate]
 NIPPLE_BAND_MM = 1.0  # skin-line points this close to the farthest distance make the nipple
@@ -300,6 +305,10 @@ def _breast_field(
     if not finite.all():
         low = np.where(finite, low, np.float32(np.median(low[finite])))
     s = _apply_scale(low, kind, parameters)
+    # Smoothing in two steps, around the opening: before it, so that a faint nipple
+    # (sparse values just above the background) survives the opening's minimum; after it,
+    # against the noise (the cannula is gone by then and cannot be smeared into the mask).
+    s = ndi.gaussian_filter(s, MASK_PRESMOOTH_MM / pitch_mm, mode="nearest")
     r = round(0.5 * THIN_MM / pitch_mm)
     if r >= 1:
         # A grey opening with a disc removes what is narrower than the disc (the cannula,
