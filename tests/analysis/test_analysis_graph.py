@@ -164,3 +164,39 @@ def test_bad_input():
         build_tree(np.zeros((10, 10), bool), None, 0.1, magnification=0.5)
     with pytest.raises(ParameterError, match="root_rc"):
         build_tree(np.zeros((10, 10), bool), (np.nan, 1), 0.1)
+
+
+def test_terminal_duct_ends_where_the_blush_begins():
+    """A 4 px duct ending in a lobular blush (a 16 px wide blob): the free end is put
+    where the duct widens, not at the far side of the blob."""
+    m = np.zeros((80, 200), bool)
+    paint_tube(m, (40.3, 5.2), (40.3, 140.2), 4)
+    r, c = np.mgrid[0:80, 0:200]
+    m |= ((r - 40.3) / 8.0) ** 2 + ((c - 152.2) / 14.0) ** 2 <= 1  # the blush, 138-166
+    t = build_tree(m, (40.3, 5.2), pixel_mm=0.1)
+    assert t.n_segments == 1 and t.blush_ends == 1
+    end = t.node_rc[t.end_points[0]]
+    assert 134 <= end[1] <= 142
+    assert t.calibre_mm[0] == pytest.approx(0.4, abs=0.05)
+    plain = build_tree(m, (40.3, 5.2), pixel_mm=0.1, blush=False)
+    assert plain.node_rc[plain.end_points[0], 1] > 155
+
+
+def test_gap_is_bridged_and_generations_continue():
+    """A side branch cut off from its parent duct by a 1 mm gap (a bubble, or a break in
+    the mask) joins the tree: one root, the branch is generation 2."""
+    m = np.zeros((120, 160), bool)
+    paint_tube(m, (10.2, 40.3), (110.2, 40.3), 6)
+    paint_tube(m, (60.2, 53.3), (100.2, 140.3), 4)  # starts 10 px (1 mm) off the wall
+    t = build_tree(m, (10.2, 40.3), pixel_mm=0.1)
+    assert t.bridges == 1
+    assert len(t.root) == 1
+    assert len(t.branch_points) == 1 and len(t.end_points) == 2
+    assert sorted(t.generation.tolist()) == [1, 2, 2]
+    far = build_tree(m, (10.2, 40.3), pixel_mm=0.03)  # the same gap is 0.3 mm: bridged
+    assert far.bridges == 1
+    apart = np.zeros((120, 160), bool)
+    paint_tube(apart, (10.2, 20.3), (110.2, 20.3), 6)
+    paint_tube(apart, (10.2, 100.3), (110.2, 100.3), 6)  # 7.4 mm apart at 0.1 mm
+    t2 = build_tree(apart, (10.2, 20.3), pixel_mm=0.1)
+    assert t2.bridges == 0 and len(t2.root) == 2

@@ -30,6 +30,7 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
 from ..core import ParameterError
@@ -42,6 +43,38 @@ SPUR_RADII = 1.5  # a spur is pruned when shorter than this many radii at its ju
 SPUR_MIN_PX = 3.0  # ... plus this many pixels [estimate; tuned on simulated views]
 CALIBRE_WINDOW_PX = 7  # skeleton pixels over which the local area/length is taken
 MIN_COMPONENT_MM = 1.0  # skeleton pieces shorter than this (object scale) are left out
+BRIDGE_MM = 2.0  # pieces this close to the tree are joined to it (a gap in the filling or
+# in the mask: a ductogram is one tree) [estimate; twice the segmentation's root gap]
+BLUSH_WIDENING = 1.3  # a terminal duct ends where it widens past this many duct calibres
+BLUSH_MIN_WIDENING = 2.5  # ... into a blush at least this many calibres wide [estimate;
+# both tuned on simulated views, where TDLUs fill beyond the terminal duct]
+
+
+def _blush_start(local: np.ndarray, radius: np.ndarray) -> int | None:
+    """Index where a terminal path widens into a lobular blush (acini filled beyond the
+    terminal duct), or None. The duct calibre is the median of the path's first 60 %;
+    the blush is the run at the free end wider than ``BLUSH_WIDENING`` times it, kept
+    only if it reaches ``BLUSH_MIN_WIDENING`` times, is at most half the path, and is
+    wider inside (distance to the wall, ``radius``) than the duct: a plain round end
+    also gathers its cap's area at its last pixels, but narrows."""
+    n = len(local)
+    if n < 8:
+        return None
+    duct = float(np.median(local[1 : max(int(0.6 * n), 2)]))
+    if duct <= 0:
+        return None
+    wide = local > BLUSH_WIDENING * duct
+    if not wide[-1]:
+        return None
+    k = n - 1
+    while k > 0 and wide[k]:
+        k -= 1
+    if n - 1 - k > n // 2 or local[k + 1 :].max() < BLUSH_MIN_WIDENING * duct:
+        return None
+    duct_r = float(np.median(radius[1 : max(int(0.6 * n), 2)]))
+    if radius[k + 1 :].max() < 1.5 * duct_r + 0.5:
+        return None
+    return k
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +113,11 @@ class DuctTree:
         Geometric magnification (>= 1).
     loops_cut : int
         Skeleton paths left out to make the graph a tree (overlaps in the projection).
+    blush_ends : int
+        Free ends cut back to where the duct widens into a lobular blush.
+    bridges : int
+        Gaps of at most ``BRIDGE_MM`` bridged by a straight path to join a piece to
+        the tree.
     """
 
     node_rc: np.ndarray
@@ -96,6 +134,8 @@ class DuctTree:
     pixel_mm: float
     magnification: float
     loops_cut: int = 0
+    blush_ends: int = 0
+    bridges: int = 0
 
     @property
     def n_nodes(self) -> int:
@@ -188,7 +228,13 @@ class DuctTree:
         g = nx.DiGraph()
         roots = set(self.root.tolist())
         for i, (r, c) in enumerate(self.node_rc.tolist()):
-            kind = "root" if i in roots else ("branch" if self.degree[i] >= 3 else "end")
+            kind = (
+                "root"
+                if i in roots
+                else (
+                    "branch" if self.degree[i] >= 3 else "end" if self.degree[i] == 1 else "chain"
+                )
+            )
             g.add_node(i, row=r, col=c, degree=int(self.degree[i]), kind=kind)
         for s in range(self.n_segments):
             g.add_edge(
@@ -406,11 +452,74 @@ def _simplify(g: _Graph, keep: set[int]) -> None:
             break
 
 
+def _pieces(g: _Graph) -> list[set[int]]:
+    nxg = nx.MultiGraph()
+    for k, p in g.edges.items():
+        nxg.add_edge(int(p[0]), int(p[-1]), key=k)
+    return [set(c) for c in nx.connected_components(nxg)]
+
+
+def _split_at(g: _Graph, pixel: int) -> None:
+    """Make a skeleton pixel a node: split the path that runs through it."""
+    if pixel in g.adj:
+        return
+    for k, p in list(g.edges.items()):
+        hit = np.flatnonzero(p == pixel)
+        if len(hit) and 0 < hit[0] < len(p) - 1:
+            g.remove(k)
+            g.add(p[: hit[0] + 1])
+            g.add(p[hit[0] :])
+            return
+
+
+def _bridge(g: _Graph, keep: set[int], max_px: float, min_piece_px: float) -> int:
+    """Join pieces to the piece of the root (or the longest) across gaps of at most
+    ``max_px``, nearest first, with straight paths; return how many were bridged."""
+    from skimage.draw import line
+
+    bridged = 0
+    while True:
+        pieces = _pieces(g)
+        if len(pieces) < 2:
+            return bridged
+        members = []
+        for comp in pieces:
+            pix = np.unique(np.concatenate([g.edges[k] for n in comp for k in g.adj[n]]))
+            length = sum(g.length(k) for k in {k for n in comp for k in g.adj[n]})
+            members.append((comp, pix, length))
+        main = next((m for m in members if keep & m[0]), None) or max(members, key=lambda m: m[2])
+        tree_pix = main[1]
+        kd = cKDTree(g.coords[tree_pix])
+        best = None
+        for comp, pix, length in members:
+            if comp is main[0] or length < min_piece_px:
+                continue
+            d, i = kd.query(g.coords[pix])
+            j = int(np.argmin(d))
+            if d[j] <= max_px and (best is None or d[j] < best[0]):
+                best = (float(d[j]), int(tree_pix[i[j]]), int(pix[j]))
+        if best is None:
+            return bridged
+        _, a, b = best
+        _split_at(g, a)
+        _split_at(g, b)
+        rr, cc = line(*g.coords[a].tolist(), *g.coords[b].tolist())
+        inner = np.column_stack([rr, cc])[1:-1]
+        ids = np.arange(len(g.coords), len(g.coords) + len(inner))
+        g.coords = np.vstack([g.coords, inner]) if len(inner) else g.coords
+        r = min(float(g.radius[a]), float(g.radius[b]))
+        g.radius = np.concatenate([g.radius, np.full(len(inner), r)])
+        g.add(np.concatenate([[a], ids, [b]]).astype(np.int64))
+        bridged += 1
+
+
 def build_tree(
     mask: np.ndarray,
     root_rc: tuple[float, float] | None,
     pixel_mm: float,
     magnification: float = 1.0,
+    *,
+    blush: bool = True,
 ) -> DuctTree:
     """Read the rooted duct tree of a mask of contrast-filled ducts.
 
@@ -426,6 +535,9 @@ def build_tree(
         Detector pixel pitch (mm), in [0.01, 2].
     magnification : float, optional
         Geometric magnification, in [1, 3] (default 1): sizes are divided by it.
+    blush : bool, optional
+        Cut free ends back to where the duct widens into a lobular blush (default
+        True): the terminal duct ends there, the blush is acini, not duct.
 
     Returns
     -------
@@ -516,6 +628,10 @@ def build_tree(
     _simplify(g, keep)
     if not g.edges:
         return _empty(pixel_mm, magnification)
+    bridges = _bridge(g, keep, BRIDGE_MM / scale, MIN_COMPONENT_MM / scale)
+    if bridges:
+        for n in list(g.adj):
+            g.merge_through(n, keep)
 
     # Connected pieces; drop the short ones, root each one.
     nxg = nx.MultiGraph()
@@ -629,20 +745,26 @@ def build_tree(
     calibres = np.empty(len(paths))
     profiles = []
     out_paths = []
+    blushes = 0
     for s, p in enumerate(paths):
         c = g.coords[p]
-        lengths[s] = _smooth_length(c) * scale
         a = area[c[:, 0], c[:, 1]]
         w = _steps(c)
         num = ndi.uniform_filter1d(a, CALIBRE_WINDOW_PX, mode="nearest")
         den = ndi.uniform_filter1d(w, CALIBRE_WINDOW_PX, mode="nearest")
         local = num / np.maximum(den, 1e-9)
+        if degree[ends_[s]] == 1 and blush:
+            cut = _blush_start(local, g.radius[p])
+            if cut is not None:
+                c, local = c[: cut + 1], local[: cut + 1]
+                node_rc[ends_[s]] = c[-1] + offset
+                blushes += 1
+        lengths[s] = _smooth_length(c) * scale
         # Away from the nodes (within a radius of a branch point the area is shared).
-        rad = g.radius[p]
+        rad = g.radius[p[: len(c)]]
         dist = np.cumsum(np.r_[0.0, np.hypot(*np.diff(c.astype(float), axis=0).T)])
         away = (dist > rad[0] + 1) & (dist < dist[-1] - rad[-1] - 1)
         inner = local[away] if away.any() else local
-        # The first and last pixels of a free end gather the tube's cap: use the inside.
         profiles.append(local * scale)
         calibres[s] = float(np.median(inner)) * scale
         out_paths.append((c + offset).astype(np.int64))
@@ -662,4 +784,6 @@ def build_tree(
         pixel_mm=pixel_mm,
         magnification=magnification,
         loops_cut=loops,
+        blush_ends=blushes,
+        bridges=bridges,
     )
