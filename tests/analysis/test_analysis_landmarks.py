@@ -246,6 +246,17 @@ def test_no_cannula_is_said():
     assert marks.message == "no cannula found near the nipple"
 
 
+def test_a_breast_cut_off_by_the_far_edge_has_no_nipple():
+    image, _ = _breast(shape=(250, 500), with_cannula=False)
+    marks = find_landmarks(image)
+    assert marks.breast_mask.sum() > 0.9 * (image.pixels > 0).sum()
+    assert marks.nipple_rc is None and marks.cannula_tip_rc is None
+    assert (
+        marks.message
+        == "no nipple: the breast runs off the image edge opposite the chest wall (top)"
+    )
+
+
 def test_a_blank_image_has_no_breast():
     for kind in PixelKind:
         marks = find_landmarks(Image(np.full((300, 200), 1234.0), (0.1, 0.1), kind=kind))

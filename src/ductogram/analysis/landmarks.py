@@ -376,8 +376,14 @@ def _skin_line(field: np.ndarray, k: int) -> np.ndarray:
     return longest * k + (k - 1) / 2.0
 
 
-def _nipple(skin_rc: np.ndarray, wall: str, shape: tuple[int, int], pitch_mm: float):
+def _nipple(
+    skin_rc: np.ndarray, wall: str, shape: tuple[int, int], pitch_mm: float, k: int
+) -> tuple[float, float] | None:
+    """The nipple on the skin line, or None when the breast runs off the far edge."""
     depth = _depth_from_wall(skin_rc, wall, shape)
+    far_edge = shape[0] - 1 if wall in ("top", "bottom") else shape[1] - 1
+    if depth.max() >= far_edge - k:
+        return None
     near = depth >= depth.max() - NIPPLE_BAND_MM / pitch_mm
     r, c = skin_rc[near].mean(axis=0)
     return float(r), float(c)
@@ -521,7 +527,10 @@ def find_landmarks(image: Image) -> Landmarks:
     if len(skin) == 0:  # the breast fills the image: no skin line to see
         why = "no skin line: the breast fills the image"
         return Landmarks(breast_mask, skin, None, None, wall, why)
-    nipple = _nipple(skin, wall, pixels.shape, pitch)
+    nipple = _nipple(skin, wall, pixels.shape, pitch, k)
+    if nipple is None:
+        why = f"no nipple: the breast runs off the image edge opposite the chest wall ({wall})"
+        return Landmarks(breast_mask, skin, None, None, wall, why)
     tip = _cannula_tip(
         pixels,
         image.kind,
