@@ -200,3 +200,24 @@ def test_gap_is_bridged_and_generations_continue():
     paint_tube(apart, (10.2, 100.3), (110.2, 100.3), 6)  # 7.4 mm apart at 0.1 mm
     t2 = build_tree(apart, (10.2, 20.3), pixel_mm=0.1)
     assert t2.bridges == 0 and len(t2.root) == 2
+
+
+def test_calibre_from_the_attenuation_across_the_duct():
+    """A round lumen of 0.6 mm (6 px) seen as its chord length 2 sqrt(r^2 - x^2) over a
+    sloping background, with a mask two pixels too wide on each side: the mask's width
+    says 1.0 mm, the cross-section's integral over its peak says 0.6 mm."""
+    rows, cols = 60, 200
+    r, c = np.mgrid[0:rows, 0:cols].astype(float)
+    radius = 3.0
+    x = r - 30.2
+    # The chord averaged over each pixel (10 sub-rows): partial volume at the edges.
+    sub = np.linspace(-0.45, 0.45, 10)
+    chord = np.mean([2 * np.sqrt(np.clip(radius**2 - (x + d) ** 2, 0, None)) for d in sub], axis=0)
+    intensity = 0.05 * chord + 0.002 * c + 1.0
+    mask = (np.abs(x) <= radius + 2) & (c > 10) & (c < 190)
+    wide = build_tree(mask, (30, 11), pixel_mm=0.1)
+    sharp = build_tree(mask, (30, 11), pixel_mm=0.1, intensity=intensity)
+    assert wide.calibre_mm[0] == pytest.approx(1.0, abs=0.05)
+    assert sharp.calibre_mm[0] == pytest.approx(0.6, abs=0.04)
+    with pytest.raises(ParameterError, match="intensity"):
+        build_tree(mask, (30, 11), pixel_mm=0.1, intensity=intensity[:10])

@@ -43,6 +43,8 @@ SPUR_RADII = 1.5  # a spur is pruned when shorter than this many radii at its ju
 SPUR_MIN_PX = 3.0  # ... plus this many pixels [estimate; tuned on simulated views]
 CALIBRE_WINDOW_PX = 7  # skeleton pixels over which the local area/length is taken
 MIN_COMPONENT_MM = 1.0  # skeleton pieces shorter than this (object scale) are left out
+BACKGROUND_MM = 3.0  # the local background: a grey opening this wide (wider than any duct)
+BACKGROUND_PITCH_MM = 0.35  # ... computed on a grid this coarse (it is smooth)
 BRIDGE_MM = 2.0  # pieces this close to the tree are joined to it (a gap in the filling or
 # in the mask: a ductogram is one tree) [estimate; twice the segmentation's root gap]
 BLUSH_WIDENING = 1.3  # a terminal duct ends where it widens past this many duct calibres
@@ -452,6 +454,22 @@ def _simplify(g: _Graph, keep: set[int]) -> None:
             break
 
 
+def _excess(intensity: np.ndarray, scale_mm: float) -> np.ndarray:
+    """The image less its local background: a grey opening wider than any duct
+    (``BACKGROUND_MM``), on a grid of about ``BACKGROUND_PITCH_MM``, smoothed and
+    brought back to full size."""
+    img = np.asarray(intensity, dtype=np.float64)
+    f = max(int(BACKGROUND_PITCH_MM / scale_mm), 1)
+    h, w = img.shape
+    hh, ww = -(-h // f) * f, -(-w // f) * f
+    padded = np.pad(img, ((0, hh - h), (0, ww - w)), mode="edge")
+    small = padded.reshape(hh // f, f, ww // f, f).mean(axis=(1, 3))
+    k = max(int(np.ceil(BACKGROUND_MM / (scale_mm * f))), 3) | 1
+    bg = ndi.uniform_filter(ndi.grey_opening(small, size=(k, k)), k, mode="nearest")
+    bg = np.repeat(np.repeat(bg, f, axis=0), f, axis=1)[:h, :w]
+    return img - bg
+
+
 def _pieces(g: _Graph) -> list[set[int]]:
     nxg = nx.MultiGraph()
     for k, p in g.edges.items():
@@ -520,6 +538,7 @@ def build_tree(
     magnification: float = 1.0,
     *,
     blush: bool = True,
+    intensity: np.ndarray | None = None,
 ) -> DuctTree:
     """Read the rooted duct tree of a mask of contrast-filled ducts.
 
@@ -538,6 +557,13 @@ def build_tree(
     blush : bool, optional
         Cut free ends back to where the duct widens into a lobular blush (default
         True): the terminal duct ends there, the blush is acini, not duct.
+    intensity : (rows, cols) float array, optional
+        The image on a scale where contrast is bright and proportional to the iodine
+        along the ray (the attenuation, :func:`~ductogram.analysis.landmarks.duct_scale`
+        of a for-processing image). When given, calibres come from the cross-section's
+        excess over the local background, ``d = (4 / π) ∫ excess / peak`` (exact for a
+        round lumen, whatever the contrast; see the module docstring), and the
+        mask only says where the ducts are; otherwise from the mask's area.
 
     Returns
     -------
@@ -569,6 +595,12 @@ def build_tree(
     (3, 1, 2, [1, 2, 2])
     """
     mask = _check_mask(mask)
+    if intensity is not None:
+        intensity = np.asarray(intensity)
+        if intensity.shape != mask.shape or not np.issubdtype(intensity.dtype, np.number):
+            raise ParameterError(
+                "intensity", intensity.shape, f"a numeric array of the mask's shape {mask.shape}"
+            )
     if not np.isfinite(pixel_mm) or not 0.01 <= float(pixel_mm) <= 2.0:
         raise ParameterError("pixel_mm", pixel_mm, "a pixel pitch in [0.01, 2] mm")
     if not np.isfinite(magnification) or not 1.0 <= float(magnification) <= 3.0:
@@ -704,8 +736,20 @@ def build_tree(
         kept[g.coords[p, 0], g.coords[p, 1]] = True
     _, (ir, ic) = ndi.distance_transform_edt(~kept, return_indices=True)
     owner_r, owner_c = ir[sub], ic[sub]
-    area = np.zeros(sub.shape)
-    np.add.at(area, (owner_r, owner_c), 1.0)
+    size = sub.shape[0] * sub.shape[1]
+    area = np.bincount(owner_r * sub.shape[1] + owner_c, minlength=size).reshape(sub.shape)
+    area = area.astype(np.float64)
+    excess = integral = None
+    if intensity is not None:
+        excess = np.zeros(sub.shape)
+        excess[1:-1, 1:-1] = _excess(intensity, scale)[r0:r1, c0:c1]
+        # The lumen's signal spreads past the mask's edge (blur): take a 2-pixel rim.
+        rim = ndi.binary_dilation(sub, iterations=2)
+        integral = np.bincount(
+            ir[rim] * sub.shape[1] + ic[rim],
+            weights=np.maximum(excess[rim], 0.0),
+            minlength=size,
+        ).reshape(sub.shape)
 
     # Orient breadth-first from each root.
     node_ids: dict[int, int] = {}
@@ -753,10 +797,19 @@ def build_tree(
         num = ndi.uniform_filter1d(a, CALIBRE_WINDOW_PX, mode="nearest")
         den = ndi.uniform_filter1d(w, CALIBRE_WINDOW_PX, mode="nearest")
         local = num / np.maximum(den, 1e-9)
+        if integral is not None:
+            across = ndi.uniform_filter1d(integral[c[:, 0], c[:, 1]], CALIBRE_WINDOW_PX)
+            peak = ndi.uniform_filter1d(excess[c[:, 0], c[:, 1]], CALIBRE_WINDOW_PX)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                measured = 4.0 / np.pi * (across / np.maximum(den, 1e-9)) / peak
+            # Where the lumen does not stand out of its background, keep the mask's width.
+            local_d = np.where((peak > 0) & np.isfinite(measured), measured, local)
+        else:
+            local_d = local
         if degree[ends_[s]] == 1 and blush:
             cut = _blush_start(local, g.radius[p])
             if cut is not None:
-                c, local = c[: cut + 1], local[: cut + 1]
+                c, local, local_d = c[: cut + 1], local[: cut + 1], local_d[: cut + 1]
                 node_rc[ends_[s]] = c[-1] + offset
                 blushes += 1
         lengths[s] = _smooth_length(c) * scale
@@ -764,8 +817,8 @@ def build_tree(
         rad = g.radius[p[: len(c)]]
         dist = np.cumsum(np.r_[0.0, np.hypot(*np.diff(c.astype(float), axis=0).T)])
         away = (dist > rad[0] + 1) & (dist < dist[-1] - rad[-1] - 1)
-        inner = local[away] if away.any() else local
-        profiles.append(local * scale)
+        inner = local_d[away] if away.any() else local_d
+        profiles.append(local_d * scale)
         calibres[s] = float(np.median(inner)) * scale
         out_paths.append((c + offset).astype(np.int64))
 

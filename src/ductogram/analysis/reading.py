@@ -24,7 +24,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from ..core import Image
+from ..core import Image, PixelKind
 from .graph import DuctTree, build_tree
 
 __all__ = ["NodeRecord", "Reading", "SegmentRecord", "read_view", "reading_from_tree"]
@@ -411,7 +411,12 @@ def read_view(image: Image) -> Reading:
             message=seg.message or NO_DUCT,
             confidence_basis="nothing read",
         )
-    tree = build_tree(seg.mask, root, pixel_mm, image.magnification)
+    # Calibres from the attenuation across each duct where the pixels are linear in it
+    # (for processing); display processing is not linear, so there from the mask's width.
+    linear = image.kind == PixelKind.FOR_PROCESSING
+    tree = build_tree(
+        seg.mask, root, pixel_mm, image.magnification, intensity=scale if linear else None
+    )
     if tree.total_length_mm < MIN_TREE_MM:
         return Reading(
             **_base(image),
