@@ -16,6 +16,7 @@ import os
 import platform
 import statistics
 import time
+import warnings
 
 import numpy as np
 
@@ -67,8 +68,11 @@ def main() -> None:
             times.append(time.perf_counter() - t0)
         return out, times
 
-    for k in range(3):  # warm-up: kernels compiled, FFT plans and memory pool made
-        simulate_view(ph, "CC", fill=fill, settings=on_gpu, rng=k)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(3):  # warm-up: kernels compiled, FFT plans and memory pool made
+            simulate_view(ph, "CC", fill=fill, settings=on_gpu, rng=k)
+    fused = not any("fused" in str(w.message) for w in caught)
     sv, view_times = timed(lambda k: simulate_view(ph, "CC", fill=fill, settings=on_gpu, rng=k), 10)
     _, scene_times = timed(
         lambda k: build_scene(ph, "CC", fill=fill, pixel_mm=0.085, device="cuda"), 5
@@ -99,6 +103,7 @@ def main() -> None:
                 "machine": machine,
                 "gpu": gpu,
                 "cupy": cupy.__version__,
+                "fused_chord_kernels": fused,
                 "pixels": list(sv.processing.shape),
                 "filled_segments": int(np.count_nonzero(fill.fill_fraction[1:] > 0)),
                 "energy_bins": sv.exposure["energy_bins"],

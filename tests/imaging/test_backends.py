@@ -162,3 +162,44 @@ def test_gpu_batch_equals_gpu_views(small_case):
     for (p, view, f, seed), got in zip(jobs, batch, strict=True):
         one = simulate_view(p, view, fill=f, settings=settings, rng=seed)
         np.testing.assert_allclose(got.processing.pixels, one.processing.pixels, rtol=1e-6)
+
+
+def test_branchless_chords_equal_the_plain_ones():
+    """The GPU's fused frustum kernel computes every case and picks one per ray: on NumPy
+    (unfused) it gives the plain function's chords, grazing and parallel rays included."""
+    from ductogram.imaging.projection import (
+        _branchless_kernels,
+        _ellipsoid_chords,
+        _ellipsoid_terms,
+        _frustum_chords_from_terms,
+        _frustum_terms,
+    )
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    source = np.array([0.0, 0.0, 650.0])
+    a, b, r0, r1 = _random_tubes(rng, n)
+    b[:50, 2] = a[:50, 2]  # axis across the beam
+    target = np.column_stack([rng.uniform(0, 80, n), rng.uniform(-40, 40, n), np.zeros(n)])
+    # Rays aimed at the axis ends and along the axis direction (parallel / grazing cases).
+    target[50:100] = source + 2.0 * (a[50:100] - source)
+    # And most at random points near each tube's axis.
+    u = rng.uniform(-0.1, 1.1, (n - 100, 1))
+    near = a[100:] + u * (b[100:] - a[100:]) + rng.normal(0, 0.5, (n - 100, 3))
+    target[100:] = source + 2.0 * (near - source)
+    terms = _frustum_terms(source, a, b, r0, r1)
+    d = target - source
+    plain = _frustum_chords_from_terms((d[:, 0], d[:, 1], d[:, 2]), terms)
+    frustum, ellipsoid = _branchless_kernels(np)
+    with np.errstate(all="ignore"):
+        branchless = frustum(d[:, 0], d[:, 1], d[:, 2], *terms)
+    assert np.count_nonzero(plain) > n // 4
+    np.testing.assert_allclose(branchless, plain, rtol=1e-9, atol=1e-9)
+    rot = np.linalg.qr(rng.normal(size=(n, 3, 3)))[0]
+    terms = _ellipsoid_terms(source, a, rng.uniform(0.2, 2, (n, 3)), rot)
+    np.testing.assert_allclose(
+        ellipsoid(d[:, 0], d[:, 1], d[:, 2], *terms),
+        _ellipsoid_chords((d[:, 0], d[:, 1], d[:, 2]), terms),
+        rtol=1e-9,
+        atol=1e-9,
+    )

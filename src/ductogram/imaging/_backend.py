@@ -106,7 +106,7 @@ def scatter_add(target, index, values) -> None:
     """``target[index] += values`` with repeated indices summed, in place (1-D ``target``).
 
     NumPy: one ``bincount`` over the whole target (fast on the CPU). CuPy: atomic adds
-    (``cupyx.scatter_add``), which touch only the indexed elements.
+    (``cupy.add.at``), which touch only the indexed elements.
 
     Examples
     --------
@@ -115,9 +115,9 @@ def scatter_add(target, index, values) -> None:
     [0.0, 3.0, 0.0, 5.0]
     """
     if _is_cupy(target):
-        import cupyx
+        import cupy
 
-        cupyx.scatter_add(target, index, values)
+        cupy.add.at(target, index, values)
     else:
         target += np.bincount(index, weights=values, minlength=target.size)
 
