@@ -131,3 +131,11 @@ def test_fit_band_must_fit_the_region():
         power_law_exponent(phi, 0.1)
     with pytest.raises(ParameterError, match="image"):
         power_law_exponent(np.zeros(10), 0.1)
+
+
+@pytest.mark.parametrize("mean", [0.01, 0.055, 0.97])
+def test_fatty_and_dense_breasts_get_their_texture(mean):
+    """Glandular fractions far from 1/2 (a fatty breast of 5.5 %, say) need a logistic
+    offset far from 0: the mean of the map is still the requested one."""
+    phi = glandular_texture((128, 128), 0.4, mean=mean, rng=3)
+    assert float(phi.mean()) == pytest.approx(mean, rel=0.05)

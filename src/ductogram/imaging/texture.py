@@ -103,12 +103,16 @@ def _logit_normal_parameters(mean: float, sd: float) -> tuple[float, float]:
     from scipy.optimize import brentq
 
     def moments(a: float, s: float) -> tuple[float, float]:
-        phi = 1.0 / (1.0 + np.exp(-(a + s * _GH_X)))
+        with np.errstate(over="ignore"):  # far brackets: exp overflows to inf, phi to 0
+            phi = 1.0 / (1.0 + np.exp(-(a + s * _GH_X)))
         m = float((_GH_W * phi).sum())
         return m, math.sqrt(max(float((_GH_W * phi * phi).sum()) - m * m, 0.0))
 
-    def a_for(s: float) -> float:  # the mean is increasing in a
-        return brentq(lambda a: moments(a, s)[0] - mean, -40.0, 40.0, xtol=1e-12)
+    reach = float(np.abs(_GH_X).max())
+
+    def a_for(s: float) -> float:  # the mean is increasing in a; bracket past every node
+        bound = 40.0 + s * reach
+        return brentq(lambda a: moments(a, s)[0] - mean, -bound, bound, xtol=1e-12)
 
     # The standard deviation grows with s at a fixed mean.
     s = brentq(lambda s: moments(a_for(s), s)[1] - sd, 1e-6, 30.0, xtol=1e-10)
