@@ -418,6 +418,19 @@ def _ray_directions(geometry, rows, cols, dr: float, dc: float):
     return x, y, xp.full(x.shape, -float(s[2]))
 
 
+def _summed_chords(chords, geometry, rows, cols, offsets: np.ndarray, terms: tuple):
+    """Sum over the sub-pixel offsets of each pair's chord. NumPy: offset by offset (the
+    temporaries stay one chunk long). CuPy: all offsets in one (offsets × pairs) kernel."""
+    xp = array_namespace(rows)
+    if xp is np:
+        acc = np.zeros(len(rows))
+        for dr, dc in offsets:
+            acc += chords(*_ray_directions(geometry, rows, cols, dr, dc), *terms)
+        return acc
+    dr, dc = (xp.asarray(offsets[:, k : k + 1]) for k in (0, 1))
+    return chords(*_ray_directions(geometry, rows, cols, dr, dc), *terms).sum(axis=0)
+
+
 def _device(xp, *arrays):
     return tuple(xp.asarray(a) for a in arrays)
 
@@ -475,10 +488,7 @@ def project_segments(
     chunk = _chunk(chunk, xp)
     chords = _chord_kernels(xp)[0]
     for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
-        acc = xp.zeros(len(body))
-        mine = tuple(t[body] for t in terms)
-        for dr, dc in offsets:
-            acc += chords(*_ray_directions(geometry, rows, cols, dr, dc), *mine)
+        acc = _summed_chords(chords, geometry, rows, cols, offsets, tuple(t[body] for t in terms))
         scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
     return image.reshape(geometry.rows, geometry.cols)
 
@@ -511,9 +521,6 @@ def project_ellipsoids(
     chunk = _chunk(chunk, xp)
     chords = _chord_kernels(xp)[1]
     for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
-        acc = xp.zeros(len(body))
-        mine = tuple(t[body] for t in terms)
-        for dr, dc in offsets:
-            acc += chords(*_ray_directions(geometry, rows, cols, dr, dc), *mine)
+        acc = _summed_chords(chords, geometry, rows, cols, offsets, tuple(t[body] for t in terms))
         scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
     return image.reshape(geometry.rows, geometry.cols)

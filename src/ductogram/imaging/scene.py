@@ -89,6 +89,10 @@ class Scene:
 
 
 _GOLDEN = 0.5 * (np.sqrt(5.0) - 1.0)
+# Steps of the column searches over a bracket of ~±150 mm: the minimum to 0.618^32 of it
+# (a few µm: it only has to be inside the breast), each skin crossing to 2^-32 of it (< 0.1 µm).
+GOLDEN_STEPS = 32
+BISECTION_STEPS = 32
 
 
 def _column_search(xp, cy: float, cz: float, n: float):
@@ -140,14 +144,14 @@ def _column_heights(
     reach = xp.hypot(py, pz) + xp.maximum(a_y, a_z) + 1.0
     lo, hi = -reach, reach.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(45):  # the section's norm is convex along the line: its minimum
+        for _ in range(GOLDEN_STEPS):  # the section's norm is convex along the line: its minimum
             lo, hi = golden_step(lo, hi, py, pz, a_y, a_z)
         best = 0.5 * (lo + hi)
         inside = (f(best, py, pz, a_y, a_z) <= 1.0) & (s > 0) & (x >= 0) & (x <= br.depth_mm)
 
         def edge(start, stop):
             a, b = start, stop  # f(a) <= 1 < f(b)
-            for _ in range(50):
+            for _ in range(BISECTION_STEPS):
                 a, b = bisect_step(a, b, py, pz, a_y, a_z)
             return 0.5 * (a + b)
 
