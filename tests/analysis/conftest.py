@@ -52,3 +52,26 @@ def cannula_tip_truth():
     """A function: the cannula's tip (row, col) in a simulated view, the end of the steel's
     projection nearest the chest wall (row 0 in the image frame)."""
     return _cannula_tip
+
+
+@pytest.fixture(scope="session")
+def lesion_views():
+    """CC and ML views of a left (seed 3) and a right (seed 24) breast with two papillomas
+    and a cyst in the filled system (0.2 mm pixels): ``{laterality: (phantom, {view:
+    SimulatedView})}``."""
+    out = {}
+    lesions = [{"kind": "papilloma", "system": 0}] * 2 + [{"kind": "cyst", "system": 0}]
+    for laterality, seed in (("L", 3), ("R", 24)):
+        phantom = generate_phantom(
+            {**PHANTOM, "laterality": laterality, "lesions": lesions}, seed=seed
+        )
+        fill = fill_ducts(phantom.trees[0], 0.5)
+        settings = ViewSettings(pixel_mm=0.2, supersample=1)
+        out[laterality] = (
+            phantom,
+            {
+                v: simulate_view(phantom, v, fill=fill, settings=settings, rng=seed)
+                for v in ("CC", "ML")
+            },
+        )
+    return out
