@@ -109,9 +109,24 @@ def _logit_normal_parameters(mean: float, sd: float) -> tuple[float, float]:
         return m, math.sqrt(max(float((_GH_W * phi * phi).sum()) - m * m, 0.0))
 
     reach = float(np.abs(_GH_X).max())
+    logit = math.log(mean / (1.0 - mean))
 
-    def a_for(s: float) -> float:  # the mean is increasing in a; bracket past every node
-        bound = 40.0 + s * reach
+    def a_for(s: float) -> float:
+        """The offset giving the mean: Newton's method from the probit approximation
+        (dm/da = E[φ(1 - φ)] > 0), brentq over a bracket past every node if it stalls."""
+        a = logit * math.sqrt(1.0 + math.pi * s * s / 8.0)
+        for _ in range(30):
+            with np.errstate(over="ignore"):
+                phi = 1.0 / (1.0 + np.exp(-(a + s * _GH_X)))
+            m = float((_GH_W * phi).sum())
+            slope = float((_GH_W * phi * (1.0 - phi)).sum())
+            if not slope > 0:
+                break
+            step = (m - mean) / slope
+            a -= step
+            if abs(step) < 1e-12 * max(1.0, abs(a)):
+                return a
+        bound = 40.0 + s * reach  # the mean is increasing in a
         return brentq(lambda a: moments(a, s)[0] - mean, -bound, bound, xtol=1e-12)
 
     # The standard deviation grows with s at a fixed mean.
