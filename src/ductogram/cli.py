@@ -547,6 +547,8 @@ def _evaluate_table(summary: dict, out: Path) -> list[Table]:
         ("branch-point F1 (pooled)", "bifurcation_f1_pooled", "{:.3f}"),
         ("branch-point precision / recall", None, None),
         ("end-point F1 (pooled)", "end_f1_pooled", "{:.3f}"),
+        ("branch-point F1, tree of the true mask", "true_mask_bifurcation_f1_pooled", "{:.3f}"),
+        ("end-point F1, tree of the true mask", "true_mask_end_f1_pooled", "{:.3f}"),
         ("calibre error, median (mm)", "calibre_error_median_mm", "{:.3f}"),
         ("calibre bias, median (mm)", "calibre_bias_median_mm", "{:+.3f}"),
         ("read time, median (s)", "read_s_median", "{:.2f}"),

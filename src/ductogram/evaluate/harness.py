@@ -17,7 +17,10 @@ bubbles, deodorant specks, patient motion), simulates one view of each, reads it
   are sampled away from its ends; each is paired with the nearest skeleton pixel of the
   reading within the true radius, and the reading's local diameter there is compared with
   the true one (object scale: 2 × ``radius_px`` × pixel / magnification);
-- the **time** to read the view.
+- the **time** to read the view;
+- the same point and calibre scores for a tree built on the **true** contrast mask
+  (``true_mask_*``): what the graph step reaches with a perfect segmentation, the
+  ceiling that projection overlaps and lobular blush leave.
 
 It writes, all at once (:func:`ductogram.core.files.atomic_directory`), ``cases.csv`` (one
 row per case), ``summary.json`` (means, pooled figures, the targets of issue 6 and
@@ -104,6 +107,13 @@ CSV_FIELDS = (
     "loops_cut",
     "max_generation_read",
     "max_generation_true",
+    "true_mask_bifurcation_matched",
+    "true_mask_bifurcation_read",
+    "true_mask_bifurcation_f1",
+    "true_mask_end_matched",
+    "true_mask_end_read",
+    "true_mask_end_f1",
+    "true_mask_calibre_error_median_mm",
 )
 
 
@@ -362,6 +372,30 @@ def score_reading(image, reading) -> dict[str, Any]:
     return out
 
 
+def _true_mask_scores(image) -> dict[str, float]:
+    """Scores of the tree built on the true contrast mask (inside the breast, rooted at
+    the true orifice): what the graph step reaches with a perfect segmentation."""
+    from ..analysis.graph import build_tree
+    from ..analysis.reading import reading_from_tree
+
+    truth = image.truth
+    mask = np.asarray(truth.contrast_mask, dtype=bool) & np.asarray(truth.breast_mask, bool)
+    roots = segment_tree_points(truth.centreline_px).root_rc
+    root = tuple(roots[0]) if len(roots) else None
+    pixel_mm = float(np.mean(image.pixel_spacing_mm))
+    tree = build_tree(mask, root, pixel_mm, image.magnification)
+    s = score_reading(image, reading_from_tree(image, tree, mask))
+    return {
+        "true_mask_bifurcation_matched": s["bifurcation_matched"],
+        "true_mask_bifurcation_read": s["bifurcation_read"],
+        "true_mask_bifurcation_f1": s["bifurcation_f1"],
+        "true_mask_end_matched": s["end_matched"],
+        "true_mask_end_read": s["end_read"],
+        "true_mask_end_f1": s["end_f1"],
+        "true_mask_calibre_error_median_mm": s["calibre_error_median_mm"],
+    }
+
+
 def _json_number(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -387,6 +421,14 @@ def _summary(rows: list[dict], pairs: np.ndarray, pixel_mm: float, seed: int) ->
 
     err = np.abs(pairs[:, 1] - pairs[:, 0]) if len(pairs) else np.zeros(0)
     times = col("read_s")
+
+    def true_mask_f1(name):
+        m = col(f"true_mask_{name}_matched").sum()
+        d, t = col(f"true_mask_{name}_read").sum(), col(f"{name}_true").sum()
+        p = m / d if d else 1.0
+        r = m / t if t else 1.0
+        return _json_number(2 * p * r / (p + r) if p + r else 0.0)
+
     bif = pooled_f1("bifurcation")
     end = pooled_f1("end")
     figures = {
@@ -408,6 +450,9 @@ def _summary(rows: list[dict], pairs: np.ndarray, pixel_mm: float, seed: int) ->
         "read_s_median": _json_number(float(np.median(times))),
         "read_s_max": _json_number(float(np.max(times))),
         "cases_with_message": sum(1 for r in rows if r["message"]),
+        "true_mask_bifurcation_f1_pooled": true_mask_f1("bifurcation"),
+        "true_mask_end_f1_pooled": true_mask_f1("end"),
+        "true_mask_calibre_error_case_median_mean_mm": mean("true_mask_calibre_error_median_mm"),
         "cases_redrawn": sum(1 for r in rows if r["simulation_retries"]),
     }
     targets = {}
@@ -558,6 +603,7 @@ def evaluate(
         read_s = time.perf_counter() - t0
         scores = score_reading(image, reading)
         all_pairs.append(scores.pop("calibre_pairs"))
+        ceiling = _true_mask_scores(image)
         row = {
             **{k: v for k, v in asdict(spec).items() if k != "index"},
             "case": spec.index,
@@ -567,6 +613,7 @@ def evaluate(
             "read_s": read_s,
             "simulation_retries": retries,
             **scores,
+            **ceiling,
         }
         rows.append(row)
         if progress is not None:
