@@ -68,3 +68,13 @@ def test_simulate_refuses_a_bad_pitch_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "pixel_mm = 1.0: expected a pitch in [0.05, 0.2] mm" in result.output
     assert not out.exists()
+
+
+def test_simulate_refuses_an_unknown_device_and_writes_nothing(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text(yaml.safe_dump(CASE))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["simulate", str(case), "--out", str(out), "--device", "tpu"])
+    assert result.exit_code == 2
+    assert "device = 'tpu': expected one of ('cpu', 'cuda')" in result.output
+    assert not out.exists()

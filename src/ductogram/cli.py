@@ -437,6 +437,12 @@ def simulate(
             help="Leave deodorant/powder and jewellery on, as the patient record has them.",
         ),
     ] = False,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device", help="Where the views are computed: cpu, or cuda (an NVIDIA GPU, CuPy)."
+        ),
+    ] = "cpu",
 ) -> None:
     """Simulate a ductogram: phantom, exam, then the x-ray views of the filled ducts.
 
@@ -453,6 +459,7 @@ def simulate(
     from .anatomy.truth import write_phantom
     from .exam.procedure import run_exam
     from .exam.record import ExamCase, write_procedure
+    from .imaging._backend import device_namespace
     from .imaging.previews import write_views
     from .imaging.views import ViewSettings, simulate_view
     from .io import StudyInfo, write_study
@@ -462,6 +469,7 @@ def simulate(
         parsed = ExamCase.parse(load_case(case))
         if not 0.05 <= pixel_mm <= 0.2:
             raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
+        device_namespace(device)  # an unknown device, or no GPU, before anything is made
         target = check_output_directory(out, overwrite=force)
         with err.status("Generating the phantom..."):
             ph = generate_phantom(parsed.phantom, seed=seed)
@@ -478,6 +486,7 @@ def simulate(
                     patient_moved=record.patient_moved,
                     deodorant=skip_preparation and patient.deodorant_or_powder,
                     jewellery=skip_preparation and patient.jewellery_or_metal,
+                    device=device,
                 )
                 with err.status(f"Imaging the {record.view.value} view..."):
                     views.append(
