@@ -147,9 +147,9 @@ def test_bad_values_are_named(make, field):
 def test_bad_calls_raise_parameter_error(completed, failed, doses, defect):
     with pytest.raises(ParameterError, match="procedure"):
         report_from({"outcome": "completed"}, doses, [])
-    with pytest.raises(ParameterError, match="findings.0.laterality"):
+    with pytest.raises(ParameterError, match=r"findings\.0\.laterality"):
         report_from(completed, doses, [defect.model_copy(update={"laterality": "R"})])
     with pytest.raises(ParameterError, match="findings"):
         report_from(failed, [], [defect])
-    with pytest.raises(ParameterError, match="signature.by"):
+    with pytest.raises(ParameterError, match=r"signature\.by"):
         report_from(completed, doses, []).sign("  ")
