@@ -323,6 +323,7 @@ class _Graph:
         self.coords = coords
         self.radius = radius
         self.edges: dict[int, np.ndarray] = {}
+        self.lengths: dict[int, float] = {}
         self.adj: dict[int, set[int]] = {}
         self._next = 0
         self.rings_opened = 0
@@ -331,12 +332,15 @@ class _Graph:
         k = self._next
         self._next += 1
         self.edges[k] = path
+        pts = self.coords[path].astype(float)
+        self.lengths[k] = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
         self.adj.setdefault(int(path[0]), set()).add(k)
         self.adj.setdefault(int(path[-1]), set()).add(k)
         return k
 
     def remove(self, k: int) -> np.ndarray:
         path = self.edges.pop(k)
+        self.lengths.pop(k, None)
         for n in {int(path[0]), int(path[-1])}:
             self.adj[n].discard(k)
             if not self.adj[n]:
@@ -349,8 +353,7 @@ class _Graph:
         return sum(2 if int(self.edges[k][0]) == int(self.edges[k][-1]) else 1 for k in ks)
 
     def length(self, k: int) -> float:
-        p = self.coords[self.edges[k]]
-        return float(np.hypot(*np.diff(p.astype(float), axis=0).T).sum()) if len(p) > 1 else 0.0
+        return self.lengths[k]
 
     def other(self, k: int, n: int) -> int:
         p = self.edges[k]
@@ -741,8 +744,13 @@ def build_tree(
     area = area.astype(np.float64)
     excess = integral = None
     if intensity is not None:
+        # The background needs context beyond the ducts' box: a margin as wide as it.
+        m = int(np.ceil(2 * BACKGROUND_MM / scale))
+        a0, a1 = max(r0 - m, 0), min(r1 + m, mask.shape[0])
+        b0, b1 = max(c0 - m, 0), min(c1 + m, mask.shape[1])
         excess = np.zeros(sub.shape)
-        excess[1:-1, 1:-1] = _excess(intensity, scale)[r0:r1, c0:c1]
+        around = _excess(intensity[a0:a1, b0:b1], scale)
+        excess[1:-1, 1:-1] = around[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
         # The lumen's signal spreads past the mask's edge (blur): take a 2-pixel rim.
         rim = ndi.binary_dilation(sub, iterations=2)
         integral = np.bincount(
