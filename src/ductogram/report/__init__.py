@@ -7,6 +7,7 @@ assessment. :func:`write_report` writes every output of a report into a folder.
 """
 
 from .build import load_report, rebuild_report_file, report_from
+from .from_reading import inputs_from_exam_reading
 from .model import (
     BIRADS_MEANINGS,
     CODES,
@@ -46,6 +47,7 @@ __all__ = [
     "Technique",
     "ViewDose",
     "derive_assessment",
+    "inputs_from_exam_reading",
     "load_report",
     "location_text",
     "rebuild_report_file",

@@ -97,7 +97,8 @@ def derive_assessment(
             "papilloma and carcinoma cannot be told apart by imaging; tissue diagnosis needed."
             for f in suspicious
         ]
-        sub = "4B" if any(k in _TOWARD_4B for k in kinds) else None
+        several = kinds.count("filling defect") >= 2
+        sub = "4B" if several or any(k in _TOWARD_4B for k in kinds) else None
         if sub:
             reasons.append(
                 "Multiple defects, an abrupt cut-off or an irregular wall push toward 4B/4C "

@@ -348,7 +348,9 @@ def build_measurement_report(report: Report) -> hd.sr.ComprehensiveSR:
 
 def _declare_local_scheme(ds: Dataset, report: Report) -> Dataset:
     """Declare this project's local coding scheme (SOP Common Coding Scheme Identification)."""
-    if any((f.code or CODES[f.kind]).scheme == "99DUCTOGRAM" for f in report.findings):
+    used = [f.code or CODES[f.kind] for f in report.findings]
+    used += [m.code for m in report.inputs.measurements]
+    if any(c.scheme == "99DUCTOGRAM" for c in used):
         item = Dataset()
         item.CodingSchemeDesignator = "99DUCTOGRAM"
         item.CodingSchemeName = "ductogram local finding codes"
