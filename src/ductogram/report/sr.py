@@ -383,6 +383,24 @@ def _text(name, value: str, rel=RelationshipTypeValues.CONTAINS) -> TextContentI
     return TextContentItem(name=name, value=value[:10000] or "-", relationship_type=rel)
 
 
+def _laterality_item(lat: str) -> CodeContentItem:
+    return CodeContentItem(
+        name=codes.SCT.Laterality,
+        value=_BREAST_CODE[lat],
+        relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
+    )
+
+
+def _complaint(report: Report) -> PyCode:
+    """The reason for the exam from CID 6055 (bloody, non-bloody discharge, or discharge)."""
+    colour = report.procedure.patient.discharge.colour.value
+    if colour == "bloody":
+        return PyCode("290113009", "SCT", "Bloody nipple discharge")
+    if colour in ("serous", "clear"):
+        return PyCode("111478", "DCM", "Non-bloody discharge (from nipple)")
+    return PyCode("162164007", "SCT", "Nipple discharge symptom")
+
+
 def build_breast_imaging_report(report: Report) -> hd.sr.EnhancedSR:
     """The TID 4200 Breast Imaging Report of a report (Enhanced SR).
 
@@ -394,56 +412,68 @@ def build_breast_imaging_report(report: Report) -> hd.sr.EnhancedSR:
     evidence = _evidence(report)
     lat = report.laterality
     contains = RelationshipTypeValues.CONTAINS
-    # TID 4202 narrative: one container per CID 6052 section, text as signed.
+    # TID 4202 narrative, as in the PS3.17 Annex Q examples: one container per CID 6052
+    # section, holding TEXT items named as the section's element (Finding, Impression, ...).
     sections = [
-        (codes.cid6052.ProcedureReported, [report.title, report.technique.text]),
-        (codes.cid6052.IndicationsForProcedure, [report.indication]),
-        (codes.cid6052.ComparisonToPreviousStudies, [report.comparison]),
-        (codes.cid6052.Findings, report.findings_text),
-        (codes.cid6052.Impressions, report.impression),
-        (codes.cid6052.Recommendations, [r.text for r in report.recommendations]),
+        (
+            codes.cid6052.ProcedureReported,
+            codes.DCM.ProcedureReported,
+            [report.title, report.technique.text],
+        ),
+        (codes.cid6052.IndicationsForProcedure, codes.DCM.ReasonForProcedure, [report.indication]),
+        (
+            codes.cid6052.ComparisonToPreviousStudies,
+            codes.DCM.ComparisonToPreviousStudies,
+            [report.comparison],
+        ),
+        (codes.cid6052.Findings, codes.DCM.Finding, report.findings_text),
+        (codes.cid6052.Impressions, codes.DCM.Impression, report.impression),
+        (
+            codes.cid6052.Recommendations,
+            codes.DCM.Recommendation,
+            [r.text for r in report.recommendations],
+        ),
         (
             codes.cid6052.OverallAssessment,
+            codes.DCM.OverallAssessment,
             [report.assessment.category_text, *report.assessment.reasons],
         ),
     ]
     narrative = ContainerContentItem(name=codes.DCM.NarrativeSummary, relationship_type=contains)
     narrative.ContentSequence = []
-    for name, texts in sections:
+    for name, element, texts in sections:
         section = ContainerContentItem(name=name, relationship_type=contains)
-        section.ContentSequence = [_text(codes.DCM.ImpressionDescription, t) for t in texts]
+        section.ContentSequence = [_text(element, t) for t in texts]
         narrative.ContentSequence.append(section)
-    # TID 4208 supplementary data.
+    # TID 4208 supplementary data: TID 4201 procedure reported with laterality and reason
+    # (the clinical finding, CID 6055, with its laterality).
     procedure = CodeContentItem(
         name=codes.DCM.ProcedureReported, value=_DUCTOGRAM, relationship_type=contains
     )
-    procedure.ContentSequence = [
-        CodeContentItem(
-            name=codes.SCT.Laterality,
-            value=_SIDE_CODE[lat],
-            relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
-        ),
-        CodeContentItem(
-            name=codes.DCM.ReasonForProcedure,
-            value=codes.cid6051.ClinicalFinding,
-            relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
-        ),
-    ]
+    reason = CodeContentItem(
+        name=codes.DCM.ReasonForProcedure,
+        value=codes.cid6051.ClinicalFinding,
+        relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
+    )
+    complaint = CodeContentItem(
+        name=codes.DCM.ClinicalFinding,
+        value=_complaint(report),
+        relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
+    )
+    complaint.ContentSequence = [_laterality_item(lat)]
+    reason.ContentSequence = [complaint]
+    procedure.ContentSequence = [_laterality_item(lat), reason]
     supplementary = ContainerContentItem(
         name=codes.DCM.SupplementaryData, relationship_type=contains
     )
     items: list = [procedure]
+    findings_section = ContainerContentItem(name=codes.cid6052.Findings, relationship_type=contains)
+    findings_section.ContentSequence = []
     for f in report.findings:
         item = CodeContentItem(
             name=codes.DCM.Finding, value=_py(f.code or CODES[f.kind]), relationship_type=contains
         )
-        mods = [
-            CodeContentItem(
-                name=codes.SCT.FindingSite,
-                value=_BREAST_CODE[f.laterality or lat],
-                relationship_type=RelationshipTypeValues.HAS_CONCEPT_MOD,
-            )
-        ]
+        mods = [_laterality_item(f.laterality or lat)]
         if f.clock_hour is not None:
             mods.append(
                 CodeContentItem(
@@ -479,7 +509,9 @@ def build_breast_imaging_report(report: Report) -> hd.sr.EnhancedSR:
                 )
             )
         item.ContentSequence = mods
-        items.append(item)
+        findings_section.ContentSequence.append(item)
+    if findings_section.ContentSequence:
+        items.append(findings_section)
     value, meaning = BIRADS_MEANINGS[report.assessment.birads]
     assessment = ContainerContentItem(name=codes.DCM.OverallAssessment, relationship_type=contains)
     assessment.ContentSequence = [
@@ -622,6 +654,29 @@ def _items(seq):
     yield from seq or []
 
 
+def _finding_of(sub: Dataset, lat_of: dict) -> ReportFinding:
+    c = sub.ConceptCodeSequence[0]
+    code = Code(value=c.CodeValue, scheme=c.CodingSchemeDesignator, meaning=c.CodeMeaning)
+    fields: dict = {"kind": _kind_of(code), "code": code}
+    for mod in _items(sub.get("ContentSequence")):
+        m = mod.ConceptNameCodeSequence[0].CodeValue
+        if m == codes.SCT.Laterality.value:
+            fields["laterality"] = lat_of[mod.ConceptCodeSequence[0].CodeValue]
+        elif m == codes.DCM.ClockfaceOrRegion.value:
+            v = mod.ConceptCodeSequence[0].CodeValue
+            fields["clock_hour"] = next(h for h, c in _CLOCK.items() if c.value == v)
+        elif m == codes.DCM.Depth.value:
+            v = mod.ConceptCodeSequence[0].CodeValue
+            fields["depth"] = next(d for d, c in _DEPTH.items() if c.value == v)
+        elif m == _DIAMETER.value:
+            fields["size_mm"] = float(mod.MeasuredValueSequence[0].NumericValue)
+        elif m == _DISTANCE_FROM_NIPPLE.value:
+            fields["distance_from_nipple_cm"] = round(
+                float(mod.MeasuredValueSequence[0].NumericValue)
+            )
+    return ReportFinding(**fields)
+
+
 def read_breast_imaging_report(path: str | os.PathLike[str]) -> dict:
     """The coded content of a TID 4200 report: ``procedure`` (code), ``laterality``,
     ``findings`` (list of ReportFinding, without key images), ``birads`` (int) and
@@ -644,29 +699,12 @@ def read_breast_imaging_report(path: str | os.PathLike[str]) -> dict:
                 for mod in _items(sub.get("ContentSequence")):
                     if mod.ConceptNameCodeSequence[0].CodeValue == codes.SCT.Laterality.value:
                         out["laterality"] = lat_of[mod.ConceptCodeSequence[0].CodeValue]
-            elif sub_name == codes.DCM.Finding.value:
-                c = sub.ConceptCodeSequence[0]
-                code = Code(
-                    value=c.CodeValue, scheme=c.CodingSchemeDesignator, meaning=c.CodeMeaning
-                )
-                fields: dict = {"kind": _kind_of(code), "code": code}
-                for mod in _items(sub.get("ContentSequence")):
-                    m = mod.ConceptNameCodeSequence[0].CodeValue
-                    if m == codes.SCT.FindingSite.value:
-                        fields["laterality"] = lat_of[mod.ConceptCodeSequence[0].CodeValue]
-                    elif m == codes.DCM.ClockfaceOrRegion.value:
-                        v = mod.ConceptCodeSequence[0].CodeValue
-                        fields["clock_hour"] = next(h for h, c in _CLOCK.items() if c.value == v)
-                    elif m == codes.DCM.Depth.value:
-                        v = mod.ConceptCodeSequence[0].CodeValue
-                        fields["depth"] = next(d for d, c in _DEPTH.items() if c.value == v)
-                    elif m == _DIAMETER.value:
-                        fields["size_mm"] = float(mod.MeasuredValueSequence[0].NumericValue)
-                    elif m == _DISTANCE_FROM_NIPPLE.value:
-                        fields["distance_from_nipple_cm"] = round(
-                            float(mod.MeasuredValueSequence[0].NumericValue)
-                        )
-                out["findings"].append(ReportFinding(**fields))
+            elif sub_name == codes.cid6052.Findings.value:
+                out["findings"] += [
+                    _finding_of(f, lat_of)
+                    for f in _items(sub.get("ContentSequence"))
+                    if f.ConceptNameCodeSequence[0].CodeValue == codes.DCM.Finding.value
+                ]
             elif sub_name == codes.DCM.OverallAssessment.value:
                 for a in _items(sub.ContentSequence):
                     an = a.ConceptNameCodeSequence[0].CodeValue
