@@ -108,8 +108,8 @@ def test_stored_frame_matches_the_mg_writer(study, side):
     image[17, 83] = 1.0
     stored = hanging_orientation(image, side)
     (i,), (j,) = np.nonzero(stored)
-    assert to_stored_frame(17, 83, ref) == (j, i)  # SCOORD is (column, row)
-    assert from_stored_frame(j, i, ref) == (17, 83)
+    assert to_stored_frame(17, 83, ref) == (j + 0.5, i + 0.5)  # SCOORD: (column, row)
+    assert from_stored_frame(j + 0.5, i + 0.5, ref) == (17, 83)
 
 
 def test_no_images_no_sr(failed, tmp_path):

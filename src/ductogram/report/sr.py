@@ -93,31 +93,35 @@ def _own(concept) -> Code:
 
 
 def to_stored_frame(row: float, col: float, ref: ImageRef) -> tuple[float, float]:
-    """A point of the image frame → (column, row) of the stored DICOM pixels (SCOORD order).
+    """A point of the image frame → SCOORD (column, row) on the stored DICOM pixels.
 
-    The MG writer stores pixels in the hanging orientation
-    (:func:`ductogram.io.hanging_orientation`): the stored pixel ``(i, j)`` of a left breast
-    is the image pixel ``(j, C - 1 - i)``; a right breast also flips the stored columns.
+    The image frame puts pixel centres at whole numbers; SCOORD puts the top-left corner of
+    the top-left pixel at 0.0\\0.0, so its centre at 0.5\\0.5 (PS3.3, the PIXEL units of
+    Graphic Annotation, which SCOORD Graphic Data shares). The MG writer stores pixels in
+    the hanging orientation (:func:`ductogram.io.hanging_orientation`): the stored pixel
+    ``(i, j)`` of a left breast is the image pixel ``(j, C - 1 - i)``; a right breast also
+    flips the stored columns.
 
     Examples
     --------
     >>> ref = ImageRef(view="CC", laterality="L", sop_instance_uid="1.2", sop_class_uid="1.2",
     ...     series_instance_uid="1.2", image_shape=(2, 3))
-    >>> to_stored_frame(0, 0, ref)  # stored row 2, column 0
-    (0.0, 2.0)
+    >>> to_stored_frame(0, 0, ref)  # the centre of stored pixel (row 2, column 0)
+    (0.5, 2.5)
     """
     if not ref.hanging:
-        return float(col), float(row)
+        return float(col) + 0.5, float(row) + 0.5
     rows, cols = ref.image_shape
     i = (cols - 1) - col
     j = row if ref.laterality == "L" else (rows - 1) - row
-    return float(j), float(i)
+    return float(j) + 0.5, float(i) + 0.5
 
 
 def from_stored_frame(x: float, y: float, ref: ImageRef) -> tuple[float, float]:
-    """Inverse of :func:`to_stored_frame`: stored (column, row) → image frame (row, col)."""
+    """Inverse of :func:`to_stored_frame`: SCOORD (column, row) → image frame (row, col)."""
+    x, y = float(x) - 0.5, float(y) - 0.5
     if not ref.hanging:
-        return float(y), float(x)
+        return y, x
     rows, cols = ref.image_shape
     col = (cols - 1) - y
     row = x if ref.laterality == "L" else (rows - 1) - x
