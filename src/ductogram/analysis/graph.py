@@ -12,14 +12,21 @@ to node ``end[s]``; ``parent[s]`` is the segment it leaves (-1 at a root) and
 
 Steps: skeletonize the mask (:func:`skimage.morphology.skeletonize`), trace it into paths
 with skan (:class:`skan.Skeleton`), merge junction pixels that touch, prune spurs shorter
-than about the local calibre, cut loops (projection overlaps) by keeping the shortest-path
-tree from the root, orient breadth-first from the root.
+than about the local calibre, join pieces within ``BRIDGE_MM`` of the tree by straight
+paths, cut loops (projection overlaps) by keeping the shortest-path tree from the root,
+orient breadth-first from the root, and cut free ends back to where a terminal duct widens
+into a lobular blush (filled acini are not duct).
 
 Calibre: each mask pixel is given to its nearest skeleton pixel; the local diameter is the
 area so gathered over the skeleton length that gathers it, over a window along the segment.
 For a straight digital tube this is the width to within a few hundredths of a pixel at any
 angle, where twice the distance-transform value on the skeleton is off by up to a pixel
-(one pixel is 40 % of a 0.2 mm duct at 85 µm).
+(one pixel is 40 % of a 0.2 mm duct at 85 µm). Given the image (``intensity``), the
+diameter comes from the signal instead: for a round lumen of diameter d the excess over
+the background across the duct is the chord 2 sqrt(r² − x²) times a contrast factor, whose
+integral is π d² / 4 and peak d (times the same factor), so d = (4 / π) ∫ excess / peak,
+whatever the iodine concentration, and blur keeps the integral. The mask's edge depends on
+a threshold; this does not.
 """
 
 from __future__ import annotations
