@@ -25,8 +25,9 @@ angle, where twice the distance-transform value on the skeleton is off by up to 
 diameter comes from the signal instead: for a round lumen of diameter d the excess over
 the background across the duct is the chord 2 sqrt(r² − x²) times a contrast factor, whose
 integral is π d² / 4 and peak d (times the same factor), so d = (4 / π) ∫ excess / peak,
-whatever the iodine concentration, and blur keeps the integral. The mask's edge depends on
-a threshold; this does not.
+whatever the iodine concentration. The mask's edge depends on a threshold; this does
+not. Blur keeps the integral but lowers the peak, so ducts only a few pixels wide come out
+somewhat wide (about +0.1 mm on simulated 85 µm views).
 """
 
 from __future__ import annotations
