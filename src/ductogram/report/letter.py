@@ -45,9 +45,15 @@ def _answers(report: Report) -> list[tuple[str, list[str]]]:
     cat = report.assessment.birads
     suspicious = [f for f in report.findings if f.kind in SUSPICIOUS]
     if not report.performed:
+        outcome = report.procedure.outcome
+        why = (
+            "The small opening of the duct on the nipple could not be entered with the "
+            "cannula, so no contrast was given and no pictures were taken."
+            if outcome == "incomplete_cannulation_failed"
+            else f"The test was not done: {report.procedure.outcome_reason}"
+        )
         q1 = [
-            "We could not complete the test, so we cannot yet say whether anything is "
-            f"wrong. {report.procedure.outcome_reason.split(' (')[0]}."
+            f"We could not complete the test, so we cannot yet say whether anything is wrong. {why}"
         ]
     elif cat in (1, 2) or not report.assessment.abnormal:
         q1 = [f"No. The x-ray of your {side} breast ducts did not show anything worrying."]
@@ -57,16 +63,20 @@ def _answers(report: Report) -> list[tuple[str, list[str]]]:
                 "We saw " + "; ".join(_PLAIN[f.kind] for f in benign) + ". This is not cancer."
             )
     elif cat == 0:
+        leaked = any(f.kind == "extravasation" for f in report.findings)
         q1 = [
-            "The pictures were not clear enough to answer the question. "
-            + " ".join(report.assessment.reasons[:1])
+            "The pictures could not answer the question: "
+            + (
+                "some contrast leaked out of the duct and hid it."
+                if leaked
+                else "the duct did not show well enough."
+            )
         ]
     else:
-        where = suspicious[0].location if suspicious else ""
+        shown = suspicious or report.findings
         q1 = [
             "Yes. We saw "
-            + "; ".join(_PLAIN[f.kind] for f in (suspicious or report.findings))
-            + (f" ({where})" if where else "")
+            + "; ".join(_PLAIN[f.kind] + (f" ({f.location})" if f.location else "") for f in shown)
             + ".",
             "Most of these are not cancer, but x-rays cannot tell for sure, so a small "
             "sample of the tissue is needed to find out.",
@@ -142,7 +152,7 @@ def letter_markdown(report: Report) -> str:
         "",
         "Dear patient,",
         "",
-        f"this letter explains the results of the x-ray of the milk ducts of your "
+        f"This letter explains the results of the x-ray of the milk ducts of your "
         f"{ {'L': 'left', 'R': 'right'}[report.laterality] } breast. Your doctor has the full "
         "report and will talk it through with you.",
         "",
@@ -155,7 +165,7 @@ def letter_markdown(report: Report) -> str:
         lines += ["## After the test", ""]
         lines += [f"- {a}" for a in report.aftercare]
         lines.append("")
-    lines += ["## Words used in this letter", ""]
+    lines += ["## Words you may read in your report", ""]
     lines += [f"- **{word}**: {meaning}" for word, meaning in GLOSSARY.items()]
     lines += [
         "",
@@ -185,7 +195,7 @@ def letter_html(report: Report) -> str:
         parts.append("<h2>After the test</h2><ul>")
         parts += [f"<li>{e(a)}</li>" for a in report.aftercare]
         parts.append("</ul>")
-    parts.append("<h2>Words used in this letter</h2><dl>")
+    parts.append("<h2>Words you may read in your report</h2><dl>")
     parts += [f"<dt><b>{e(w)}</b></dt><dd>{e(m)}</dd>" for w, m in GLOSSARY.items()]
     parts.append("</dl></body></html>")
     return "\n".join(parts) + "\n"
