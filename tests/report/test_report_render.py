@@ -43,6 +43,30 @@ def test_key_image_draws_tree_and_finding(report, views):
         key_image_png(images["CC"], report, "CC", tree_mask=np.zeros((3, 3), bool))
 
 
+@pytest.mark.parametrize("side", ["L", "R"])
+def test_key_image_is_hung_like_the_dicom_image(completed, doses, side):
+    """The circle of a finding at image-frame (row 30, col 80) lands where
+    hanging_orientation puts that pixel."""
+    from ductogram.io import hanging_orientation
+    from ductogram.report import KeyImage, ReportFinding
+
+    procedure = type(completed).model_validate({**completed.model_dump(), "laterality": side})
+    finding = ReportFinding(
+        kind="cyst fill", key_images=[KeyImage(view="CC", row=30, col=80, radius_px=5)]
+    )
+    report = report_from(procedure, doses, [finding])
+    marker = np.zeros(SHAPE)
+    marker[30, 80] = 1
+    (i,), (j,) = np.nonzero(hanging_orientation(marker, side))
+    png = key_image_png(np.zeros(SHAPE), report, "CC")
+    rgb = np.asarray(Image.open(__import__("io").BytesIO(png)).convert("RGB"), float)
+    scale = rgb.shape[1] / SHAPE[0]  # hung: SHAPE[0] image rows across
+    yellow = (rgb[..., 0] > 150) & (rgb[..., 1] > 120) & (rgb[..., 2] < 80)
+    ys, xs = np.nonzero(yellow[:, :])
+    ring = np.hypot(ys - (i + 0.5) * scale, xs - (j + 0.5) * scale) < 8 * scale
+    assert ring.mean() > 0.8  # the circle (and its number) sit around the finding
+
+
 def test_html_has_sections_and_embedded_images(report, views):
     from ductogram.report.render import key_images
 

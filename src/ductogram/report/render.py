@@ -35,6 +35,7 @@ def key_image_png(
     tree_mask: np.ndarray | None = None,
     width_in: float = 3.2,
     dpi: int = 110,
+    hanging: bool = True,
 ) -> bytes:
     """One view as a PNG with the tree and this view's findings drawn on it.
 
@@ -48,6 +49,10 @@ def key_image_png(
         The view's name (CC, ML, MLO, LM): findings with a key image on it are drawn.
     tree_mask : (M, N) bool ndarray, optional
         The filled duct tree.
+    hanging : bool
+        Show the view as a reading workstation hangs it (nipple towards the viewer's
+        side of the breast, :func:`ductogram.io.hanging_orientation`), as the DICOM images
+        are stored; False shows the image frame as is.
 
     Raises
     ------
@@ -65,6 +70,32 @@ def key_image_png(
         raise ParameterError("pixels", getattr(pixels, "shape", None), "a 2-D image")
     if tree_mask is not None and np.shape(tree_mask) != img.shape:
         raise ParameterError("tree_mask", np.shape(tree_mask), f"the image's shape {img.shape}")
+    points = [
+        (k, ki.row, ki.col, ki.radius_px)
+        for k, f in enumerate(report.findings, start=1)
+        for ki in f.key_images
+        if ki.view == view
+    ]
+    if hanging:
+        from ..io import hanging_orientation
+
+        n_rows, n_cols = img.shape
+        img = np.asarray(hanging_orientation(img, report.laterality))
+        if tree_mask is not None:
+            tree_mask = np.asarray(hanging_orientation(tree_mask, report.laterality))
+        points = [
+            (k, n_cols - 1 - c, r if report.laterality == "L" else n_rows - 1 - r, rad)
+            for k, r, c, rad in points
+        ]
+    # Shown at about 1.5 times the picture's resolution: larger views are block-averaged (the
+    # tree mask block-maximised, so thin ducts stay drawn) and the points scaled with them.
+    step = max(1, int(max(img.shape) // (1.5 * width_in * dpi)))
+    if step > 1:
+        rows, cols = (img.shape[0] // step) * step, (img.shape[1] // step) * step
+        img = img[:rows, :cols].reshape(rows // step, step, cols // step, step).mean(axis=(1, 3))
+        if tree_mask is not None:
+            m = np.asarray(tree_mask, bool)[:rows, :cols]
+            tree_mask = m.reshape(rows // step, step, cols // step, step).any(axis=(1, 3))
     lo, hi = np.nanpercentile(img, [1, 99.5])
     shown = np.clip((img - lo) / max(hi - lo, 1e-12), 0, 1)
     height_in = width_in * img.shape[0] / img.shape[1]
@@ -76,20 +107,19 @@ def key_image_png(
         overlay[np.asarray(tree_mask, bool)] = _TREE_RGBA
         ax.imshow(overlay, interpolation="nearest")
     scale = max(img.shape) / 100.0
-    for k, f in enumerate(report.findings, start=1):
-        for ki in f.key_images:
-            if ki.view != view:
-                continue
-            r = ki.radius_px or 4 * scale
-            ax.add_patch(Circle((ki.col, ki.row), r, fill=False, lw=1.5, color=_FINDING_COLOUR))
-            ax.text(
-                ki.col + r * 0.8,
-                ki.row - r * 0.8,
-                str(k),
-                color=_FINDING_COLOUR,
-                fontsize=10,
-                fontweight="bold",
-            )
+    for k, row, col, radius in points:
+        r = radius / step if radius else 4 * scale
+        # pixel centres are whole numbers; block b covers pixels b*step .. b*step+step-1
+        col, row = (col - (step - 1) / 2) / step, (row - (step - 1) / 2) / step
+        ax.add_patch(Circle((col, row), r, fill=False, lw=1.5, color=_FINDING_COLOUR))
+        ax.text(
+            col + r * 0.8,
+            row - r * 0.8,
+            str(k),
+            color=_FINDING_COLOUR,
+            fontsize=10,
+            fontweight="bold",
+        )
     ax.text(
         0.02,
         0.98,
