@@ -20,13 +20,10 @@ case file, an output folder that exists and is not empty); 1 when writing fails.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -35,9 +32,10 @@ from . import __version__
 from .anatomy.lesions import LesionKind
 from .anatomy.parameters import PhantomParameters
 from .core import DuctogramError, Laterality, ParameterError
+from .core.cases import CaseFileError, load_case
 from .core.files import check_output_directory
 
-__all__ = ["app", "load_case", "merge_parameters"]
+__all__ = ["CaseFileError", "app", "load_case", "merge_parameters"]
 
 USAGE_ERROR = 2
 WRITE_ERROR = 1
@@ -49,10 +47,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-class CaseFileError(DuctogramError, ValueError):
-    """A case file cannot be read: missing, malformed, or not a mapping."""
 
 
 def _stdout() -> Console:
@@ -67,58 +61,6 @@ def _fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
     """Print ``error: <message>`` in red on stderr, one line, and return the exit."""
     _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
     return typer.Exit(code)
-
-
-def load_case(path: Path) -> dict[str, Any]:
-    """Read a case file: a YAML or JSON mapping of phantom parameters.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        ``*.json`` is read as JSON, anything else as YAML (which also reads JSON).
-
-    Returns
-    -------
-    dict
-        The mapping, not yet validated (see :func:`merge_parameters`).
-
-    Raises
-    ------
-    CaseFileError
-        If the file is missing or unreadable, is not valid YAML or JSON, or does not
-        hold a mapping.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CaseFileError(f"case file {str(path)!r} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseFileError(f"case file {str(path)!r} cannot be read: {exc}") from exc
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise CaseFileError(
-            f"case file {str(path)!r} is not valid JSON: {exc.msg} "
-            f"(line {exc.lineno}, column {exc.colno})"
-        ) from exc
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" (line {mark.line + 1}, column {mark.column + 1})"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CaseFileError(f"case file {str(path)!r} is not valid YAML: {problem}{where}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise CaseFileError(
-            f"case file {str(path)!r} must hold a mapping of parameters "
-            f"(field: value), got a {type(data).__name__}"
-        )
-    return data
 
 
 def merge_parameters(case: dict[str, Any], flags: dict[str, Any]) -> PhantomParameters:
@@ -455,45 +397,27 @@ def simulate(
     completed has no views.
     """
     from .anatomy.figures import save_figures
-    from .anatomy.phantom import generate_phantom
     from .anatomy.truth import write_phantom
-    from .exam.procedure import run_exam
     from .exam.record import ExamCase, write_procedure
-    from .imaging._backend import device_namespace
     from .imaging.previews import write_views
-    from .imaging.views import ViewSettings, simulate_view
     from .io import StudyInfo, write_study
+    from .pipeline import simulate_case
 
     err = _stderr()
     try:
         parsed = ExamCase.parse(load_case(case))
         if not 0.05 <= pixel_mm <= 0.2:
             raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
-        device_namespace(device)  # an unknown device, or no GPU, before anything is made
         target = check_output_directory(out, overwrite=force)
-        with err.status("Generating the phantom..."):
-            ph = generate_phantom(parsed.phantom, seed=seed)
-        with err.status("Running the exam..."):
-            procedure, fill = run_exam(parsed.patient, ph, parsed.exam, rng=seed)
-        views = []
-        rng_views = np.random.default_rng([seed, 0x76696577]).spawn(max(len(procedure.views), 1))
-        if fill is not None:
-            patient = parsed.patient
-            for k, record in enumerate(procedure.views):
-                settings = ViewSettings(
-                    magnification=1.8 if record.magnification else 1.0,
-                    pixel_mm=pixel_mm,
-                    patient_moved=record.patient_moved,
-                    deodorant=skip_preparation and patient.deodorant_or_powder,
-                    jewellery=skip_preparation and patient.jewellery_or_metal,
-                    device=device,
-                )
-                with err.status(f"Imaging the {record.view.value} view..."):
-                    views.append(
-                        simulate_view(
-                            ph, record.view, fill=fill, settings=settings, rng=rng_views[k]
-                        )
-                    )
+        with err.status("Simulating...") as spinner:
+            ph, procedure, _, views = simulate_case(
+                parsed,
+                seed=seed,
+                pixel_mm=pixel_mm,
+                device=device,
+                skip_preparation=skip_preparation,
+                status=spinner.update,
+            )
 
         def extra(phantom_, folder):
             files = write_procedure(procedure, folder) + save_figures(phantom_, folder)
@@ -657,3 +581,204 @@ def evaluate(
     console = _stdout()
     for t in _evaluate_table(summary, target):
         console.print(t)
+
+
+def _run_summary(run, target: Path) -> list[Table]:
+    """What a run made: the exam's outcome, the reading, the report's assessment."""
+    p = run.procedure
+    overview = Table(title=f"Ductogram {p.patient.id}", show_header=False, title_justify="left")
+    overview.add_column("", style="bold")
+    overview.add_column("")
+    overview.add_row("exam", f"{p.outcome.value}: {p.outcome_reason}")
+    if run.reading is not None:
+        counted = [les for les in run.reading.lesions if les.counted]
+        overview.add_row(
+            "reading",
+            "; ".join(f"{les.kind}, {les.location or 'location unknown'}" for les in counted)
+            or "normal arborisation",
+        )
+    if run.report is not None:
+        overview.add_row("assessment", run.report.assessment.category_text)
+        for rec in run.report.recommendations:
+            overview.add_row("recommendation", rec.text)
+    for stage, seconds in run.timings_s.items():
+        overview.add_row(f"{stage} (s)", f"{seconds:.1f}")
+    overview.add_row("open", str(target / "index.html"))
+    return [overview]
+
+
+def _run(case, out: Path, *, seed, pixel_mm, device, force, title=None) -> None:
+    from .pipeline import run_case
+
+    err = _stderr()
+    try:
+        with err.status("Starting...") as spinner:
+            run = run_case(
+                case,
+                out,
+                seed=seed,
+                pixel_mm=pixel_mm,
+                device=device,
+                force=force,
+                title=title,
+                status=spinner.update,
+            )
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    console = _stdout()
+    for t in _run_summary(run, run.folder):
+        console.print(t)
+
+
+SeedOption = Annotated[int, typer.Option(help="Random seed: same seed, same exam and views.")]
+PixelOption = Annotated[float, typer.Option("--pixel-mm", help="Detector pitch (mm), 0.05-0.2.")]
+DeviceOption = Annotated[
+    str, typer.Option("--device", help="Where the views are computed: cpu, or cuda.")
+]
+
+
+@app.command()
+def run(
+    case: ExamCaseArgument,
+    out: OutputOption,
+    seed: SeedOption = 0,
+    force: ForceOption = False,
+    pixel_mm: PixelOption = 0.085,
+    device: DeviceOption = "cpu",
+) -> None:
+    """The whole exam for a case file, from the patient to the report.
+
+    Phantom, screening, consent, cannulation, injection, the views (and the DICOM study),
+    the reading of the views, and the report (HTML, PDF, letter to the patient, DICOM SR,
+    FHIR); `index.html` in the output folder shows the case from the patient to the report.
+    """
+    _run(case, out, seed=seed, pixel_mm=pixel_mm, device=device, force=force)
+
+
+@app.command()
+def demo(
+    case: Annotated[
+        str,
+        typer.Option(
+            "--case",
+            help="normal, papilloma, carcinoma, ectasia, bubbles, no-discharge or pregnant.",
+        ),
+    ] = "papilloma",
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder (replaced if it exists).")
+    ] = Path("out/demo"),
+    seed: SeedOption = 7,
+    pixel_mm: PixelOption = 0.085,
+    device: DeviceOption = "cpu",
+) -> None:
+    """A packaged case from the patient to the report (default: a bloody single-duct
+    discharge from the left breast, and a solitary papilloma).
+
+    Writes the folder of `ductogram run` (open its `index.html`).
+    """
+    from .pipeline import DEMO_CASES
+
+    if case not in DEMO_CASES:
+        raise _fail(f"case = {case!r}: expected one of {', '.join(DEMO_CASES)}")
+    title = f"ductogram demo: {case} ({DEMO_CASES[case][1]})"
+    _run(case, out, seed=seed, pixel_mm=pixel_mm, device=device, force=True, title=title)
+
+
+@app.command()
+def report(
+    record: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REPORT_JSON",
+            help="A report.json (from `ductogram run`), its findings or assessment edited.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for the outputs (default: the record's folder)."),
+    ] = None,
+) -> None:
+    """Re-make a report from its edited record: the findings and the assessment a
+    radiologist changed in `report.json` give a new report, letter, SR and FHIR bundle
+    (the text is rebuilt from the record, never edited as text)."""
+    from .pipeline import key_image_sources
+    from .report import rebuild_report_file
+    from .report.output import write_report
+
+    try:
+        if not record.is_file():
+            raise ParameterError("REPORT_JSON", str(record), "an existing report.json")
+        folder = out if out is not None else record.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        rebuilt = rebuild_report_file(record, out=folder / "report.json")
+        images, trees = key_image_sources(record.parent)
+        files = write_report(rebuilt, folder, images=images, trees=trees)
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    console = _stdout()
+    console.print(rebuilt.assessment.category_text)
+    for rec in rebuilt.recommendations:
+        console.print(f"Recommendation: {rec.text}")
+    console.print(f"{len(files)} files written to {folder}")
+
+
+@app.command()
+def read(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILES...", help="The views of one exam: DICOM, or PNG/TIFF with --pixel-mm."
+        ),
+    ],
+    pixel_mm: Annotated[
+        float | None,
+        typer.Option("--pixel-mm", help="Pixel spacing (mm) of PNG/TIFF views."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write reading.json and overlays here."),
+    ] = None,
+    force: ForceOption = False,
+) -> None:
+    """Read a ductogram: the duct tree of each view, the findings and where they are, the
+    image quality, and a suggested BI-RADS category with its reasons."""
+    from .analysis.assessment import read_exam
+    from .analysis.overlay import draw_overlay
+    from .analysis.reading import read_view
+    from .core.files import atomic_directory
+    from .core.files import write_json_atomic as write_json
+    from .io import read_image, read_raster
+
+    try:
+        images = []
+        for path in files:
+            if not path.is_file():
+                raise ParameterError("FILES", str(path), "existing DICOM, PNG or TIFF files")
+            if path.suffix.lower() in (".png", ".tif", ".tiff"):
+                if pixel_mm is None:
+                    raise ParameterError("--pixel-mm", None, "the pixel spacing of PNG/TIFF views")
+                images.append(read_raster(path, pixel_mm))
+            else:
+                images.append(read_image(path))
+        readings = [read_view(image) for image in images]
+        exam = read_exam(images, readings=readings)
+        if out is not None:
+            target = check_output_directory(out, overwrite=force)
+            with atomic_directory(target, overwrite=force) as tmp:
+                write_json(Path(tmp) / "reading.json", exam.model_dump(mode="json"))
+                for path, image, reading in zip(files, images, readings, strict=True):
+                    draw_overlay(image, reading, Path(tmp) / f"{path.stem}_overlay.png")
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
+    _stdout().print(exam.summary())

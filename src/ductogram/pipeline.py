@@ -9,7 +9,7 @@ to the report::
     procedure.json, summary.md                  the exam record (ductogram exam)
     LCC.png, LCC.npz, ..., views.json           the views and their truth (ductogram simulate)
     dicom/                                      the study: MG images and the SEG of the truth
-    reading/reading.json, reading/LCC_overlay.png   the reading of the views
+    reading/reading.json, reading/LCC.json, reading/LCC_overlay.png   the reading
     report/                                     report.html/.pdf/.json, letter, SR, FHIR
 
 Each stage is the package that owns it: :mod:`ductogram.anatomy`, :mod:`ductogram.exam`,
@@ -33,9 +33,17 @@ import numpy as np
 import yaml
 
 from .core import ParameterError
+from .core.cases import load_case
 from .core.files import write_json_atomic, write_text_atomic
 
-__all__ = ["DEMO_CASES", "CaseRun", "load_case_file", "run_case", "simulate_case"]
+__all__ = [
+    "DEMO_CASES",
+    "CaseRun",
+    "key_image_sources",
+    "load_case_file",
+    "run_case",
+    "simulate_case",
+]
 
 #: The packaged demo cases (``ductogram demo --case NAME``): name → (file, what it shows).
 DEMO_CASES: dict[str, tuple[str, str]] = {
@@ -55,22 +63,18 @@ Status = Callable[[str], Any]
 
 
 def load_case_file(source: str | os.PathLike[str]) -> dict:
-    """A case file's content, or a packaged demo case's by its name (:data:`DEMO_CASES`)."""
+    """A case file's content (YAML or JSON), or a packaged demo case's by its name
+    (:data:`DEMO_CASES`).
+
+    Raises
+    ------
+    CaseFileError
+        If the file is missing, unreadable or not a mapping.
+    """
     if isinstance(source, str) and source in DEMO_CASES:
         text = resources.files("ductogram").joinpath("data", "cases", DEMO_CASES[source][0])
         return yaml.safe_load(text.read_text(encoding="utf-8"))
-    path = Path(source)
-    if not path.is_file():
-        raise ParameterError(
-            "case", str(source), f"a case file (YAML) or a demo case: {', '.join(DEMO_CASES)}"
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ParameterError("case", str(source), f"a readable YAML file ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ParameterError("case", str(source), "a YAML mapping (patient, phantom, exam)")
-    return data
+    return load_case(Path(source))
 
 
 @dataclass
@@ -284,6 +288,28 @@ def _report_text(report) -> str:
     return "\n".join(lines)
 
 
+def key_image_sources(report_dir: str | os.PathLike[str]) -> tuple[dict, dict]:
+    """The pictures a re-rendered report draws on, found beside it in a run's folder:
+    each view's presentation image (``../LCC.npz``) and its read duct tree
+    (``../reading/LCC.json``). Views without them are left out (the report is still
+    complete, without those key images)."""
+    from .analysis.reading import Reading
+
+    run_dir = Path(report_dir).parent
+    images, trees = {}, {}
+    for npz in sorted(run_dir.glob("[LR]*.npz")):
+        name = npz.stem
+        view = name[1:]
+        with np.load(npz) as arrays:
+            if "for_presentation" not in arrays:
+                continue
+            images[view] = arrays["for_presentation"].astype(np.float32) / 4095.0
+        reading = run_dir / "reading" / f"{name}.json"
+        if reading.exists():
+            trees[view] = Reading.model_validate_json(reading.read_text("utf-8")).mask_array()
+    return images, trees
+
+
 def run_case(
     case: str | os.PathLike[str] | dict,
     out: str | os.PathLike[str],
@@ -393,9 +419,11 @@ def run_case(
             )
             for sv, reading in zip(views, readings, strict=True):
                 name = _view_name(sv.processing)
+                overlay = folder / "reading" / f"{name}_overlay.png"
+                files.append(draw_overlay(sv.presentation, reading, overlay))
                 files.append(
-                    draw_overlay(
-                        sv.presentation, reading, folder / "reading" / f"{name}_overlay.png"
+                    write_text_atomic(
+                        folder / "reading" / f"{name}.json", reading.model_dump_json()
                     )
                 )
         status("Writing the report...")
