@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ductogram simulate examples/demo.yaml --seed 7 --pixel-mm 0.1 --out $(DEMO_OUT) --force
+	$(BIN)/ductogram demo --out $(DEMO_OUT)
 
 # dicom3tools (dciodvfy, dcentvfy) validate the DICOM files in tests/io; installed when missing.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
