@@ -1,0 +1,451 @@
+"""The reading of a whole ductography exam: findings of every view, paired, and the BI-RADS.
+
+:func:`read_exam` reads each view (:func:`~ductogram.analysis.reading.read_view`), finds
+its findings (:func:`~ductogram.analysis.findings.find_findings`) and image-quality flags
+(:func:`~ductogram.analysis.quality.assess_quality`), pairs the findings of a CC and an
+ML/MLO view into lesions and locates them (:func:`~ductogram.analysis.location.correlate`),
+and suggests a BI-RADS category with its reasons (:func:`assess`). The result,
+:class:`ExamReading`, is a pydantic model (``model_dump_json()``); :meth:`ExamReading.summary`
+is its text.
+
+BI-RADS has no ductography lexicon; the mapping is the practice convention of
+../shared/reference/clinical.md §2.4 and ecosystem.md §4 (to be signed off by a breast
+radiologist): 0 incomplete (no contrast-filled duct in any view: failed cannulation), 1
+normal, 2 benign (isolated ectasia, cyst fill), 4 a filling defect, an abrupt cut-off, wall
+irregularity or a narrowing (tissue diagnosis), 5 highly suggestive (a cut-off or multiple
+filling defects together with wall irregularity: the pattern of an intraductal carcinoma).
+Air bubbles are mimics, reported but not counted; extravasation is a technical note.
+
+A finding counts towards the category when its confidence reaches ``CALL_CONFIDENCE`` of
+its kind; seen in two views, its confidence is ``1 - (1 - c1)(1 - c2)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core import Image, ParameterError
+from .findings import CODES, Finding, FindingCode, FindingKind, find_findings
+
+__all__ = [
+    "BIRADS",
+    "CALL_CONFIDENCE",
+    "ExamLesion",
+    "ExamReading",
+    "ViewReport",
+    "assess",
+    "read_exam",
+]
+
+#: BI-RADS assessment categories: SNOMED CT codes of DICOM CID 6027 "Assessment from
+#: BI-RADS" and short meanings (ecosystem.md §1.4; meanings under 64 characters).
+BIRADS: dict[int, tuple[str, str]] = {
+    0: ("397138000", "0 - Incomplete"),
+    1: ("397140005", "1 - Negative"),
+    2: ("397141009", "2 - Benign"),
+    3: ("397143007", "3 - Probably benign"),
+    4: ("397144001", "4 - Suspicious"),
+    5: ("397145000", "5 - Highly suggestive of malignancy"),
+}
+#: Confidence a finding needs to count (after pairing) [estimate: set on simulated exams
+#: of seeds other than the reported ones, ductogram.evaluate.findings_eval].
+CALL_CONFIDENCE: dict[str, float] = {
+    FindingKind.FILLING_DEFECT: 0.5,
+    FindingKind.CUT_OFF: 0.6,
+    FindingKind.WALL_IRREGULARITY: 0.8,
+    FindingKind.NARROWING: 0.8,
+    FindingKind.ECTASIA: 0.6,
+    FindingKind.CYST_FILL: 0.6,
+    FindingKind.EXTRAVASATION: 0.8,
+    FindingKind.AIR_BUBBLE: 0.3,
+}
+SUSPICIOUS = (
+    FindingKind.FILLING_DEFECT,
+    FindingKind.CUT_OFF,
+    FindingKind.WALL_IRREGULARITY,
+    FindingKind.NARROWING,
+)
+BENIGN = (FindingKind.ECTASIA, FindingKind.CYST_FILL)
+RECOMMENDATION = {
+    0: "incomplete: repeat the cannulation and injection, or MRI / ultrasound of the "
+    "retroareolar region",
+    1: "no intraductal lesion seen: routine follow-up; clinical correlation for the discharge",
+    2: "benign finding: clinical follow-up (conservative management where it explains "
+    "the discharge)",
+    4: "tissue diagnosis: ultrasound-guided or ductography-guided biopsy, or excision "
+    "(microdochectomy) after marking the duct",
+    5: "tissue diagnosis: biopsy and surgical referral",
+}
+
+
+class ViewReport(BaseModel):
+    """One view of the exam: what was read, its findings and quality flags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int = Field(description="position of the image in the exam's list")
+    view: str | None = None
+    laterality: str | None = None
+    found: bool = Field(description="whether a duct tree was read")
+    message: str | None = None
+    tree_confidence: float = 0.0
+    total_length_mm: float = 0.0
+    segments: int = 0
+    max_generation: int = 0
+    findings: list[Finding] = Field(default_factory=list)
+    quality: list[dict[str, Any]] = Field(
+        default_factory=list, description="image-quality flags: code, description, action"
+    )
+    read_s: float = Field(0.0, description="time to read the view (s)")
+
+
+class ExamLesion(BaseModel):
+    """One finding of the exam, seen in one view or paired across two."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    code: FindingCode | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    size_mm: float = 0.0
+    views: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    location: str | None = Field(None, description="laterality, clock hour, depth, distance")
+    distance_from_nipple_cm: float | None = None
+    counted: bool = Field(False, description="whether it counts towards the category")
+
+
+class ExamReading(BaseModel):
+    """The reading of a ductography exam: views, lesions, BI-RADS with its reasons."""
+
+    views: list[ViewReport]
+    lesions: list[ExamLesion] = Field(default_factory=list)
+    birads: int = Field(ge=0, le=6)
+    birads_code: FindingCode
+    normal: bool
+    reasons: list[str] = Field(default_factory=list)
+    recommendation: str = ""
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def abnormal(self) -> bool:
+        """Not a normal exam (a finding, or incomplete)."""
+        return not self.normal
+
+    def summary(self) -> str:
+        """The reading as text: the views, the findings, the assessment."""
+        lines = ["Ductogram reading"]
+        for v in self.views:
+            name = " ".join(x for x in (v.laterality, v.view) if x) or f"image {v.index + 1}"
+            if not v.found:
+                lines.append(f"  {name}: no duct tree read ({v.message or 'unknown reason'})")
+            else:
+                lines.append(
+                    f"  {name}: duct tree of {v.segments} segments, {v.total_length_mm:.0f} mm,"
+                    f" {v.max_generation} generations (confidence {v.tree_confidence:.2f})"
+                )
+            for q in v.quality:
+                lines.append(f"    quality: {q.get('description')}; {q.get('action')}")
+        lines.append("Findings:")
+        counted = [les for les in self.lesions if les.counted]
+        if not counted:
+            lines.append(
+                "  normal arborisation with smooth tapering"
+                if self.birads == 1
+                else "  none that can be assessed"
+            )
+        for les in counted:
+            code = f" [{les.code.scheme} {les.code.value}]" if les.code else ""
+            where = f", {les.location}" if les.location else ""
+            lines.append(
+                f"  {les.kind}{code}, {les.size_mm:.0f} mm{where} ({' + '.join(les.views)}; "
+                f"confidence {les.confidence:.2f})"
+            )
+        bubbles = [les for les in self.lesions if les.kind == FindingKind.AIR_BUBBLE]
+        if bubbles:
+            lines.append(f"  air bubbles ({len(bubbles)}): mimics, not filling defects")
+        lines.append(f"Assessment: BI-RADS {BIRADS[self.birads][1]}")
+        for r in self.reasons:
+            lines.append(f"  - {r}")
+        lines.append(f"Recommendation: {self.recommendation}")
+        for n in self.notes:
+            lines.append(f"Note: {n}")
+        return "\n".join(lines)
+
+
+def _combined(confidences: Sequence[float]) -> float:
+    miss = 1.0
+    for c in confidences:
+        miss *= 1.0 - float(c)
+    return float(np.clip(1.0 - miss, 0.0, 1.0))
+
+
+def _quality(image: Image, reading: Any, landmarks: Any) -> list[dict[str, Any]]:
+    try:
+        from .quality import assess_quality
+    except ImportError:  # the quality module is optional
+        return []
+    return [
+        {"code": f.code, "description": f.description, "action": f.action}
+        for f in assess_quality(image, reading, landmarks)
+    ]
+
+
+def _pair(views: list[tuple[Image, Any, list[Finding]]]) -> list[ExamLesion]:
+    """Findings of a CC and an ML/MLO view paired into lesions (location.correlate);
+    findings of other views (or without the pairing module) each a lesion of one view."""
+    cc = [
+        i for i, (img, _, _) in enumerate(views) if img.view is not None and img.view.value == "CC"
+    ]
+    ml = [
+        i
+        for i, (img, _, _) in enumerate(views)
+        if img.view is not None and img.view.value in ("ML", "MLO", "LM")
+    ]
+    lesions: list[ExamLesion] = []
+    done: set[int] = set()
+    if cc and ml:
+        try:
+            from .location import ViewFinding, correlate, view_frame
+        except ImportError:
+            ViewFinding = None
+        if ViewFinding is not None:
+            i, j = cc[0], ml[0]
+            (img_a, marks_a, fa), (img_b, marks_b, fb) = views[i], views[j]
+
+            def vf(f: Finding, img: Image) -> Any:
+                return ViewFinding(
+                    kind=f.kind,
+                    row=f.row,
+                    col=f.col,
+                    size_mm=f.size_mm,
+                    view=img.view.value,
+                    generation=f.generation,
+                )
+
+            frame_a, frame_b = view_frame(img_a, marks_a), view_frame(img_b, marks_b)
+            located = correlate(
+                [vf(f, img_a) for f in fa], [vf(f, img_b) for f in fb], frame_a, frame_b
+            )
+            for loc in located:
+                members = []
+                for v in loc.findings:
+                    src = fa if v.view == img_a.view.value else fb
+                    match = next(
+                        (f for f in src if f.kind == v.kind and f.row == v.row and f.col == v.col),
+                        None,
+                    )
+                    if match is not None:
+                        members.append(match)
+                if not members:
+                    continue
+                lesions.append(_lesion(members, loc.location.text(), loc.location))
+            # Findings of a view without a frame (no nipple) are not in the pairing.
+            if frame_a is None:
+                lesions += [_lesion([f]) for f in fa]
+            if frame_b is None:
+                lesions += [_lesion([f]) for f in fb]
+            done = {i, j}
+    for k, (_, _, fs) in enumerate(views):
+        if k not in done:
+            lesions += [_lesion([f]) for f in fs]
+    return lesions
+
+
+def _lesion(members: list[Finding], where: str | None = None, location: Any = None) -> ExamLesion:
+    first = members[0]
+    codes = [f.code for f in members if f.code is not None]
+    cm = None
+    if location is not None and getattr(location, "distance_mm", None) is not None:
+        cm = round(float(location.distance_mm) / 10.0, 1)
+    elif first.distance_from_nipple_mm is not None:
+        cm = round(first.distance_from_nipple_mm / 10.0, 1)
+    return ExamLesion(
+        kind=first.kind,
+        code=codes[0] if codes else CODES.get(first.kind),
+        confidence=_combined([f.confidence for f in members]),
+        size_mm=float(max(f.size_mm for f in members)),
+        views=[f.view or "?" for f in members],
+        findings=members,
+        location=where,
+        distance_from_nipple_cm=cm,
+    )
+
+
+def assess(
+    views: list[ViewReport], lesions: list[ExamLesion]
+) -> tuple[int, list[str], list[ExamLesion]]:
+    """The BI-RADS category of an exam, its reasons, and the lesions marked as counted.
+
+    Parameters
+    ----------
+    views : list of ViewReport
+    lesions : list of ExamLesion
+
+    Returns
+    -------
+    (int, list of str, list of ExamLesion)
+    """
+    if not views or not any(v.found for v in views):
+        why = next((v.message for v in views if v.message), "no duct tree read")
+        return 0, [f"incomplete: no contrast-filled duct in any view ({why})"], lesions
+    marked = [
+        les.model_copy(update={"counted": les.confidence >= CALL_CONFIDENCE.get(les.kind, 1.0)})
+        for les in lesions
+    ]
+    counted = [les for les in marked if les.counted and les.kind != FindingKind.AIR_BUBBLE]
+    kinds = {les.kind for les in counted}
+    reasons = []
+    defects = [les for les in counted if les.kind == FindingKind.FILLING_DEFECT]
+    suspicious = [les for les in counted if les.kind in SUSPICIOUS]
+    if suspicious:
+        category = 4
+        for les in suspicious:
+            where = f" ({les.location})" if les.location else ""
+            reasons.append(
+                f"{les.kind}{where}, {les.size_mm:.0f} mm, confidence {les.confidence:.2f}: "
+                "papilloma and carcinoma cannot be told apart by imaging; tissue diagnosis"
+            )
+        carcinoma = FindingKind.WALL_IRREGULARITY in kinds and (
+            FindingKind.CUT_OFF in kinds or len(defects) >= 2 or FindingKind.NARROWING in kinds
+        )
+        if carcinoma:
+            category = 5
+            reasons.append(
+                "wall irregularity with an abrupt cut-off, narrowing or multiple filling "
+                "defects: the pattern of an intraductal carcinoma"
+            )
+        elif len(defects) >= 2:
+            reasons.append("multiple filling defects (papillomatosis or carcinoma)")
+    elif kinds & set(BENIGN):
+        category = 2
+        for les in counted:
+            if les.kind in BENIGN:
+                reasons.append(f"{les.kind}, {les.size_mm:.1f} mm: benign")
+    else:
+        category = 1
+        reasons.append(
+            "normal arborisation with smooth tapering: no filling defect, cut-off, "
+            "narrowing, wall irregularity, ectasia or cyst"
+        )
+    bubbles = [les for les in marked if les.kind == FindingKind.AIR_BUBBLE and les.counted]
+    if bubbles:
+        reasons.append(
+            f"{len(bubbles)} air bubble(s) in the proximal ducts: round lucencies in ducts that "
+            "are not widened, read as mimics, not as papillomas"
+        )
+    if FindingKind.EXTRAVASATION in kinds:
+        reasons.append(
+            "extravasation of contrast: a technical complication (or a sign of "
+            "carcinoma with other findings)"
+        )
+    missing = [v for v in views if not v.found]
+    if missing and category == 1:
+        reasons.append(f"{len(missing)} view(s) without a readable tree")
+    return category, reasons, marked
+
+
+def read_exam(
+    images: Sequence[Image],
+    *,
+    readings: Sequence[Any] | None = None,
+    quality: bool = True,
+) -> ExamReading:
+    """Read a ductography exam: every view, its findings, the pairs, the BI-RADS.
+
+    Parameters
+    ----------
+    images : sequence of Image
+        The views of one exam (typically a CC and an ML or MLO view of one breast),
+        DICOM or PNG read into :class:`~ductogram.core.Image` (FOR PROCESSING or FOR
+        PRESENTATION).
+    readings : sequence of Reading, optional
+        Their readings, when already made (one per image); read otherwise.
+    quality : bool
+        Run the image-quality checks (default True).
+
+    Returns
+    -------
+    ExamReading
+
+    Raises
+    ------
+    ParameterError
+        If ``images`` is empty or holds something other than :class:`Image`, or
+        ``readings`` does not match it.
+
+    Examples
+    --------
+    A blank image is no ductogram: the exam is incomplete.
+
+    >>> import numpy as np
+    >>> from ductogram.core import Image
+    >>> exam = read_exam([Image(np.zeros((64, 64)), (0.1, 0.1))])
+    >>> exam.birads, exam.normal
+    (0, False)
+    """
+    import time
+
+    from .landmarks import find_landmarks
+    from .reading import Reading, read_view
+
+    if isinstance(images, Image):
+        images = [images]
+    if not isinstance(images, Sequence) or len(images) == 0:
+        raise ParameterError("images", images, "a non-empty list of ductogram.core.Image views")
+    for k, img in enumerate(images):
+        if not isinstance(img, Image):
+            raise ParameterError(f"images[{k}]", type(img).__name__, "a ductogram.core.Image")
+    if readings is not None:
+        if len(readings) != len(images) or not all(isinstance(r, Reading) for r in readings):
+            raise ParameterError(
+                "readings",
+                f"{len(readings)} items",
+                f"{len(images)} Reading objects, one per image",
+            )
+    reports = []
+    per_view = []
+    for k, img in enumerate(images):
+        t0 = time.perf_counter()
+        marks = find_landmarks(img)
+        reading = readings[k] if readings is not None else read_view(img)
+        found = find_findings(img, reading, marks) if reading.found else []
+        flags = _quality(img, reading, marks) if quality else []
+        reports.append(
+            ViewReport(
+                index=k,
+                view=reading.view,
+                laterality=reading.laterality,
+                found=reading.found,
+                message=reading.message,
+                tree_confidence=reading.confidence,
+                total_length_mm=reading.total_length_mm if reading.found else 0.0,
+                segments=len(reading.segments),
+                max_generation=reading.max_generation,
+                findings=found,
+                quality=flags,
+                read_s=round(time.perf_counter() - t0, 3),
+            )
+        )
+        per_view.append((img, marks, found))
+    lesions = _pair(per_view)
+    category, reasons, lesions = assess(reports, lesions)
+    code, meaning = BIRADS[category]
+    notes = [
+        "BI-RADS has no ductography lexicon; the category follows the practice convention "
+        "(clinical.md §2.4) and is a suggestion for the reading radiologist"
+    ]
+    return ExamReading(
+        views=reports,
+        lesions=sorted(lesions, key=lambda les: (not les.counted, -les.confidence)),
+        birads=category,
+        birads_code=FindingCode(value=code, scheme="SCT", meaning=meaning),
+        normal=category == 1,
+        reasons=reasons,
+        recommendation=RECOMMENDATION.get(category, ""),
+        notes=notes,
+    )

@@ -1,0 +1,446 @@
+"""Scoring the findings and the case assessment on simulated two-view exams (issue 7).
+
+:func:`evaluate_findings` draws the default mix of cases (:func:`.harness.draw_cases`:
+normal trees and each kind of lesion, fill volumes, breast sizes, air bubbles, specks,
+motion), simulates a CC and an ML (or MLO, when the case's view is MLO) view of each
+exam, reads the exam with :func:`ductogram.analysis.assessment.read_exam`, and scores it
+against the simulator's truth (``ViewTruth.lesions``, ``ViewTruth.bubbles_px``):
+
+- **FROC of filling defects >= 3 mm** (:func:`froc`): the targets are the papillomas
+  (solitary or multiple) of ``size_mm >= TARGET_MIN_MM``; a detection is a *filling
+  defect* or an *abrupt duct termination* finding (an obstructing mass shows as a
+  cut-off at its surface). A detection finds a lesion when it lies inside the lesion's
+  projected outline grown by ``MATCH_MM`` (object scale). Detections on other lesions
+  (a carcinoma's cut-off, a papilloma under 3 mm, a cyst) are neither hits nor false
+  positives; the rest are false positives. At each confidence threshold: lesion-level
+  sensitivity (a lesion is found when a detection in either view finds it) and false
+  positives per view;
+- **case accuracy**: normal (no lesion in the cannulated system) against abnormal, the
+  reading's ``normal`` (BI-RADS 1) against the rest;
+- **bubbles called papilloma**: among exams with air bubbles, the share in which a
+  filling defect that counts towards the category lies within ``MATCH_MM`` of a bubble;
+- **time** to read the two-view exam (:func:`read_exam`, all steps).
+
+It writes, all at once (:func:`ductogram.core.files.atomic_directory`), ``exams.csv``,
+``froc.json`` (the curve), ``summary.json`` (figures, targets, whether met) and
+``froc.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core import ParameterError
+from ..core.files import atomic_directory, check_output_directory, write_json_atomic
+from .harness import CaseSpec, draw_cases
+
+__all__ = [
+    "TARGETS",
+    "evaluate_findings",
+    "froc",
+    "score_exam",
+    "simulate_exam",
+]
+
+TARGET_KINDS = ("papilloma", "multiple_papillomas")
+TARGET_MIN_MM = 3.0  # filling defects of at least this size are the FROC targets (issue 7)
+MATCH_MM = 2.0  # a detection within this of a lesion's outline finds it [estimate]
+DETECTION_KINDS = ("filling defect", "abrupt duct termination")
+TARGETS = {  # issue 7, on >= 200 two-view exams of the default mix
+    "sensitivity_at_0.25_fp_per_view": (">=", 0.90),
+    "case_accuracy": (">=", 0.93),
+    "bubbles_called_papilloma_rate": ("<=", 0.10),
+    "read_s_median": ("<=", 6.0),
+}
+CSV_FIELDS = (
+    "case",
+    "seed",
+    "lesion",
+    "views",
+    "pixel_kind",
+    "bubbles",
+    "targets",
+    "targets_found",
+    "false_positives",
+    "truth_abnormal",
+    "read_normal",
+    "birads",
+    "bubble_called_papilloma",
+    "read_s",
+    "message",
+)
+
+
+def simulate_exam(
+    spec: CaseSpec,
+    *,
+    pixel_mm: float = 0.2,
+    supersample: int = 1,
+    phantom: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Simulate the two views of one exam: CC and ML (MLO when ``spec.view`` is MLO).
+
+    Parameters
+    ----------
+    spec : CaseSpec
+        From :func:`.harness.draw_cases`.
+    pixel_mm : float
+        Detector pitch (mm).
+    supersample : int
+        Rays per pixel along each axis (1-4).
+    phantom : dict, optional
+        Phantom parameters set for every case.
+
+    Returns
+    -------
+    list of ductogram.core.Image
+        The CC view and the other, each with its truth (``spec.pixel_kind`` images).
+    """
+    from ..anatomy import generate_phantom
+    from ..exam.filling import fill_ducts
+    from ..imaging.views import ViewSettings, simulate_view
+
+    params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
+    if spec.lesion is not None:
+        params["lesions"] = [{"kind": spec.lesion, "system": 0}]
+    rng = np.random.default_rng(spec.seed)
+    rng_fill, rng_view = rng.spawn(2)
+    ph = generate_phantom(params, seed=spec.seed)
+    fill = fill_ducts(ph.trees[0], spec.fill_ml, flushed=not spec.bubbles, rng=rng_fill)
+    settings = ViewSettings(
+        pixel_mm=pixel_mm,
+        supersample=supersample,
+        patient_moved=spec.patient_moved,
+        deodorant=spec.deodorant,
+    )
+    out = []
+    second = "MLO" if spec.view == "MLO" else "ML"
+    for view, r in zip(("CC", second), rng_view.spawn(2), strict=True):
+        sv = simulate_view(ph, view, fill=fill, settings=settings, rng=r)
+        out.append(sv.processing if spec.pixel_kind == "processing" else sv.presentation)
+    return out
+
+
+def _near_lesion(row: float, col: float, lesion: dict, reach_px: float) -> bool:
+    """Whether (row, col) lies in the lesion's projected outline grown by ``reach_px``."""
+    outline = lesion.get("outline_px")
+    p = np.array([row, col], dtype=float)
+    if outline is None or len(outline) < 3:
+        centre = np.asarray(lesion["centre_px"], float)
+        return bool(np.hypot(*(p - centre)) <= reach_px)
+    from matplotlib.path import Path as MplPath
+
+    poly = np.asarray(outline, float)
+    if MplPath(poly).contains_point(p):
+        return True
+    a, b = poly, np.roll(poly, -1, axis=0)
+    ab = b - a
+    t = np.clip(((p - a) * ab).sum(axis=1) / np.maximum((ab**2).sum(axis=1), 1e-12), 0, 1)
+    d = np.hypot(*(a + t[:, None] * ab - p).T)
+    return bool(d.min() <= reach_px)
+
+
+def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
+    """Score one exam reading against its views' truth.
+
+    Parameters
+    ----------
+    images : list of ductogram.core.Image
+        The simulated views (with ``truth``), in the order read.
+    exam : ExamReading
+        Their reading (:func:`~ductogram.analysis.assessment.read_exam`).
+
+    Returns
+    -------
+    dict
+        ``detections``: (confidence, lesion id or -1 for a false positive, or None for a
+        detection on a non-target lesion) per detection; ``targets``: number of target
+        lesions; ``views``; ``truth_abnormal`` is filled by the caller; ``bubbles``: whether
+        a view has bubbles; ``bubble_called_papilloma``.
+
+    Raises
+    ------
+    ParameterError
+        If an image has no simulator truth or the exam has another number of views.
+    """
+    if len(images) != len(exam.views):
+        raise ParameterError("images", len(images), f"{len(exam.views)} images, one per view")
+    detections: list[tuple[float, int | None]] = []
+    n_targets = 0
+    bubbles = False
+    called = False
+    counted_defects = {
+        (f.view, round(f.row, 3), round(f.col, 3))
+        for les in exam.lesions
+        if les.counted and les.kind == "filling defect"
+        for f in les.findings
+    }
+    for img, view in zip(images, exam.views, strict=True):
+        truth = img.truth
+        if truth is None or not hasattr(truth, "lesions"):
+            raise ParameterError("image.truth", None, "a simulated image with its ViewTruth")
+        mm = float(np.mean(img.pixel_spacing_mm)) / img.magnification
+        reach = MATCH_MM / mm
+        lesions = list(truth.lesions)
+        targets = [
+            k
+            for k, les in enumerate(lesions)
+            if les["kind"] in TARGET_KINDS and les["size_mm"] >= TARGET_MIN_MM
+        ]
+        n_targets = max(n_targets, len(targets))
+        for f in view.findings:
+            if f.kind not in DETECTION_KINDS:
+                continue
+            hit: int | None = -1
+            for k, les in enumerate(lesions):
+                if _near_lesion(f.row, f.col, les, reach):
+                    hit = k if k in targets else None
+                    if k in targets:
+                        break
+            detections.append((float(f.confidence), hit))
+        bub = np.asarray(truth.bubbles_px, float).reshape(-1, 3)
+        if len(bub):
+            bubbles = True
+            for f in view.findings:
+                key = (f.view, round(f.row, 3), round(f.col, 3))
+                if f.kind == "filling defect" and key in counted_defects:
+                    d = np.hypot(bub[:, 0] - f.row, bub[:, 1] - f.col) - bub[:, 2]
+                    if d.min() <= reach:
+                        called = True
+    return {
+        "detections": detections,
+        "targets": n_targets,
+        "views": len(images),
+        "bubbles": bubbles,
+        "bubble_called_papilloma": called,
+    }
+
+
+def froc(scores: list[dict[str, Any]], thresholds: np.ndarray | None = None) -> dict[str, Any]:
+    """The FROC curve of filling-defect detection over a set of scored exams.
+
+    Parameters
+    ----------
+    scores : list of dict
+        From :func:`score_exam`.
+    thresholds : array, optional
+        Confidence thresholds (default: every distinct detection confidence).
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``sensitivity`` (lesion level), ``fp_per_view`` (lists, by
+        decreasing threshold), ``targets``, ``views``, and
+        ``sensitivity_at_0.25_fp_per_view`` (the highest sensitivity at no more than
+        0.25 false positives per view; 0 when no threshold gets there).
+
+    Examples
+    --------
+    One exam of two views, one target found at 0.9, one false positive at 0.5:
+
+    >>> s = {"detections": [(0.9, 0), (0.5, -1)], "targets": 1, "views": 2}
+    >>> c = froc([s])
+    >>> c["sensitivity"], c["fp_per_view"]
+    ([1.0, 1.0], [0.0, 0.5])
+    """
+    n_targets = sum(int(s["targets"]) for s in scores)
+    n_views = sum(int(s["views"]) for s in scores)
+    confs = sorted({c for s in scores for c, _ in s["detections"]}, reverse=True)
+    th = np.asarray(confs if thresholds is None else thresholds, dtype=float)
+    sens, fpv = [], []
+    for t in th:
+        found = 0
+        fps = 0
+        for s in scores:
+            hits = {h for c, h in s["detections"] if c >= t and h is not None and h >= 0}
+            found += len(hits)
+            fps += sum(1 for c, h in s["detections"] if c >= t and h == -1)
+        sens.append(found / n_targets if n_targets else float("nan"))
+        fpv.append(fps / n_views if n_views else float("nan"))
+    ok = [s for s, f in zip(sens, fpv, strict=True) if f <= 0.25 and not math.isnan(s)]
+    return {
+        "threshold": [float(t) for t in th],
+        "sensitivity": [float(s) for s in sens],
+        "fp_per_view": [float(f) for f in fpv],
+        "targets": n_targets,
+        "views": n_views,
+        "sensitivity_at_0.25_fp_per_view": float(max(ok)) if ok else 0.0,
+    }
+
+
+def _one(args: tuple) -> dict[str, Any]:
+    spec, pixel_mm, supersample, phantom = args
+    from ..analysis.assessment import read_exam
+
+    row: dict[str, Any] = {"case": spec.index, "seed": spec.seed, "lesion": spec.lesion or ""}
+    try:
+        images = simulate_exam(spec, pixel_mm=pixel_mm, supersample=supersample, phantom=phantom)
+    except (ValueError, RuntimeError) as exc:
+        return {**row, "message": f"simulation failed: {exc}", "score": None}
+    t0 = time.perf_counter()
+    exam = read_exam(images)
+    read_s = time.perf_counter() - t0
+    score = score_exam(images, exam)
+    found = {h for _, h in score["detections"] if h is not None and h >= 0}
+    return {
+        **row,
+        "views": "+".join(v.view or "?" for v in exam.views),
+        "pixel_kind": spec.pixel_kind,
+        "bubbles": score["bubbles"],
+        "targets": score["targets"],
+        "targets_found": len(found),
+        "false_positives": sum(1 for _, h in score["detections"] if h == -1),
+        "truth_abnormal": spec.lesion is not None,
+        "read_normal": exam.normal,
+        "birads": exam.birads,
+        "bubble_called_papilloma": score["bubble_called_papilloma"],
+        "read_s": round(read_s, 3),
+        "message": "; ".join(v.message for v in exam.views if v.message),
+        "score": score,
+    }
+
+
+def _plot(curve: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.step(curve["fp_per_view"], curve["sensitivity"], where="post", color="C0")
+    ax.axvline(0.25, color="grey", ls=":", lw=1)
+    ax.axhline(0.90, color="grey", ls=":", lw=1)
+    ax.set_xlabel("false positives per view")
+    ax.set_ylabel(f"sensitivity (filling defects >= {TARGET_MIN_MM:g} mm)")
+    ax.set_xlim(0, max(2.0, min(max(curve["fp_per_view"] or [1.0]), 5.0)))
+    ax.set_ylim(0, 1.02)
+    ax.set_title(f"FROC: {curve['targets']} lesions, {curve['views']} views")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def evaluate_findings(
+    n: int,
+    seed: int,
+    out: str | Path | None = None,
+    *,
+    pixel_mm: float = 0.2,
+    supersample: int = 1,
+    workers: int = 1,
+    phantom: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Simulate ``n`` two-view exams of the default mix, read and score them.
+
+    Parameters
+    ----------
+    n : int
+        Number of exams (>= 1).
+    seed : int
+        Seed of the mix (:func:`.harness.draw_cases`).
+    out : path, optional
+        Folder to write ``exams.csv``, ``froc.json``, ``summary.json`` and ``froc.png``
+        into (all at once); nothing is written when None.
+    pixel_mm : float
+        Detector pitch of the simulated views (mm).
+    supersample : int
+        Rays per pixel along each axis.
+    workers : int
+        Processes to use (each exam is simulated and read in one).
+    phantom : dict, optional
+        Phantom parameters set for every case.
+    overwrite : bool
+        Replace an existing output folder.
+
+    Returns
+    -------
+    dict
+        The summary (figures, the FROC curve, targets and whether they are met).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError("workers", workers, "a whole number of processes >= 1")
+    if out is not None:
+        check_output_directory(out, overwrite=overwrite)
+    specs = draw_cases(n, seed)
+    args = [(s, pixel_mm, supersample, phantom) for s in specs]
+    if workers > 1:
+        from multiprocessing import get_context
+
+        with get_context("spawn").Pool(workers) as pool:
+            rows = pool.map(_one, args, chunksize=1)
+    else:
+        rows = [_one(a) for a in args]
+    scored = [r for r in rows if r.get("score") is not None]
+    curve = froc([r["score"] for r in scored])
+    correct = [r["truth_abnormal"] != r["read_normal"] for r in scored]
+    normals = [r for r in scored if not r["truth_abnormal"]]
+    abnormals = [r for r in scored if r["truth_abnormal"]]
+    with_bubbles = [r for r in scored if r["bubbles"]]
+    times = [r["read_s"] for r in scored]
+    summary: dict[str, Any] = {
+        "exams": len(scored),
+        "failed_simulations": len(rows) - len(scored),
+        "seed": seed,
+        "pixel_mm": pixel_mm,
+        "supersample": supersample,
+        "workers": workers,
+        "lesion_targets": curve["targets"],
+        "views": curve["views"],
+        "sensitivity_at_0.25_fp_per_view": curve["sensitivity_at_0.25_fp_per_view"],
+        "case_accuracy": float(np.mean(correct)) if correct else float("nan"),
+        "specificity": float(np.mean([r["read_normal"] for r in normals])) if normals else None,
+        "case_sensitivity": (
+            float(np.mean([not r["read_normal"] for r in abnormals])) if abnormals else None
+        ),
+        "exams_with_bubbles": len(with_bubbles),
+        "bubbles_called_papilloma_rate": (
+            float(np.mean([r["bubble_called_papilloma"] for r in with_bubbles]))
+            if with_bubbles
+            else 0.0
+        ),
+        "read_s_median": float(np.median(times)) if times else float("nan"),
+        "read_s_max": float(np.max(times)) if times else float("nan"),
+        "froc_points": [
+            {"threshold": t, "sensitivity": s, "fp_per_view": f}
+            for t, s, f in zip(
+                curve["threshold"], curve["sensitivity"], curve["fp_per_view"], strict=True
+            )
+        ][:: max(1, len(curve["threshold"]) // 25)],
+    }
+    by_lesion: dict[str, list[bool]] = {}
+    for r in scored:
+        by_lesion.setdefault(r["lesion"] or "normal", []).append(
+            r["truth_abnormal"] != r["read_normal"]
+        )
+    summary["case_accuracy_by_lesion"] = {k: float(np.mean(v)) for k, v in by_lesion.items()}
+    summary["targets"] = {
+        k: {
+            "target": v,
+            "value": summary[k],
+            "met": bool(summary[k] >= v[1] if v[0] == ">=" else summary[k] <= v[1]),
+        }
+        for k, v in TARGETS.items()
+    }
+    if out is not None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+        with atomic_directory(out, overwrite=overwrite) as tmp:
+            (tmp / "exams.csv").write_text(buf.getvalue())
+            write_json_atomic(tmp / "froc.json", curve)
+            write_json_atomic(tmp / "summary.json", summary)
+            _plot(curve, tmp / "froc.png")
+    summary["specs"] = [asdict(s) for s in specs] if n <= 0 else None
+    summary.pop("specs")
+    return summary

@@ -1,0 +1,134 @@
+"""The exam reading: BI-RADS category and reasons, two views, JSON, bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ductogram.analysis.assessment import (
+    BIRADS,
+    ExamLesion,
+    ExamReading,
+    ViewReport,
+    assess,
+    read_exam,
+)
+from ductogram.analysis.findings import CODES, Finding, FindingKind
+from ductogram.core import Image, ParameterError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_analysis_findings import _view
+
+
+def _views(found=True):
+    return [
+        ViewReport(index=0, view="CC", found=found, message=None if found else "no duct"),
+        ViewReport(index=1, view="ML", found=found, message=None if found else "no duct"),
+    ]
+
+
+def _lesion(kind, confidence, size=4.0, views=("CC",)):
+    f = Finding(kind=kind, code=CODES.get(kind), view=views[0], row=10, col=10, size_mm=size)
+    return ExamLesion(
+        kind=kind,
+        code=CODES.get(kind),
+        confidence=confidence,
+        size_mm=size,
+        views=list(views),
+        findings=[f],
+    )
+
+
+def test_normal_exam_is_birads_1():
+    category, reasons, _ = assess(_views(), [])
+    assert category == 1
+    assert "normal arborisation" in reasons[0]
+
+
+def test_cut_off_is_birads_4_with_a_tissue_diagnosis_reason():
+    category, reasons, marked = assess(_views(), [_lesion(FindingKind.CUT_OFF, 0.95)])
+    assert category == 4
+    assert any("tissue diagnosis" in r for r in reasons)
+    assert marked[0].counted
+
+
+def test_unsure_finding_does_not_count():
+    category, _, marked = assess(_views(), [_lesion(FindingKind.CUT_OFF, 0.1)])
+    assert category == 1 and not marked[0].counted
+
+
+def test_ectasia_or_cyst_alone_is_benign():
+    assert assess(_views(), [_lesion(FindingKind.ECTASIA, 0.9)])[0] == 2
+    assert assess(_views(), [_lesion(FindingKind.CYST_FILL, 0.9)])[0] == 2
+
+
+def test_cut_off_with_wall_irregularity_is_birads_5():
+    lesions = [_lesion(FindingKind.CUT_OFF, 0.95), _lesion(FindingKind.WALL_IRREGULARITY, 0.95)]
+    category, reasons, _ = assess(_views(), lesions)
+    assert category == 5
+    assert any("carcinoma" in r for r in reasons)
+
+
+def test_air_bubbles_are_mimics_not_papillomas():
+    category, reasons, _ = assess(_views(), [_lesion(FindingKind.AIR_BUBBLE, 0.9, size=1.5)])
+    assert category == 1
+    assert any("bubble" in r and "not as papillomas" in r for r in reasons)
+
+
+def test_no_contrast_is_incomplete():
+    category, reasons, _ = assess(_views(found=False), [])
+    assert category == 0
+    assert reasons[0].startswith("incomplete")
+
+
+def test_read_exam_of_a_drawn_cut_off_and_a_drawn_normal_tree():
+    cut = [
+        ((4, 60), (80, 60), 0.9, 0.9),
+        ((80, 60), (200, 20), 0.6, 0.1),
+        ((80, 60), (150, 95), 0.75, 0.75),
+    ]
+    image, reading, _ = _view((220, 120), cut)
+    exam = read_exam([image], readings=[reading], quality=False)
+    assert exam.birads == 4 and not exam.normal
+    assert exam.birads_code.value == BIRADS[4][0] and exam.birads_code.scheme == "SCT"
+    assert any(les.kind == FindingKind.CUT_OFF and les.counted for les in exam.lesions)
+    normal = [
+        ((4, 60), (70, 60), 0.9, 0.8),
+        ((70, 60), (200, 25), 0.6, 0.1),
+        ((70, 60), (200, 100), 0.6, 0.1),
+    ]
+    image, reading, _ = _view((220, 120), normal)
+    exam = read_exam([image], readings=[reading], quality=False)
+    assert exam.birads == 1 and exam.normal
+    text = exam.summary()
+    assert "BI-RADS 1" in text and "normal arborisation" in text
+    again = ExamReading.model_validate_json(exam.model_dump_json())
+    assert again.birads == 1 and again.views[0].segments == exam.views[0].segments
+
+
+def test_blank_image_is_incomplete_and_bad_input_raises():
+    exam = read_exam([Image(np.zeros((64, 64)), (0.1, 0.1))], quality=False)
+    assert exam.birads == 0 and not exam.normal
+    assert "Incomplete" in exam.summary()
+    with pytest.raises(ParameterError, match="images"):
+        read_exam([])
+    with pytest.raises(ParameterError, match=r"images\[0\]"):
+        read_exam([np.zeros((64, 64))])
+    with pytest.raises(ParameterError, match="readings"):
+        read_exam([Image(np.zeros((64, 64)), (0.1, 0.1))], readings=[])
+
+
+def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
+    images = [ductogram_views["L", v].processing for v in ("CC", "ML")]
+    exam = read_exam(images)
+    assert [v.view for v in exam.views] == ["CC", "ML"]
+    assert all(v.found for v in exam.views)
+    assert exam.birads in (1, 2, 3, 4, 5)
+    assert exam.normal == (exam.birads == 1)
+    for les in exam.lesions:
+        assert 0.0 <= les.confidence <= 1.0 and les.findings
+    again = ExamReading.model_validate_json(exam.model_dump_json())
+    assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)

@@ -1,0 +1,204 @@
+"""Findings of one view: drawn ducts with known lesions, simulated views, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ductogram.analysis.findings import CODES, Finding, FindingKind, find_findings
+from ductogram.analysis.graph import build_tree
+from ductogram.analysis.landmarks import Landmarks
+from ductogram.analysis.reading import Reading, reading_from_tree
+from ductogram.core import Image, ParameterError, PixelKind
+
+PIXEL_MM = 0.2
+MU_PER_MM = 0.8  # attenuation of the contrast per mm of path (drawn images)
+
+
+def _path_mm(shape, tubes, masses=()):
+    """Path length (mm) through contrast of each pixel: tapered round tubes (each
+    ((r0, c0), (r1, c1), radius0_mm, radius1_mm), pixel ends) less ellipsoidal masses
+    ((row, col), half-length along rows, half-width, mm)."""
+    rr, cc = np.mgrid[0 : shape[0], 0 : shape[1]].astype(float)
+    path = np.zeros(shape)
+    for (r0, c0), (r1, c1), ra, rb in tubes:
+        a = np.array([r0, c0], float)
+        d = np.array([r1, c1], float) - a
+        length2 = float(d @ d)
+        t = np.clip(((rr - a[0]) * d[0] + (cc - a[1]) * d[1]) / length2, 0.0, 1.0)
+        dist = np.hypot(rr - a[0] - t * d[0], cc - a[1] - t * d[1]) * PIXEL_MM
+        rad = ra + (rb - ra) * t
+        chord = 2.0 * np.sqrt(np.clip(rad**2 - dist**2, 0.0, None))
+        path = np.maximum(path, chord)
+    for (r, c), half_len, half_w in masses:
+        u = (rr - r) * PIXEL_MM / half_len
+        v = (cc - c) * PIXEL_MM / half_w
+        chord = 2.0 * half_w * np.sqrt(np.clip(1.0 - u**2 - v**2, 0.0, None))
+        path = np.clip(path - chord, 0.0, None)
+    return path
+
+
+def _view(shape, tubes, masses=(), root=(4.0, 60.0)):
+    """A FOR PROCESSING image of the drawn ducts, its reading and landmarks."""
+    path = _path_mm(shape, tubes, masses)
+    signal = 1000.0 * np.exp(-(1.5 + MU_PER_MM * path))
+    image = Image(signal, (PIXEL_MM, PIXEL_MM), kind=PixelKind.FOR_PROCESSING)
+    mask = path > 0.05
+    tree = build_tree(mask, root, PIXEL_MM, 1.0)
+    reading = reading_from_tree(image, tree, mask, root_rc=root, root_source="nipple")
+    breast = np.zeros(shape, bool)
+    breast[1:-1, 1:-1] = True
+    marks = Landmarks(
+        breast_mask=breast,
+        skin_line_rc=np.zeros((0, 2)),
+        nipple_rc=root,
+        cannula_tip_rc=None,
+        chest_wall="top",
+    )
+    return image, reading, marks
+
+
+def _kinds(found):
+    return [f.kind for f in found]
+
+
+def test_round_lucent_defect_in_a_widened_duct_is_a_filling_defect_of_its_size():
+    # A 1.5 mm duct widened to 3.6 mm around a 5 mm x 2.6 mm mass at row 120 (24 mm from
+    # the root), tapering to a terminal duct at its end.
+    tubes = [
+        ((4, 60), (95, 60), 0.75, 0.75),
+        ((95, 60), (104, 60), 0.75, 1.8),
+        ((104, 60), (136, 60), 1.8, 1.8),
+        ((136, 60), (145, 60), 1.8, 0.75),
+        ((145, 60), (230, 60), 0.75, 0.1),
+    ]
+    image, reading, marks = _view((240, 120), tubes, masses=[((120, 60), 2.5, 1.3)])
+    found = find_findings(image, reading, marks)
+    defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
+    assert len(defects) == 1, _kinds(found)
+    d = defects[0]
+    assert abs(d.row - 120) * PIXEL_MM <= 3.0 and abs(d.col - 60) * PIXEL_MM <= 1.0
+    assert 3.0 <= d.size_mm <= 8.0
+    assert d.code == CODES[FindingKind.FILLING_DEFECT] and d.code.value == "111425"
+    assert d.generation == 1 and d.path_from_root == [d.segment]
+    # 116 pixels from the nipple at 0.2 mm: 23 mm (straight, magnification 1).
+    assert d.distance_from_nipple_mm == pytest.approx((d.row - 4.0) * PIXEL_MM, abs=0.5)
+    assert 0.0 < d.confidence <= 1.0
+    assert FindingKind.CUT_OFF not in _kinds(found)
+
+
+def test_a_duct_filled_to_its_width_is_no_filling_defect():
+    # The same widening with no mass: contrast fills it, nothing is missing.
+    tubes = [
+        ((4, 60), (95, 60), 0.75, 0.75),
+        ((95, 60), (104, 60), 0.75, 1.8),
+        ((104, 60), (136, 60), 1.8, 1.8),
+        ((136, 60), (145, 60), 1.8, 0.75),
+        ((145, 60), (230, 60), 0.75, 0.1),
+    ]
+    image, reading, marks = _view((240, 120), tubes)
+    assert FindingKind.FILLING_DEFECT not in _kinds(find_findings(image, reading, marks))
+
+
+def test_tree_ending_abruptly_at_1_5_mm_is_a_cut_off():
+    # A Y: the left arm tapers to a terminal duct, the right one stops at 1.5 mm.
+    tubes = [
+        ((4, 60), (80, 60), 0.9, 0.9),
+        ((80, 60), (200, 20), 0.6, 0.1),
+        ((80, 60), (150, 95), 0.75, 0.75),
+    ]
+    image, reading, marks = _view((220, 120), tubes)
+    found = find_findings(image, reading, marks)
+    cut = [f for f in found if f.kind == FindingKind.CUT_OFF]
+    assert len(cut) == 1, _kinds(found)
+    c = cut[0]
+    assert np.hypot(c.row - 150, c.col - 95) * PIXEL_MM <= 2.0
+    assert c.size_mm == pytest.approx(1.5, abs=0.4)
+    assert c.code.value == "111427" and c.code.scheme == "DCM"
+    assert c.generation == 2 and len(c.path_from_root) == 2
+
+
+def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():
+    wide = [
+        ((4, 60), (70, 60), 0.9, 0.9),
+        ((70, 60), (200, 25), 1.5, 1.2),
+        ((70, 60), (200, 100), 0.6, 0.1),
+    ]
+    image, reading, marks = _view((220, 120), wide)
+    found = find_findings(image, reading, marks)
+    ect = [f for f in found if f.kind == FindingKind.ECTASIA]
+    assert len(ect) == 1, _kinds(found)
+    assert ect[0].size_mm > 2.0 and ect[0].code.value == "22049009"
+    assert ect[0].code.scheme == "SCT"
+    normal = [
+        ((4, 60), (70, 60), 0.9, 0.8),
+        ((70, 60), (200, 25), 0.6, 0.1),
+        ((70, 60), (200, 100), 0.6, 0.1),
+    ]
+    image, reading, marks = _view((220, 120), normal)
+    found = find_findings(image, reading, marks)
+    suspicious = {FindingKind.ECTASIA, FindingKind.CUT_OFF, FindingKind.FILLING_DEFECT}
+    assert not suspicious & set(_kinds(found)), _kinds(found)
+
+
+def test_findings_serialise_and_reading_from_json_gives_the_same():
+    tubes = [
+        ((4, 60), (80, 60), 0.9, 0.9),
+        ((80, 60), (200, 20), 0.6, 0.1),
+        ((80, 60), (150, 95), 0.75, 0.75),
+    ]
+    image, reading, marks = _view((220, 120), tubes)
+    found = find_findings(image, reading, marks)
+    again = [Finding.model_validate_json(f.model_dump_json()) for f in found]
+    assert again == found
+    loaded = Reading.model_validate_json(reading.model_dump_json())
+    assert _kinds(find_findings(image, loaded, marks)) == _kinds(found)
+
+
+def test_no_tree_no_findings_and_bad_input():
+    image = Image(np.zeros((32, 32)), (0.1, 0.1))
+    empty = Reading(image_shape=(32, 32), pixel_spacing_mm=(0.1, 0.1), magnification=1.0)
+    assert find_findings(image, empty) == []
+    with pytest.raises(ParameterError, match="image"):
+        find_findings(np.zeros((32, 32)), empty)
+    with pytest.raises(ParameterError, match="reading"):
+        find_findings(image, {"segments": []})
+    other = Reading(image_shape=(16, 16), pixel_spacing_mm=(0.1, 0.1), magnification=1.0)
+    with pytest.raises(ParameterError, match="image_shape"):
+        find_findings(image, other)
+
+
+def test_every_cid_6057_code_is_unique_and_short():
+    codes = [c for c in CODES.values() if c is not None]
+    assert len({(c.scheme, c.value) for c in codes}) == len(codes)
+    assert all(len(c.meaning) <= 64 for c in codes)
+    assert {c.value for c in codes if c.scheme == "DCM"} >= {
+        "111425",
+        "111426",
+        "111427",
+        "111428",
+        "111429",
+        "111430",
+    }
+
+
+def test_simulated_papilloma_is_found_where_it_is(lesion_views):
+    # Two papillomas and a cyst (tests/analysis/conftest.py); a filling defect (or a
+    # cut-off at an obstructing one) lies on a papilloma's outline in at least one view.
+    from ductogram.analysis import read_view
+    from ductogram.evaluate.findings_eval import _near_lesion
+
+    hits = 0
+    for _, views in lesion_views.values():
+        for sv in views.values():
+            image = sv.processing
+            found = find_findings(image, read_view(image))
+            papillomas = [les for les in image.truth.lesions if les["kind"] == "papilloma"]
+            reach = 2.0 / (PIXEL_MM / image.magnification)
+            for f in found:
+                if f.kind in (FindingKind.FILLING_DEFECT, FindingKind.CUT_OFF) and any(
+                    _near_lesion(f.row, f.col, les, reach) for les in papillomas
+                ):
+                    hits += 1
+                    break
+    assert hits >= 2
