@@ -63,6 +63,15 @@ def test_completed_without_findings_is_normal_with_follow_up(completed, doses):
     assert _kinds(report)[0] == "clinical follow-up"
 
 
+def test_unreadable_exam_is_not_called_normal(completed, doses):
+    qc = QCFlag(name="CC no_contrast", message="no contrast-filled duct", makes_incomplete=True)
+    report = report_from(completed, doses, [], AssessmentInput(birads=0, qc=[qc]))
+    assert report.findings == []
+    assert report.findings_text[0] == "No finding could be read on the images."
+    assert "The ductogram could not be read." in report.impression
+    assert report.derived_birads == 0 and _kinds(report)[0] == "repeat ductography"
+
+
 def test_ectasia_is_benign(completed, doses):
     report = report_from(completed, doses, [ReportFinding(kind="duct ectasia", size_mm=3.2)])
     assert report.assessment.birads == 2

@@ -211,7 +211,7 @@ def report_from(
             [f.kind for f in findings],
             f"no findings for an exam not done ({p.outcome})",
         )
-    if performed and not findings:
+    if performed and not findings and (assessment is None or assessment.birads == 1):
         findings = [ReportFinding(kind="normal arborisation", laterality=side)]
     findings = [
         f if f.laterality else f.model_copy(update={"laterality": side, "location": ""})
@@ -223,8 +223,10 @@ def report_from(
     final = assessment or derived
     recs = recommend(p, findings, final)
 
-    if performed:
+    if performed and findings:
         findings_text = [_finding_sentence(k, f) for k, f in enumerate(findings, start=1)]
+    elif performed:
+        findings_text = ["No finding could be read on the images."]
     else:
         findings_text = ["No images were obtained."]
     for q in final.qc:
@@ -235,7 +237,9 @@ def report_from(
         impression.append(f"Ductography not completed: {p.outcome_reason}")
     else:
         abnormal = [f for f in findings if KIND_CATEGORY.get(f.kind, 1) != 1]
-        if abnormal:
+        if not findings:
+            impression.append("The ductogram could not be read.")
+        elif abnormal:
             impression += [
                 f"{f.label.capitalize()}" + (f", {f.location}" if f.location else "") + "."
                 for f in abnormal
