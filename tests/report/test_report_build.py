@@ -97,6 +97,13 @@ def test_qc_flag_that_spoils_the_exam_gives_0(completed, doses):
     assert "Repeat with 1 mL." in report.recommendations[0].reason
 
 
+def test_key_images_get_their_uid_and_a_radius_from_the_size(completed, doses, cutoff, study):
+    report = report_from(completed, doses, [cutoff], study_uids=study)
+    (key,) = report.findings[0].key_images
+    assert key.sop_instance_uid == study.find("CC").sop_instance_uid
+    assert key.radius_px == pytest.approx(2.0 / 0.2)  # 1.5 mm cut-off: the 2 mm minimum
+
+
 def test_technique_from_the_record_and_doses(completed, doses):
     t = report_from(completed, doses, []).technique
     assert t.duct == completed.duct.name

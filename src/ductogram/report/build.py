@@ -29,6 +29,7 @@ from .recommend import KIND_CATEGORY, derive_assessment, recommend
 __all__ = ["load_report", "rebuild_report_file", "report_from"]
 
 _SIDE = {"L": "left", "R": "right"}
+MIN_KEY_RADIUS_MM = 2.0  # smallest circle drawn around a finding on a key image
 
 
 def _words(value: Any) -> str:
@@ -104,6 +105,15 @@ def _technique(p: Procedure, views_dose: Sequence[ViewDose]) -> Technique:
     return t.model_copy(update={"text": text})
 
 
+def _sentence(text: str) -> str:
+    """A note as a sentence: capitalised, ending with a full stop."""
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
 def _finding_sentence(k: int, f: ReportFinding) -> str:
     text = f"{k}. {f.kind.capitalize()}"
     if f.size_mm:
@@ -117,7 +127,7 @@ def _finding_sentence(k: int, f: ReportFinding) -> str:
     if f.unknown:
         text += " Not determined: " + "; ".join(f.unknown) + "."
     if f.notes:
-        text += " " + " ".join(f.notes)
+        text += " " + " ".join(_sentence(n) for n in f.notes)
     if f.confidence < 1.0:
         text += f" Reader confidence {f.confidence:.0%}."
     return text
@@ -133,8 +143,16 @@ def _resolve_key_images(
         keys = []
         for ki in f.key_images:
             ref = study.find(ki.view, f.laterality or laterality)
-            if ki.sop_instance_uid is None and ref is not None:
-                ki = KeyImage(**{**ki.model_dump(), "sop_instance_uid": ref.sop_instance_uid})
+            if ref is not None:
+                update: dict[str, Any] = {}
+                if ki.sop_instance_uid is None:
+                    update["sop_instance_uid"] = ref.sop_instance_uid
+                if ki.radius_px is None and ref.pixel_spacing_mm and f.size_mm:
+                    # a circle around the finding: its half-size and a margin, at least 2 mm
+                    mm = max(0.75 * f.size_mm, MIN_KEY_RADIUS_MM)
+                    update["radius_px"] = round(mm / min(ref.pixel_spacing_mm), 1)
+                if update:
+                    ki = KeyImage(**{**ki.model_dump(), **update})
             keys.append(ki)
         out.append(f.model_copy(update={"key_images": keys}))
     return out

@@ -108,7 +108,7 @@ def key_image_png(
         ax.imshow(overlay, interpolation="nearest")
     scale = max(img.shape) / 100.0
     for k, row, col, radius in points:
-        r = radius / step if radius else 4 * scale
+        r = radius / step if radius else 2 * scale
         # pixel centres are whole numbers; block b covers pixels b*step .. b*step+step-1
         col, row = (col - (step - 1) / 2) / step, (row - (step - 1) / 2) / step
         ax.add_patch(Circle((col, row), r, fill=False, lw=1.5, color=_FINDING_COLOUR))
