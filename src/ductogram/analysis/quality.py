@@ -1,0 +1,670 @@
+"""Image quality of one ductogram view: what went wrong, with the action that mends it.
+
+:func:`assess_quality` returns a list of :class:`QualityFlag` (empty for a good view).
+Each flag has a code, a description, the recommended action and the numbers it rests on.
+The detectors are separate functions, each with its evidence, so that other steps (the
+findings) can reuse them:
+
+- :func:`no_contrast_evidence`: **no contrast / cannulation failed**: no duct tree was read
+  from the root (less than ``MIN_TREE_MM`` of filled duct);
+- :func:`under_filling_evidence`: **under-filling**: fewer than ``MIN_GENERATIONS`` duct
+  generations filled;
+- :func:`extravasation_evidence`: **extravasation**: a wide, non-tubular contrast blush: after
+  an opening with a disc ``BLUSH_OPENING_MM`` wide (which removes ducts and their small side
+  branches), an area of at least ``BLUSH_MIN_AREA_MM2`` stays more than
+  ``BLUSH_LEVEL`` of the main duct's contrast above the tissue background;
+- :func:`air_bubble_evidence`: **air bubbles**: round lucent spots inside the filled proximal
+  ducts: the black top-hat of the duct scale (a closing ``BUBBLE_CLOSING_MM`` wide) inside the
+  duct mask, at least ``BUBBLE_DEPTH`` of the local duct contrast deep, within
+  ``BUBBLE_REACH_MM`` of the root;
+- :func:`speck_evidence`: **deodorant / powder specks**: at least ``SPECK_MIN_COUNT`` tiny
+  (at most ``SPECK_MAX_AREA_MM2``) very bright dots (white top-hat more than
+  ``SPECK_SIGMAS`` noise σ) outside the ducts;
+- :func:`metal_evidence`: **jewellery or metal in the field**: an object at least
+  ``METAL_MIN_AREA_MM2`` in area whose attenuation stands more than ``METAL_RATIO`` times the
+  main duct's contrast above the tissue around it (brighter than any contrast);
+- :func:`motion_evidence`: **motion blur**: blur along one direction makes neighbouring
+  pixels alike along it: the correlation of the fine-scale residual (the duct scale less a
+  Gaussian of σ = 1 pixel) between neighbours, in four directions, differs by more than
+  ``MOTION_ANISOTROPY`` between the most and the least correlated direction.
+
+The intensity scale is :func:`~ductogram.analysis.landmarks.duct_scale` (attenuation for a
+FOR PROCESSING image, normalised display values for a FOR PRESENTATION one); contrasts are
+relative to the main duct's contrast or to the noise σ, so the thresholds hold on both.
+Thresholds marked [measured] were tuned on simulated views (seeds 1000-1039 of
+:func:`ductogram.evaluate.quality_eval.evaluate_quality`), and reported on other seeds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import ndimage as ndi
+
+from ..core.errors import ParameterError
+from ..core.image import Image
+
+__all__ = [
+    "QUALITY_CODES",
+    "QualityFlag",
+    "air_bubble_evidence",
+    "assess_quality",
+    "extravasation_evidence",
+    "flagged",
+    "metal_evidence",
+    "motion_evidence",
+    "no_contrast_evidence",
+    "quality_evidence",
+    "speck_evidence",
+    "under_filling_evidence",
+]
+
+MIN_TREE_MM = 10.0  # less filled duct than this is no ductogram: the main duct alone is
+# longer (first branch point 2-30 mm, mean 8 mm from the orifice: Ramsay 2005) [estimate]
+MIN_DUCT_OVER_TISSUE = 1.2  # filled ducts stand this many times higher over the tissue
+# background than the tissue's own texture does (99th percentiles) [measured: 1.7-7 with
+# contrast, 0-1.7 without]
+SHORT_TREE_MM = 60.0  # a short read tree must stand out more: a cannula and a little
+MIN_SHORT_DUCT_OVER_TISSUE = 2.0  # tissue texture read as duct [measured]
+MIN_GENERATIONS = 3  # a diagnostic ductogram shows the main duct, its segmental and
+# subsegmental branches (clinical.md §2.1: lactiferous sinus → segmental → subsegmental);
+# fewer generations leave the periphery, where papillomas sit, unseen [estimate]
+WORK_PITCH_MM = 0.5  # working pitch of the area detectors (blush, metal) [estimate]
+BACKGROUND_PITCH_MM = 1.0  # pitch of the background's opening
+BACKGROUND_MM = 40.0  # tissue background: grey opening this wide, wider than a blush (a
+# soaked sphere up to 11 mm in radius, stretched up to 1.7 times by compression)
+INTERIOR_MM = 3.0  # the interior of the breast: this far inside the skin line
+DUCT_PERCENTILE = 99.0  # the duct contrast: this percentile of the excess on the duct mask
+DUCT_NEAR_ROOT_MM = 25.0  # ... within this distance of the root (the main duct)
+USE_NEAR_ROOT = False
+TISSUE_PERCENTILE = 99.0  # the tissue contrast: the same off the ducts
+BLUSH_OPENING_MM = 4.0  # removes ducts (< 3 mm wide, ectatic up to ~3.5 mm) [estimate]
+BLUSH_LEVEL = 0.42  # of the duct contrast [measured: 0.44-0.52 with extravasation,
+# mostly 0.3-0.4 in clean views (dense tissue, duct crowns)]
+BLUSH_NEAR_DUCT_MM = 5.0  # extravasated contrast lies beside the duct it left
+BLUSH_CIRCULARITY = 0.7  # soaked tissue is a round blush; tissue and duct crowns are not
+BLUSH_MIN_AREA_MM2 = 20.0  # a soaked sphere of 0.05 mL at 25 % porosity is ~4 mm in
+# radius (50 mm² in projection, 12 mm² at half its peak); smaller is a lobular blush [estimate]
+BUBBLE_CLOSING_MM = 2.5  # wider than a bubble (0.5-0.9 of a 0.5-1.5 mm lumen radius)
+BUBBLE_DEPTH = 0.3  # dip, as a share of the duct's local contrast [measured]
+BUBBLE_MIN_AREA_MM2 = 0.1  # a lucency at least ~0.5 mm across (smaller dark dots are
+# noise or the joins of the duct's pieces) [measured]
+BUBBLE_MAX_AREA_MM2 = 8.0  # at most 0.9 of a 1.5 mm lumen radius, round
+BUBBLE_MIN_PEAK = 0.5  # its deepest point, as a share of the duct contrast [measured]
+BUBBLE_MAX_ELONGATION = 1.8  # round: principal moments' ratio, square root [measured]
+BUBBLE_CENTRED = 0.4  # its deepest point this close to the lumen's centre line (share of
+# the radius): a bubble fills the lumen; gaps between ducts lie at its edge [measured]
+BUBBLE_GENERATIONS = 2  # bubbles are looked for in the main duct and its branches
+BUBBLE_CORE = 0.8  # ... in the lumen: this share of the local radius around the path
+BUBBLE_MAX_CALIBRE_MM = 4.0  # wider read calibres are overlaps, not one lumen
+BUBBLE_REACH_MM = 40.0  # bubbles stay in the proximal ducts (filling.py puts them within
+# 30 mm of the orifice along the duct) [estimate]
+SPECK_OPENING_MM = 0.6  # wider than a speck (0.1-0.4 mm), narrower than most ducts
+SPECK_SIGMAS = 12.0  # white top-hat over the noise σ [measured]
+SPECK_MAX_AREA_MM2 = 0.2  # a speck is a dot [estimate]
+SPECK_LOW_SIGMAS = 4.0  # ... and all of its component above this is a dot [measured]
+SPECK_MIN_COUNT = 5  # deodorant leaves many; one or two dots may be calcifications
+SPECK_DUCT_MARGIN_MM = 3.0  # dots this close to the duct tree's hull are its own
+SPECK_SKIN_MM = 40.0  # deodorant and powder lie on the skin: in projection, near the skin
+# line [measured: 2-35 mm on simulated views; tissue dots lie deeper]
+METAL_RATIO = 1.3  # object contrast over the reference (duct) contrast [measured]
+METAL_TISSUE_RATIO = 4.0  # ... or over the tissue contrast, this many times [measured]
+METAL_MIN_AREA_MM2 = 4.0  # a pendant, clip or piercing; the cannula (0.3 mm) is thinner
+METAL_OPENING_MM = 1.0  # removes the cannula and its tubing
+METAL_EDGE_MM = 0.6  # metal stops the beam: its edge rises from 20 % to 80 % within this;
+# a projected sphere of contrast takes 0.4 of its radius (>= 1.5 mm) [measured]
+MOTION_ANISOTROPY = 0.12  # neighbour correlation, most minus least correlated direction
+# [measured: 0.02-0.06 on still views, 0.2-0.8 blurred by 0.3-1 mm]
+MOTION_EDGE_MM = 3.0  # residuals this close to the skin or a duct are left out
+
+QUALITY_CODES = {
+    "no_breast": (
+        "no breast found in the field",
+        "check the image (exposure, positioning) and repeat the view",
+    ),
+    "no_contrast": (
+        "no contrast-filled duct: cannulation failed or nothing was injected",
+        "repeat the injection after re-cannulation of the discharging duct",
+    ),
+    "under_filling": (
+        "under-filling: too few duct generations filled",
+        "inject more contrast (0.2-0.5 mL increments) and repeat the view",
+    ),
+    "extravasation": (
+        "extravasation: a diffuse contrast blush outside the duct tree",
+        "stop the injection; the view may be read with care, repeat another day if needed",
+    ),
+    "air_bubbles": (
+        "air bubbles: round lucencies in the proximal ducts",
+        "flush the cannula and tubing of air and repeat the injection and view",
+    ),
+    "specks": (
+        "deodorant or powder specks on the skin",
+        "wipe the skin (axilla and breast) clean and repeat the view",
+    ),
+    "metal": (
+        "jewellery or metal in the field",
+        "remove jewellery and repeat the view",
+    ),
+    "motion_blur": (
+        "motion blur: the image is unsharp along one direction",
+        "repeat the view with the patient still (firm compression, breath held)",
+    ),
+}
+
+
+class QualityFlag(BaseModel):
+    """One image-quality problem of a view."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description=f"one of {', '.join(QUALITY_CODES)}")
+    description: str
+    action: str = Field(description="the recommended action")
+    evidence: dict[str, float] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, evidence: dict[str, Any]) -> QualityFlag:
+        description, action = QUALITY_CODES[code]
+        return cls(
+            code=code,
+            description=description,
+            action=action,
+            evidence={k: float(v) for k, v in evidence.items() if v is not None},
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _disc(radius_px: float) -> np.ndarray:
+    r = max(round(radius_px), 1)
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    return x * x + y * y <= r * r + r
+
+
+def _block_mean(values: np.ndarray, k: int) -> np.ndarray:
+    if k <= 1:
+        return np.asarray(values, dtype=np.float32)
+    rows, cols = values.shape
+    pr, pc = (-rows) % k, (-cols) % k
+    v = np.pad(np.asarray(values, np.float32), ((0, pr), (0, pc)), mode="edge")
+    return v.reshape(v.shape[0] // k, k, v.shape[1] // k, k).mean(axis=(1, 3))
+
+
+def _noise_sigma(scale: np.ndarray, region: np.ndarray) -> float:
+    """Robust σ of the pixel-to-pixel noise (MAD of the residual after a 1-pixel Gaussian)."""
+    residual = scale - ndi.gaussian_filter(scale, 1.0)
+    values = residual[region]
+    if values.size < 100:
+        values = residual.ravel()
+    return float(1.4826 * np.median(np.abs(values - np.median(values))) + 1e-9)
+
+
+class _Context:
+    """What the detectors share for one view: the duct scale, the breast and duct masks,
+    the tissue background and the main duct's contrast over it."""
+
+    def __init__(self, image: Image, reading: Any, landmarks: Any) -> None:
+        from .landmarks import duct_scale
+
+        self.image = image
+        self.pixel_mm = float(np.mean(image.object_spacing_mm))
+        self.scale = duct_scale(image)
+        self.breast = np.asarray(landmarks.breast_mask, bool)
+        self.reading = reading if reading is not None and reading.found else None
+        self.landmarks = landmarks
+        self.duct = (
+            np.asarray(self.reading.mask_array(), bool)
+            if self.reading is not None
+            else np.zeros(self.scale.shape, bool)
+        )
+        # Work grid (WORK_PITCH_MM) for the area detectors.
+        k = max(1, round(WORK_PITCH_MM / self.pixel_mm))
+        self.k = k
+        self.step_mm = k * self.pixel_mm
+        self.small = _block_mean(self.scale, k)
+        self.small_breast = _block_mean(self.breast, k) > 0.99
+        # Tissue background: a grey opening with a square BACKGROUND_MM wide on a coarser
+        # grid (a monotone fall towards the skin is kept, anything narrower than the
+        # square is removed), interpolated back onto the work grid.
+        k2 = max(1, round(BACKGROUND_PITCH_MM / self.step_mm))
+        coarse = _block_mean(np.where(self.small_breast, self.small, 0.0), k2)
+        n = max(3, round(BACKGROUND_MM / (k2 * self.step_mm)))
+        opened = ndi.grey_opening(coarse, size=(n, n))
+        zoom = (self.small.shape[0] / opened.shape[0], self.small.shape[1] / opened.shape[1])
+        self.background = ndi.zoom(opened, zoom, order=1)[
+            : self.small.shape[0], : self.small.shape[1]
+        ]
+        self.excess = np.where(self.small_breast, self.small - self.background, 0.0)
+        # The interior (away from the skin, where a reading may trace the skin line).
+        self.interior = ndi.binary_erosion(
+            self.small_breast, iterations=max(1, round(INTERIOR_MM / self.step_mm))
+        )
+        self.small_duct = (_block_mean(self.duct, k) > 0.25) & self.interior
+        self.noise = _noise_sigma(self.scale, self.breast)
+        tissue = self.interior & ~ndi.binary_dilation(self.small_duct, iterations=2)
+        values = self.excess[tissue] if tissue.sum() >= 16 else self.excess[self.small_breast]
+        self.tissue_contrast = max(
+            float(np.percentile(values, TISSUE_PERCENTILE)) if values.size else 0.0, 1e-6
+        )
+        # The main duct's contrast: the duct mask near the root (metal or a blush read as
+        # duct lies farther out).
+        near_root = self.small_duct
+        root = None if self.reading is None else self.reading.root_rc
+        if root is not None:
+            rr, cc = np.ogrid[: self.small.shape[0], : self.small.shape[1]]
+            d = np.hypot((rr + 0.5) * k - root[0], (cc + 0.5) * k - root[1]) * self.pixel_mm
+            if USE_NEAR_ROOT and (self.small_duct & (d <= DUCT_NEAR_ROOT_MM)).sum() >= 4:
+                near_root = self.small_duct & (d <= DUCT_NEAR_ROOT_MM)
+        if near_root.sum() >= 4:
+            self.duct_contrast = float(np.percentile(self.excess[near_root], DUCT_PERCENTILE))
+        else:
+            self.duct_contrast = 0.0
+        # Contrast levels are measured against the ducts', or the tissue's without ducts.
+        self.reference_contrast = max(self.duct_contrast, self.tissue_contrast)
+
+    def full_background(self, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+        """The tissue background on the full-resolution pixels [r0:r1, c0:c1]."""
+        k = self.k
+        rows = np.clip((np.arange(r0, r1) + 0.5) / k - 0.5, 0, self.background.shape[0] - 1)
+        cols = np.clip((np.arange(c0, c1) + 0.5) / k - 0.5, 0, self.background.shape[1] - 1)
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        return ndi.map_coordinates(self.background, [rr, cc], order=1)
+
+    def crop(self, labels: np.ndarray, i: int, pad_mm: float) -> tuple[slice, slice]:
+        """Full-resolution slices around object ``i`` of a work-grid label image."""
+        rows, cols = np.nonzero(labels == i)
+        pad = max(1, round(pad_mm / self.step_mm))
+        k = self.k
+        r0, r1 = max(rows.min() - pad, 0) * k, min(rows.max() + pad + 1, labels.shape[0]) * k
+        c0, c1 = max(cols.min() - pad, 0) * k, min(cols.max() + pad + 1, labels.shape[1]) * k
+        return slice(r0, min(r1, self.scale.shape[0])), slice(c0, min(c1, self.scale.shape[1]))
+
+
+def _circularity(mask: np.ndarray) -> float:
+    """4π area / perimeter² of a mask (1 for a disc; perimeter from its outline pixels)."""
+    area = float(mask.sum())
+    if area < 3:
+        return 0.0
+    outline = float((mask & ~ndi.binary_erosion(mask)).sum())
+    # Outline pixels of a digital disc undercount its perimeter by about pi / 4 * ... use
+    # the area-equivalent: a disc of the same area has 2 sqrt(pi area) outline pixels.
+    return float(min(1.0, (2.0 * math.sqrt(math.pi * area) / max(outline, 1.0)) ** 2))
+
+
+# ---------------------------------------------------------------- detectors
+
+
+def no_contrast_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for no contrast: the read tree's length (mm) and how far the duct mask
+    stands above the tissue (the ducts' contrast over the tissue's, both percentiles of
+    the excess over the background)."""
+    reading = ctx.reading
+    return {
+        "tree_length_mm": float(reading.total_length_mm) if reading is not None else 0.0,
+        "duct_over_tissue": ctx.duct_contrast / ctx.tissue_contrast,
+        "duct_contrast": ctx.duct_contrast,
+        "tissue_contrast": ctx.tissue_contrast,
+    }
+
+
+def under_filling_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for under-filling: the highest generation read and the tree length."""
+    reading = ctx.reading
+    return {
+        "max_generation": float(reading.max_generation) if reading is not None else 0.0,
+        "tree_length_mm": float(reading.total_length_mm) if reading is not None else 0.0,
+    }
+
+
+def metal_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for metal: the largest object brighter than ``METAL_RATIO`` times the
+    reference contrast whose edge is sharp (the excess rises from 20 % to 80 % of its peak
+    within ``METAL_EDGE_MM``); its area (mm²), peak and edge width."""
+    # Metal read as part of the duct tree raises the duct contrast: the tissue's, times
+    # METAL_TISSUE_RATIO, caps the reference.
+    ref = min(ctx.reference_contrast, METAL_TISSUE_RATIO * ctx.tissue_contrast)
+    bright = ctx.excess > METAL_RATIO * ref
+    bright = ndi.binary_opening(bright, structure=_disc(0.5 * METAL_OPENING_MM / ctx.step_mm))
+    labels, n = ndi.label(bright)
+    best = {"metal_area_mm2": 0.0, "reference_contrast": ref}
+    if n == 0:
+        return best
+    areas = ndi.sum(np.ones_like(ctx.excess), labels, index=np.arange(1, n + 1))
+    areas = areas * ctx.step_mm**2
+    px = ctx.pixel_mm
+    for i in np.flatnonzero(areas >= METAL_MIN_AREA_MM2):
+        rs, cs = ctx.crop(labels, i + 1, 3.0)
+        local = ctx.scale[rs, cs] - ctx.full_background(rs.start, rs.stop, cs.start, cs.stop)
+        peak = float(np.percentile(local, 99.5))
+        seed = (
+            labels[
+                rs.start // ctx.k : -(-rs.stop // ctx.k), cs.start // ctx.k : -(-cs.stop // ctx.k)
+            ]
+            == i + 1
+        )
+        hi = ndi.binary_fill_holes(local > 0.8 * peak)
+        lo = ndi.binary_fill_holes(local > 0.2 * peak)
+        mid = local > 0.5 * peak
+        perimeter = float((mid & ~ndi.binary_erosion(mid)).sum()) * px
+        width = float(lo.sum() - hi.sum()) * px * px / max(perimeter, px)
+        del seed
+        if width <= METAL_EDGE_MM and areas[i] > best["metal_area_mm2"]:
+            best = {
+                "metal_area_mm2": float(areas[i]),
+                "metal_peak": peak / ref,
+                "edge_width_mm": width,
+                "reference_contrast": ref,
+            }
+        best.setdefault("sharpest_edge_mm", width)
+        best["sharpest_edge_mm"] = min(best["sharpest_edge_mm"], width)
+    return best
+
+
+def extravasation_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for extravasation: a round, wide contrast blush next to the duct tree.
+
+    An opening with a disc ``BLUSH_OPENING_MM`` wide removes the ducts; of what stays above
+    ``BLUSH_LEVEL`` times the duct contrast, objects within ``BLUSH_NEAR_DUCT_MM`` of the
+    duct mask are candidates; each is cut at half its own peak and kept when that part is
+    round (circularity ≥ ``BLUSH_CIRCULARITY``). Returns the largest kept area (mm²),
+    its peak over the duct contrast and its circularity.
+    """
+    if ctx.duct_contrast <= 0 or not ctx.small_duct.any():
+        return {"blush_area_mm2": 0.0}
+    ref = ctx.duct_contrast
+    opened = ndi.grey_opening(ctx.excess, footprint=_disc(0.5 * BLUSH_OPENING_MM / ctx.step_mm))
+    labels, n = ndi.label((opened > BLUSH_LEVEL * ref) & ctx.interior)
+    out = {"blush_area_mm2": 0.0, "duct_contrast": ref}
+    if n == 0:
+        return out
+    near = ndi.binary_dilation(
+        ctx.small_duct, iterations=max(1, round(BLUSH_NEAR_DUCT_MM / ctx.step_mm))
+    )
+    # Metal is the metal detector's: leave out what it would flag.
+    metal = ctx.excess > METAL_RATIO * ctx.reference_contrast
+    for i in range(1, n + 1):
+        obj = labels == i
+        if not (obj & near).any():
+            continue
+        top = float(opened[obj].max())
+        core = obj & (opened > 0.5 * top)
+        core_labels, _ = ndi.label(core)
+        core = (
+            core_labels
+            == core_labels[np.unravel_index(np.argmax(np.where(obj, opened, -1)), obj.shape)]
+        )
+        area = float(core.sum()) * ctx.step_mm**2
+        if area < 1.0 or (metal & core).mean() > 0.5 * core.mean():
+            continue
+        circ = _circularity(core)
+        ev = {"area": area, "peak": top / ref, "circ": circ}
+        key = "blush_area_mm2"
+        if circ >= BLUSH_CIRCULARITY and area > out[key]:
+            out.update({key: area, "blush_peak_over_duct": top / ref, "blush_circularity": circ})
+        out["roundest"] = max(out.get("roundest", 0.0), circ if area >= BLUSH_MIN_AREA_MM2 else 0.0)
+        del ev
+    return out
+
+
+def _proximal_paths(ctx: _Context, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The skeleton paths of the proximal ducts (generations up to ``BUBBLE_GENERATIONS``)
+    inside ``box`` (r0, r1, c0, c1), and their local lumen radius (pixels; 0 elsewhere)."""
+    r0, r1, c0, c1 = box
+    radius = np.zeros((r1 - r0, c1 - c0), np.float32)
+    tree = getattr(ctx.reading, "tree", None)
+    if tree is None:
+        return radius > 0, radius
+    px = ctx.pixel_mm
+    for s in np.flatnonzero(np.asarray(tree.generation) <= BUBBLE_GENERATIONS):
+        path = np.asarray(tree.paths_rc[s])
+        calibre = float(tree.calibre_mm[s])
+        if len(path) == 0 or not math.isfinite(calibre):
+            continue
+        rows, cols = path[:, 0] - r0, path[:, 1] - c0
+        inside = (rows >= 0) & (rows < radius.shape[0]) & (cols >= 0) & (cols < radius.shape[1])
+        radius[rows[inside], cols[inside]] = 0.5 * min(calibre, BUBBLE_MAX_CALIBRE_MM) / px
+    return radius > 0, radius
+
+
+def _elongation(spot: np.ndarray) -> float:
+    """Square root of the ratio of the principal second moments of a pixel set (1: round)."""
+    rows, cols = np.nonzero(spot)
+    if len(rows) < 3:
+        return 1.0
+    cov = np.cov(np.stack([rows, cols]).astype(float)) + np.eye(2) / 12.0
+    lo, hi = np.linalg.eigvalsh(cov)
+    return float(math.sqrt(hi / max(lo, 1e-9)))
+
+
+def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for air bubbles: round lucent spots in the lumen of the proximal ducts
+    (generations up to ``BUBBLE_GENERATIONS``, within ``BUBBLE_REACH_MM`` of the root): how
+    many, and the deepest (share of the duct's local contrast: the grey closing
+    ``BUBBLE_CLOSING_MM`` wide over the tissue background, at least half the duct
+    contrast)."""
+    reading = ctx.reading
+    if reading is None or reading.root_rc is None or ctx.duct_contrast <= 0:
+        return {"bubbles": 0.0}
+    px = ctx.pixel_mm
+    root = reading.root_rc
+    reach = BUBBLE_REACH_MM / px
+    rows_n, cols_n = ctx.scale.shape
+    r0, r1 = max(int(root[0] - reach), 0), min(int(root[0] + reach) + 1, rows_n)
+    c0, c1 = max(int(root[1] - reach), 0), min(int(root[1] + reach) + 1, cols_n)
+    paths, radius = _proximal_paths(ctx, (r0, r1, c0, c1))
+    paths &= ctx.breast[r0:r1, c0:c1]
+    rows, cols = np.mgrid[r0:r1, c0:c1]
+    paths &= np.hypot(rows - root[0], cols - root[1]) <= reach
+    if not paths.any():
+        return {"bubbles": 0.0}
+    # Distance to the nearest path pixel, and that pixel's lumen radius.
+    dist, (ir, ic) = ndi.distance_transform_edt(~paths, return_indices=True)
+    lumen = radius[ir, ic]
+    region = dist <= np.maximum(BUBBLE_CORE * lumen, 1.0)
+    scale = ndi.gaussian_filter(ctx.scale[r0:r1, c0:c1], 0.5)
+    n = max(3, round(BUBBLE_CLOSING_MM / px) | 1)
+    closed = ndi.grey_closing(scale, size=(n, n))
+    local = closed - ctx.full_background(r0, r1, c0, c1)
+    contrast = np.maximum(local, 0.5 * ctx.duct_contrast)
+    share = np.where(region, (closed - scale) / contrast, 0.0)
+    labels, count = ndi.label(share > BUBBLE_DEPTH)
+    if count == 0:
+        return {"bubbles": 0.0, "deepest": float(share.max())}
+    found = 0
+    deepest = 0.0
+    for i, box in enumerate(ndi.find_objects(labels)):
+        spot = labels[box] == i + 1
+        area = float(spot.sum()) * px * px
+        values = np.where(spot, share[box], -1.0)
+        at = np.unravel_index(np.argmax(values), spot.shape)
+        depth = float(values[at])
+        r, c = at[0] + box[0].start, at[1] + box[1].start
+        centred = dist[r, c] <= max(BUBBLE_CENTRED * lumen[r, c], 1.0)
+        if BUBBLE_MIN_AREA_MM2 <= area <= BUBBLE_MAX_AREA_MM2 and centred:
+            deepest = max(deepest, depth)
+            if depth >= BUBBLE_MIN_PEAK and _elongation(spot) <= BUBBLE_MAX_ELONGATION:
+                found += 1
+    return {"bubbles": float(found), "deepest": deepest, "candidates": float(count)}
+
+
+def speck_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for deodorant/powder specks: how many tiny (at most ``SPECK_MAX_AREA_MM2``)
+    dots stand more than ``SPECK_SIGMAS`` noise σ above a grey opening ``SPECK_OPENING_MM``
+    wide, outside the ducts; and how bright the brightest is (σ)."""
+    px = ctx.pixel_mm
+    n = max(3, round(SPECK_OPENING_MM / px) | 1)
+    tophat = ctx.scale - ndi.grey_opening(ctx.scale, size=(n, n))
+    # On the skin (within SPECK_SKIN_MM of the skin line in projection), away from the
+    # duct tree's crown (its convex hull and a margin: lobular blush, thin ducts).
+    region = ctx.breast & (ndi.distance_transform_edt(ctx.breast) * px <= SPECK_SKIN_MM)
+    if ctx.duct.any():
+        from skimage.morphology import convex_hull_image
+
+        k = ctx.k
+        hull = convex_hull_image(_block_mean(ctx.duct, k) > 0)
+        hull = ndi.binary_dilation(
+            hull, iterations=max(1, round(SPECK_DUCT_MARGIN_MM / ctx.step_mm))
+        )
+        region &= ~np.repeat(np.repeat(hull, k, 0), k, 1)[: region.shape[0], : region.shape[1]]
+    # A dot, not a line: the whole component above SPECK_LOW_SIGMAS is small.
+    low = (tophat > SPECK_LOW_SIGMAS * ctx.noise) & region
+    labels, count = ndi.label(low)
+    if count == 0:
+        return {"specks": 0.0}
+    index = np.arange(1, count + 1)
+    areas = ndi.sum(np.ones_like(tophat), labels, index=index) * px * px
+    peaks = ndi.maximum(tophat, labels, index=index) / ctx.noise
+    dots = (areas <= SPECK_MAX_AREA_MM2) & (peaks > SPECK_SIGMAS)
+    return {
+        "specks": float(dots.sum()),
+        "brightest_sigmas": float(peaks[dots].max()) if dots.any() else 0.0,
+    }
+
+
+def motion_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for motion blur: correlations of the fine-scale residual (the duct scale
+    less a Gaussian of σ = 1 pixel, divided by its local spread and clipped at 4) between
+    neighbours along rows, columns and the two diagonals, and their spread."""
+    px = ctx.pixel_mm
+    margin = max(1, round(MOTION_EDGE_MM / px))
+    away = ndi.binary_erosion(ctx.breast, iterations=margin)
+    if ctx.duct.any():
+        away &= ~ndi.binary_dilation(ctx.duct, iterations=margin)
+    if away.sum() < 2000:
+        return {"anisotropy": 0.0}
+    residual = ctx.scale - ndi.gaussian_filter(ctx.scale, 1.0)
+    spread = np.sqrt(ndi.gaussian_filter(residual * residual, 4.0)) + 1e-12
+    r = np.where(away, np.clip(residual / spread, -4.0, 4.0), np.nan)
+    rows, cols = r.shape
+    corr = {}
+    for name, (dr, dc) in (
+        ("row", (1, 0)),
+        ("col", (0, 1)),
+        ("diag", (1, 1)),
+        ("antidiag", (1, -1)),
+    ):
+        a = r[: rows - dr, max(0, -dc) : cols - max(0, dc)]
+        b = r[dr:, max(0, dc) : cols - max(0, -dc)]
+        ok = np.isfinite(a) & np.isfinite(b)
+        aa, bb = a[ok], b[ok]
+        corr[name] = float(np.mean(aa * bb) / math.sqrt(np.mean(aa * aa) * np.mean(bb * bb)))
+    values = list(corr.values())
+    return {"anisotropy": max(values) - min(values), **{f"corr_{k}": v for k, v in corr.items()}}
+
+
+# ---------------------------------------------------------------- the assessment
+
+
+def assess_quality(image: Image, reading: Any = None, landmarks: Any = None) -> list[QualityFlag]:
+    """The image-quality flags of one ductogram view.
+
+    Parameters
+    ----------
+    image : Image
+        One view, FOR PROCESSING or FOR PRESENTATION.
+    reading : Reading, optional
+        Its :func:`~ductogram.analysis.reading.read_view` (read when not given).
+    landmarks : Landmarks, optional
+        Its :func:`~ductogram.analysis.landmarks.find_landmarks` (found when not given).
+
+    Returns
+    -------
+    list of QualityFlag
+        Empty for a good view. A view without a breast gives only ``no_breast``; without
+        contrast, ``no_contrast`` and the artefact flags (not under-filling, extravasation
+        or bubbles).
+
+    Raises
+    ------
+    ParameterError
+        If ``image`` is not an :class:`~ductogram.core.Image`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ductogram.core import Image
+    >>> [f.code for f in assess_quality(Image(np.zeros((64, 64)), (0.1, 0.1)))]
+    ['no_breast']
+    """
+    if not isinstance(image, Image):
+        raise ParameterError("image", type(image).__name__, "a ductogram.core.Image")
+    if landmarks is None:
+        from .landmarks import find_landmarks
+
+        landmarks = find_landmarks(image)
+    if not np.asarray(landmarks.breast_mask).any():
+        return [QualityFlag.of("no_breast", {"breast_area_mm2": 0.0})]
+    if reading is None:
+        from .reading import read_view
+
+        reading = read_view(image)
+    evidence = quality_evidence(image, reading, landmarks)
+    flags = []
+    if flagged("no_contrast", evidence["no_contrast"]):
+        # Nothing to fill, to leak or to hold bubbles: those detectors have nothing to see.
+        for code in ("under_filling", "extravasation", "air_bubbles"):
+            evidence.pop(code)
+    for code, ev in evidence.items():
+        if flagged(code, ev):
+            extra = {"needed": MIN_GENERATIONS} if code == "under_filling" else {}
+            flags.append(QualityFlag.of(code, {**ev, **extra}))
+    return flags
+
+
+def flagged(code: str, evidence: dict[str, float]) -> bool:
+    """Whether a detector's evidence (from :func:`quality_evidence`) raises its flag."""
+    if code == "no_contrast":
+        ratio, length = evidence["duct_over_tissue"], evidence["tree_length_mm"]
+        return (
+            length < MIN_TREE_MM
+            or ratio < MIN_DUCT_OVER_TISSUE
+            or (length < SHORT_TREE_MM and ratio < MIN_SHORT_DUCT_OVER_TISSUE)
+        )
+    if code == "under_filling":
+        return evidence["max_generation"] < MIN_GENERATIONS
+    if code == "extravasation":
+        return evidence["blush_area_mm2"] >= BLUSH_MIN_AREA_MM2
+    if code == "air_bubbles":
+        return evidence["bubbles"] >= 1
+    if code == "specks":
+        return evidence["specks"] >= SPECK_MIN_COUNT
+    if code == "metal":
+        return evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2
+    if code == "motion_blur":
+        return evidence["anisotropy"] > MOTION_ANISOTROPY
+    raise ParameterError("code", code, f"one of {', '.join(QUALITY_CODES)}")
+
+
+def quality_evidence(
+    image: Image, reading: Any = None, landmarks: Any = None
+) -> dict[str, dict[str, float]]:
+    """Every detector's evidence, flagged or not, by flag code (see :func:`flagged`).
+
+    Parameters and defaults as :func:`assess_quality`; a view without contrast has no
+    under-filling, extravasation or bubble evidence to give (empty-handed values).
+    """
+    if not isinstance(image, Image):
+        raise ParameterError("image", type(image).__name__, "a ductogram.core.Image")
+    if landmarks is None:
+        from .landmarks import find_landmarks
+
+        landmarks = find_landmarks(image)
+    if reading is None:
+        from .reading import read_view
+
+        reading = read_view(image)
+    ctx = _Context(image, reading, landmarks)
+    return {
+        "no_contrast": no_contrast_evidence(ctx),
+        "under_filling": under_filling_evidence(ctx),
+        "extravasation": extravasation_evidence(ctx),
+        "air_bubbles": air_bubble_evidence(ctx),
+        "specks": speck_evidence(ctx),
+        "metal": metal_evidence(ctx),
+        "motion_blur": motion_evidence(ctx),
+    }

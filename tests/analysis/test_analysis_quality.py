@@ -1,0 +1,163 @@
+"""Image-quality flags: one clear positive and one clean negative per flag, bad input."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from ductogram.analysis.landmarks import Landmarks
+from ductogram.analysis.quality import (
+    QUALITY_CODES,
+    QualityFlag,
+    air_bubble_evidence,
+    assess_quality,
+    flagged,
+    quality_evidence,
+)
+from ductogram.analysis.reading import read_view
+from ductogram.anatomy import generate_phantom
+from ductogram.core import Image, PixelKind
+from ductogram.core.errors import ParameterError
+from ductogram.exam.filling import fill_ducts
+from ductogram.imaging.views import ViewSettings, simulate_view
+
+PHANTOM = {
+    "lobes": 10,
+    "orifices": 5,
+    "tdlus_per_lobe": 30,
+    "volume_ml": 350,
+    "compressed_thickness_mm": 45,
+}
+
+
+def _codes(image):
+    return {f.code for f in assess_quality(image, read_view(image))}
+
+
+@pytest.fixture(scope="module")
+def problem_views():
+    """Small CC views (0.2 mm) of one left breast: each with one or two problems."""
+    phantom = generate_phantom({**PHANTOM, "laterality": "L"}, seed=3)
+    tree = phantom.trees[0]
+
+    def view(fill, **settings):
+        return simulate_view(
+            phantom,
+            "CC",
+            fill=fill,
+            settings=ViewSettings(pixel_mm=0.2, supersample=1, **settings),
+            rng=5,
+        ).processing
+
+    good = fill_ducts(tree, 0.5)
+    return {
+        "artefacts": view(good, deodorant=True, jewellery=True),
+        "moved": view(good, patient_moved=True),
+        "overfilled": view(fill_ducts(tree, 5.0, rng=1)),
+        "no_fill": view(None),
+        "under": view(fill_ducts(tree, 0.04)),
+    }
+
+
+@pytest.fixture(scope="module")
+def clean_codes(ductogram_views):
+    return {key: _codes(ductogram_views[key].processing) for key in (("L", "CC"), ("R", "ML"))}
+
+
+def test_clean_views_have_no_flags(clean_codes):
+    assert clean_codes == {key: set() for key in clean_codes}
+
+
+def test_specks_and_metal_flagged(problem_views, clean_codes):
+    flags = {f.code: f for f in assess_quality(problem_views["artefacts"])}
+    assert {"specks", "metal"} <= set(flags)
+    assert flags["metal"].action == "remove jewellery and repeat the view"
+    assert flags["specks"].evidence["specks"] >= 5
+    assert flags["metal"].evidence["metal_area_mm2"] >= 4.0
+    assert "motion_blur" not in flags
+
+
+def test_motion_blur_flagged(problem_views):
+    flags = {f.code: f for f in assess_quality(problem_views["moved"])}
+    assert "motion_blur" in flags
+    assert flags["motion_blur"].evidence["anisotropy"] > 0.12
+    assert "patient still" in flags["motion_blur"].action
+
+
+def test_extravasation_flagged(problem_views):
+    assert "extravasation" in _codes(problem_views["overfilled"])
+
+
+def test_no_contrast_and_under_filling(problem_views):
+    none = _codes(problem_views["no_fill"])
+    assert "no_contrast" in none and "under_filling" not in none
+    under = _codes(problem_views["under"])
+    assert "under_filling" in under and "no_contrast" not in under
+
+
+def _tube(bubble: bool):
+    """A synthetic for-processing view: a breast disc with a straight 2 mm contrast-filled
+    duct running from the nipple towards the chest wall, with (or without) a round 1.2 mm
+    air bubble in its lumen; its landmarks and a reading of the duct."""
+    rows, cols = np.mgrid[0:560, 0:300]
+    pixel = 0.2
+    breast = (rows / 500.0) ** 2 + ((cols - 150) / 600.0) ** 2 < 1
+    attenuation = np.where(breast, 1.5, 0.0)
+    radius = 5.0  # pixels (1 mm)
+    across = np.abs(cols - 150.0)
+    duct = (across < radius) & (rows > 300) & (rows < 495)
+    attenuation += np.where(duct, 0.8 * np.sqrt(np.clip(1 - (across / radius) ** 2, 0, 1)), 0)
+    if bubble:
+        d2 = (rows - 430.0) ** 2 + (cols - 150.0) ** 2
+        attenuation -= 0.8 * np.sqrt(np.clip(1 - d2 / 3.0**2, 0, 1)) * duct
+    rng = np.random.default_rng(0)
+    signal = 1000.0 * np.exp(-attenuation) * (1 + 0.005 * rng.standard_normal(breast.shape))
+    image = Image(signal, (pixel, pixel), kind=PixelKind.FOR_PROCESSING, view="CC")
+    path = np.stack([np.arange(494, 300, -1), np.full(194, 150)], axis=1)
+    tree = SimpleNamespace(generation=np.array([1]), paths_rc=(path,), calibre_mm=np.array([2.0]))
+    reading = SimpleNamespace(
+        found=True,
+        root_rc=(494.0, 150.0),
+        tree=tree,
+        total_length_mm=38.8,
+        max_generation=1,
+        mask_array=lambda: duct,
+    )
+    marks = Landmarks(breast, np.zeros((0, 2)), (499.0, 150.0), (494.0, 150.0), "top")
+    return image, reading, marks
+
+
+def test_air_bubble_in_a_synthetic_duct():
+    with_bubble = quality_evidence(*_tube(True))
+    without = quality_evidence(*_tube(False))
+    assert with_bubble["air_bubbles"]["bubbles"] == 1
+    assert flagged("air_bubbles", with_bubble["air_bubbles"])
+    assert without["air_bubbles"]["bubbles"] == 0
+    assert not flagged("air_bubbles", without["air_bubbles"])
+
+
+def test_flags_are_complete_records():
+    flag = QualityFlag.of("air_bubbles", {"bubbles": 2, "deepest": None})
+    assert flag.evidence == {"bubbles": 2.0}
+    assert flag.action.startswith("flush the cannula")
+    assert set(QUALITY_CODES) >= {
+        "no_contrast",
+        "under_filling",
+        "extravasation",
+        "air_bubbles",
+        "specks",
+        "metal",
+        "motion_blur",
+    }
+
+
+def test_bad_input():
+    with pytest.raises(ParameterError, match="image"):
+        assess_quality(np.zeros((10, 10)))  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="code"):
+        flagged("sunburn", {})
+    # No breast is no error: one flag that says so.
+    assert [f.code for f in assess_quality(Image(np.zeros((64, 64)), (0.1, 0.1)))] == ["no_breast"]
+    assert air_bubble_evidence.__doc__
