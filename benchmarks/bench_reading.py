@@ -45,6 +45,11 @@ def main() -> None:
     reading = read_view(image)  # warm-up: skan compiles its graph code on first use
     first_s = time.perf_counter() - t0
     read_s = _median_s(lambda: read_view(image))
+    cpu = []
+    for _ in range(3):  # CPU seconds of this process: less sensitive to a busy machine
+        c0 = time.process_time()
+        read_view(image)
+        cpu.append(time.process_time() - c0)
 
     marks = find_landmarks(image)
     root = marks.cannula_tip_rc or marks.nipple_rc
@@ -82,6 +87,8 @@ def main() -> None:
                 "message": reading.message,
                 "first_read_s": round(first_s, 2),
                 "read_s_median": read_s,
+                "read_cpu_s_median": round(statistics.median(cpu), 3),
+                "load_average_1min": round(os.getloadavg()[0], 2),
                 **steps,
                 "peak_traced_mb": round(peak / 2**20, 1),
                 "peak_rss_mb": round(rss_mb, 1),
