@@ -35,6 +35,7 @@ from scipy import ndimage as ndi
 from skimage.filters import frangi
 
 from ductogram.analysis.segmentation import (
+    CONTEXT_SCALES_MM,
     SCALES_MM,
     PixelClassifier,
     internal_features,
@@ -123,6 +124,7 @@ def train_classifier(
     hidden_layers: tuple[int, ...] = HIDDEN_LAYERS,
     max_epochs: int = MAX_EPOCHS,
     scales_mm: tuple[float, ...] = SCALES_MM,
+    context_scales_mm: tuple[float, ...] = CONTEXT_SCALES_MM,
     rng: np.random.Generator | int | None = 0,
 ) -> PixelClassifier:
     """Fit an MLP on pixels drawn from each image's region; threshold from the same images.
@@ -137,7 +139,7 @@ def train_classifier(
         Where pixels are drawn.
     samples_per_image, hidden_layers, max_epochs
         Size of the training set and of the network.
-    scales_mm : tuple of float
+    scales_mm, context_scales_mm : tuple of float
         The scales the features were computed at (kept with the model).
     rng : numpy.random.Generator or int or None
 
@@ -171,7 +173,9 @@ def train_classifier(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         mlp.fit((x - mean) / scale, y)
-    model = PixelClassifier.from_sklearn(mlp, mean, scale, scales_mm=scales_mm)
+    model = PixelClassifier.from_sklearn(
+        mlp, mean, scale, scales_mm=scales_mm, context_scales_mm=context_scales_mm
+    )
     # threshold: best mean Dice over the training images
     probs = []
     for f, r in zip(features, regions, strict=True):
@@ -238,9 +242,17 @@ def coronary_cross_validation(
     order = rng.permutation(n)
     split = np.array_split(order, folds)
     scales = tuple(train_options.pop("scales_mm", SCALES_MM))
+    context = tuple(train_options.pop("context_scales_mm", CONTEXT_SCALES_MM))
     fovs = [field_of_view(im) for im in images]
     grids = [
-        internal_features(im, NOMINAL_PIXEL_MM, bright=False, region=fov, scales_mm=scales)
+        internal_features(
+            im,
+            NOMINAL_PIXEL_MM,
+            bright=False,
+            region=fov,
+            scales_mm=scales,
+            context_scales_mm=context,
+        )
         for im, fov in zip(images, fovs, strict=True)
     ]
     vesselness = [
@@ -256,6 +268,7 @@ def coronary_cross_validation(
             [masks[i] for i in train],
             [grids[i].region for i in train],
             scales_mm=scales,
+            context_scales_mm=context,
             rng=rng,
             **train_options,
         )
