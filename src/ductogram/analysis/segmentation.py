@@ -298,8 +298,13 @@ class PixelClassifier:
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         """Lumen probability of each row of ``features`` ((N, F) float32) as (N,) float32."""
-        h = (np.asarray(features, np.float32) - self.mean) / self.scale
-        for k, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+        # the standardisation folded into the first layer: ((x - m) / s) W = x (W / s) - (m / s) W
+        w0 = (self.weights[0] / self.scale[:, None]).astype(np.float32)
+        b0 = (self.biases[0] - (self.mean / self.scale) @ self.weights[0]).astype(np.float32)
+        weights = (w0, *self.weights[1:])
+        biases = (b0, *self.biases[1:])
+        h = np.asarray(features, np.float32)
+        for k, (w, b) in enumerate(zip(weights, biases, strict=True)):
             h = h @ w
             h += b
             if k < len(self.weights) - 1:
