@@ -10,6 +10,7 @@ import pytest
 
 from ductogram.analysis.assessment import (
     BIRADS,
+    CALL_CONFIDENCE,
     ExamLesion,
     ExamReading,
     ViewReport,
@@ -65,8 +66,12 @@ def test_ectasia_or_cyst_alone_is_benign():
     assert assess(_views(), [_lesion(FindingKind.CYST_FILL, 0.9)])[0] == 2
 
 
-def test_cut_off_with_wall_irregularity_is_birads_5():
+def test_cut_off_with_wall_irregularity_is_birads_5(monkeypatch):
     lesions = [_lesion(FindingKind.CUT_OFF, 0.95), _lesion(FindingKind.WALL_IRREGULARITY, 0.95)]
+    # Wall irregularity is reported but not counted by default ...
+    assert assess(_views(), lesions)[0] == 4
+    # ... a reader who counts it gets the carcinoma pattern.
+    monkeypatch.setitem(CALL_CONFIDENCE, FindingKind.WALL_IRREGULARITY, 0.8)
     category, reasons, _ = assess(_views(), lesions)
     assert category == 5
     assert any("carcinoma" in r for r in reasons)
@@ -85,16 +90,18 @@ def test_no_contrast_is_incomplete():
 
 
 def test_read_exam_of_a_drawn_cut_off_and_a_drawn_normal_tree():
+    # A duct dilated to 3.2 mm that stops abruptly (the column against an obstruction).
     cut = [
         ((4, 60), (80, 60), 0.9, 0.9),
         ((80, 60), (200, 20), 0.6, 0.1),
-        ((80, 60), (150, 95), 0.75, 0.75),
+        ((80, 60), (150, 90), 1.6, 1.6),
     ]
     image, reading, _ = _view((220, 120), cut)
     exam = read_exam([image], readings=[reading], quality=False)
     assert exam.birads == 4 and not exam.normal
     assert exam.birads_code.value == BIRADS[4][0] and exam.birads_code.scheme == "SCT"
     assert any(les.kind == FindingKind.CUT_OFF and les.counted for les in exam.lesions)
+    assert any("tissue diagnosis" in r for r in exam.reasons)
     normal = [
         ((4, 60), (70, 60), 0.9, 0.8),
         ((70, 60), (200, 25), 0.6, 0.1),

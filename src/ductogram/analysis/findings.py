@@ -109,6 +109,7 @@ CODES: dict[str, FindingCode | None] = {
 # set on simulated views.
 ECTASIA_MM = 2.0  # duct ectasia: > 2 mm ... (Radiopaedia; clinical.md §2.1)
 ECTASIA_AMPULLA_MM = 3.0  # ... or > 3 mm at the ampulla
+ECTASIA_SURE_MM = 40.0  # length of widened duct that makes ectasia sure [estimate]
 AMPULLA_MM = 10.0  # the ampulla (lactiferous sinus): within this path length of the root
 BACKGROUND_MM = 8.0  # local background: a grey opening wider than any duct or defect
 BACKGROUND_PITCH_MM = 0.5  # ... computed on a grid this coarse
@@ -126,6 +127,8 @@ BUBBLE_WIDTH_RATIO = 1.2  # a bubble does not widen the duct
 BUBBLE_MAX_MM = 4.0  # longest lucent run taken for a bubble
 CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal ducts
 # are 0.1-0.5 mm: clinical.md §3) [estimate]
+CUTOFF_SURE_MM = 4.0  # ... and surely when this wide (an obstructing papilloma's bulb:
+# 0.7 of the mass's length, lesions.py) [estimate]
 CUTOFF_TAPER = 0.8  # ... and at least this share of the segment's width before its end
 CUTOFF_EDGE_MM = 3.0  # ends this close to the breast's edge are not read as cut-offs
 NARROWING_RATIO = 0.5  # a narrowing is at most this share of the width on both sides
@@ -500,14 +503,14 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
             continue
         if any(np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm for c in cysts):
             continue
-        conf = float(np.clip((w_end - CUTOFF_MIN_MM) / 1.0, 0, 1))
+        conf = float(np.clip((w_end - CUTOFF_MIN_MM) / (CUTOFF_SURE_MM - CUTOFF_MIN_MM), 0, 1))
         out.append(
             ctx.finding(
                 FindingKind.CUT_OFF,
                 (float(tip[0]), float(tip[1])),
                 w_end,
                 s,
-                0.4 + 0.6 * conf,
+                conf,
                 f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
                 f"ducts are under {CUTOFF_MIN_MM:g} mm), no filling beyond",
                 along_mm=float(pr.from_root_mm[-1]),
@@ -580,11 +583,16 @@ def _ectasia(ctx: _Context) -> list[Finding]:
     if best is None:
         return []
     _, s, cal, limit = best
+    # Ectasia is a duct widened along its course, not one wide spot: the confidence grows
+    # with the length of duct wider than the limit (ECTASIA_SURE_MM for 1).
     wide = [
         k
-        for k in range(tree.n_segments)
-        if tree.length_mm[k] >= 2.0 and tree.calibre_mm[k] > ECTASIA_MM
+        for k, prof in enumerate(ctx.profiles)
+        if tree.length_mm[k] >= 2.0
+        and tree.calibre_mm[k]
+        > (ECTASIA_AMPULLA_MM if prof.from_root_mm[0] < AMPULLA_MM else ECTASIA_MM)
     ]
+    wide_mm = float(sum(tree.length_mm[k] for k in wide))
     pr = ctx.profiles[s]
     k = len(pr.rc) // 2
     return [
@@ -593,10 +601,10 @@ def _ectasia(ctx: _Context) -> list[Finding]:
             tuple(pr.rc[k].tolist()),
             cal,
             s,
-            0.4 + 0.6 * float(np.clip((cal / limit - 1.0) / 0.5, 0, 1)),
+            float(np.clip(wide_mm / ECTASIA_SURE_MM, 0, 1)),
             f"duct {cal:.1f} mm wide (> {limit:g} mm"
             f"{' at the ampulla' if limit == ECTASIA_AMPULLA_MM else ''}); "
-            f"{len(wide)} segment(s) wider than {ECTASIA_MM:g} mm",
+            f"{len(wide)} segment(s), {wide_mm:.0f} mm of duct, wider than normal",
             along_mm=float(pr.from_root_mm[k]),
         )
     ]

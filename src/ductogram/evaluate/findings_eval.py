@@ -7,9 +7,10 @@ exam, reads the exam with :func:`ductogram.analysis.assessment.read_exam`, and s
 against the simulator's truth (``ViewTruth.lesions``, ``ViewTruth.bubbles_px``):
 
 - **FROC of filling defects >= 3 mm** (:func:`froc`): the targets are the papillomas
-  (solitary or multiple) of ``size_mm >= TARGET_MIN_MM``; a detection is a *filling
-  defect* or an *abrupt duct termination* finding (an obstructing mass shows as a
-  cut-off at its surface). A detection finds a lesion when it lies inside the lesion's
+  (solitary or multiple) of ``size_mm >= TARGET_MIN_MM``; a detection is a lesion of the
+  exam reading (a finding, or a pair across the views) of kind *filling defect* or
+  *abrupt duct termination* (an obstructing mass shows as a cut-off at its surface),
+  with the exam's confidence. A detection finds a lesion when it lies inside the lesion's
   projected outline grown by ``MATCH_MM`` (object scale). Detections on other lesions
   (a carcinoma's cut-off, a papilloma under 3 mm, a cyst) are neither hits nor false
   positives; the rest are false positives. At each confidence threshold: lesion-level
@@ -32,7 +33,6 @@ import csv
 import io
 import math
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -183,12 +183,12 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
         if les.counted and les.kind == "filling defect"
         for f in les.findings
     }
+    by_view = {}
     for img, view in zip(images, exam.views, strict=True):
         truth = img.truth
         if truth is None or not hasattr(truth, "lesions"):
             raise ParameterError("image.truth", None, "a simulated image with its ViewTruth")
         mm = float(np.mean(img.pixel_spacing_mm)) / img.magnification
-        reach = MATCH_MM / mm
         lesions = list(truth.lesions)
         targets = [
             k
@@ -196,16 +196,7 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
             if les["kind"] in TARGET_KINDS and les["size_mm"] >= TARGET_MIN_MM
         ]
         n_targets = max(n_targets, len(targets))
-        for f in view.findings:
-            if f.kind not in DETECTION_KINDS:
-                continue
-            hit: int | None = -1
-            for k, les in enumerate(lesions):
-                if _near_lesion(f.row, f.col, les, reach):
-                    hit = k if k in targets else None
-                    if k in targets:
-                        break
-            detections.append((float(f.confidence), hit))
+        by_view[view.view] = (lesions, targets, MATCH_MM / mm)
         bub = np.asarray(truth.bubbles_px, float).reshape(-1, 3)
         if len(bub):
             bubbles = True
@@ -213,8 +204,28 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
                 key = (f.view, round(f.row, 3), round(f.col, 3))
                 if f.kind == "filling defect" and key in counted_defects:
                     d = np.hypot(bub[:, 0] - f.row, bub[:, 1] - f.col) - bub[:, 2]
-                    if d.min() <= reach:
+                    if d.min() <= MATCH_MM / mm:
                         called = True
+    # Detections are the exam's lesions (a finding, or a pair of findings across views):
+    # a hit when a member finding lies on a target; on another lesion, neither.
+    for les in exam.lesions:
+        if les.kind not in DETECTION_KINDS:
+            continue
+        hit: int | None = -1
+        for f in les.findings:
+            if f.view not in by_view:
+                continue
+            lesions, targets, reach = by_view[f.view]
+            for k, truth_lesion in enumerate(lesions):
+                if _near_lesion(f.row, f.col, truth_lesion, reach):
+                    if k in targets:
+                        hit = k
+                        break
+                    if hit == -1:
+                        hit = None
+            if hit is not None and hit >= 0:
+                break
+        detections.append((float(les.confidence), hit))
     return {
         "detections": detections,
         "targets": n_targets,
@@ -306,6 +317,17 @@ def _one(args: tuple) -> dict[str, Any]:
         "message": "; ".join(v.message for v in exam.views if v.message),
         "score": score,
     }
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN and infinity (no lesions, no exams) written as None."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _plot(curve: dict[str, Any], path: Path) -> None:
@@ -426,7 +448,10 @@ def evaluate_findings(
         k: {
             "target": v,
             "value": summary[k],
-            "met": bool(summary[k] >= v[1] if v[0] == ">=" else summary[k] <= v[1]),
+            "met": bool(
+                math.isfinite(summary[k])
+                and (summary[k] >= v[1] if v[0] == ">=" else summary[k] <= v[1])
+            ),
         }
         for k, v in TARGETS.items()
     }
@@ -438,9 +463,7 @@ def evaluate_findings(
             w.writerow(r)
         with atomic_directory(out, overwrite=overwrite) as tmp:
             (tmp / "exams.csv").write_text(buf.getvalue())
-            write_json_atomic(tmp / "froc.json", curve)
-            write_json_atomic(tmp / "summary.json", summary)
+            write_json_atomic(tmp / "froc.json", _json_safe(curve))
+            write_json_atomic(tmp / "summary.json", _json_safe(summary))
             _plot(curve, tmp / "froc.png")
-    summary["specs"] = [asdict(s) for s in specs] if n <= 0 else None
-    summary.pop("specs")
     return summary

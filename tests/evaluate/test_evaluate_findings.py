@@ -1,0 +1,84 @@
+"""Scoring findings against the simulator's truth: FROC, lesion matching, a tiny run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from ductogram.core import ParameterError
+from ductogram.evaluate.findings_eval import _near_lesion, evaluate_findings, froc
+
+
+def test_froc_counts_lesions_once_and_false_positives_per_view():
+    exams = [
+        # Lesion 0 found twice (counts once), a false positive at 0.4, a detection on a
+        # non-target lesion (None: neither).
+        {"detections": [(0.9, 0), (0.8, 0), (0.4, -1), (0.7, None)], "targets": 1, "views": 2},
+        # A missed lesion, a false positive at 0.95.
+        {"detections": [(0.95, -1)], "targets": 1, "views": 2},
+    ]
+    c = froc(exams)
+    assert c["threshold"] == [0.95, 0.9, 0.8, 0.7, 0.4]
+    assert c["sensitivity"] == [0.0, 0.5, 0.5, 0.5, 0.5]
+    assert c["fp_per_view"] == [0.25, 0.25, 0.25, 0.25, 0.5]
+    assert c["sensitivity_at_0.25_fp_per_view"] == 0.5
+    assert c["targets"] == 2 and c["views"] == 4
+
+
+def test_froc_without_targets_or_detections():
+    c = froc([{"detections": [], "targets": 0, "views": 2}])
+    assert c["threshold"] == [] and c["sensitivity_at_0.25_fp_per_view"] == 0.0
+    c = froc([{"detections": [(0.5, -1)], "targets": 0, "views": 2}])
+    assert math.isnan(c["sensitivity"][0]) and c["fp_per_view"] == [0.5]
+
+
+def test_a_detection_on_the_outline_or_within_reach_finds_the_lesion():
+    square = {
+        "centre_px": np.array([10.0, 10.0]),
+        "outline_px": np.array([[5.0, 5.0], [5.0, 15.0], [15.0, 15.0], [15.0, 5.0]]),
+    }
+    assert _near_lesion(10, 10, square, 1.0)  # inside
+    assert _near_lesion(10, 16.5, square, 2.0)  # 1.5 px outside, reach 2
+    assert not _near_lesion(10, 18.5, square, 2.0)  # 3.5 px outside
+    no_outline = {"centre_px": np.array([0.0, 0.0])}
+    assert _near_lesion(3, 4, no_outline, 5.0) and not _near_lesion(3, 4, no_outline, 4.9)
+
+
+def test_evaluate_findings_writes_its_files(tmp_path):
+    out = tmp_path / "findings"
+    summary = evaluate_findings(
+        1,
+        seed=5,
+        out=out,
+        phantom={"lobes": 10, "orifices": 5, "tdlus_per_lobe": 30, "volume_ml": 350},
+    )
+    assert summary["exams"] + summary["failed_simulations"] == 1
+    assert {p.name for p in out.iterdir()} == {
+        "exams.csv",
+        "froc.json",
+        "summary.json",
+        "froc.png",
+    }
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["exams"] == summary["exams"] and saved["seed"] == 5
+    assert set(saved["targets"]) == {
+        "sensitivity_at_0.25_fp_per_view",
+        "case_accuracy",
+        "bubbles_called_papilloma_rate",
+        "read_s_median",
+    }
+    assert 0.0 <= saved["case_accuracy"] <= 1.0
+    rows = (out / "exams.csv").read_text().splitlines()
+    assert len(rows) == 2 and rows[0].startswith("case,seed,lesion")
+    with pytest.raises(FileExistsError):
+        evaluate_findings(1, seed=5, out=out)
+
+
+def test_bad_arguments():
+    with pytest.raises(ParameterError, match="workers"):
+        evaluate_findings(1, seed=1, workers=0)
+    with pytest.raises(ParameterError, match="cases"):
+        evaluate_findings(0, seed=1)
