@@ -9,28 +9,36 @@ radiologists use (clinical.md §2.1); the codes are in one table, :data:`CODES`.
 
 Method (image frame: row, col in pixels; sizes in mm at object scale, detector size
 divided by the magnification). Along every segment of the tree two profiles are read at
-each skeleton pixel: the lumen width ``w`` (the duct mask's area given to that pixel over
-the skeleton length, as in :mod:`.graph`) and the central excess ``e`` (the duct-scale
-intensity over its local background, a grey opening wider than any duct). A filled tube's
-central excess grows with its calibre (the path length through the contrast).
+each skeleton pixel: the lumen width ``w`` (the full width at half maximum of the
+contrast across the duct, along the path's normal, divided by sqrt(3)/2 so that a round
+lumen gives its diameter; at most the duct mask's width, as in :mod:`.graph`, plus 2
+pixels) and the central excess ``e`` (the duct-scale intensity over its local background,
+a grey opening wider than any duct). A filled tube's central excess grows with its
+calibre (the path length through the contrast). Each segment's baseline is the median
+width and excess of the segment it leaves (the narrower half of itself at a root).
 
-- **Intraluminal filling defect** (a papilloma): a run of the duct that is wider than the
-  duct before it (the lumen stretched around a mass, ``w >= DEFECT_WIDENING`` times the
-  baseline) *and* dimmer (``e <= DEFECT_LUCENCY`` times the baseline: the mass displaces
-  the contrast), longer than ``DEFECT_MIN_MM``, with narrower duct beyond it (a duct that
-  widens into its end is a lobular blush, or a cut-off, not a defect). Two or more in one
-  view are *multiple filling defects*.
+- **Intraluminal filling defect** (a papilloma): a run of the duct at least
+  ``DEFECT_WIDENING`` times as wide as the baseline (the lumen stretched around a mass)
+  that holds less contrast than its width would (``(e / e_base) / (w / w_base) <=
+  DEFECT_LUCENCY``: the mass displaces it), with narrower duct beyond it (a duct that
+  widens into its free end is a lobular blush or a cut-off, not a defect). The confidence
+  is ``S / (S + DEFECT_SCORE_HALF)`` of the score ``S`` = widening x widest lumen (mm) x
+  missing contrast share x run length (mm, up to 3) x central excess over the
+  baseline's (up to 1.2): a widening of the mask over background is dim, a mass's
+  widening is not. Two or more in one view are *multiple filling defects* (111426).
 - **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): a short lucent run
-  (dim at the same width, no widening), round, in the proximal ducts (generation <=
-  ``BUBBLE_MAX_GENERATION``). Reported as a bubble, not as a papilloma.
+  (``e <= 0.4 e_base``) at the duct's own width (no widening), in the proximal ducts
+  (generation <= ``BUBBLE_MAX_GENERATION``). Reported as a bubble, not as a papilloma.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
-  wider than ``CUTOFF_MIN_MM`` and no narrower than the duct feeding it (no tapering: the
-  column stops at an obstruction, with the dilatation proximal to it), inside the breast.
+  wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
+  segment's width before it: the column stops at an obstruction), inside the breast;
+  sure at ``CUTOFF_SURE_MM``. Ends inside a cyst fill are left out.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
 - **Duct ectasia**: a segment's calibre above 2 mm, or above 3 mm within
-  ``AMPULLA_MM`` of the root (Radiopaedia, clinical.md §2.1).
+  ``AMPULLA_MM`` of the root (Radiopaedia, clinical.md §2.1); sure when
+  ``ECTASIA_SURE_MM`` of duct is that wide.
 - **Cyst fill**: a round pool of contrast (mask distance to the wall >= ``CYST_MIN_MM`` / 2)
   fed by a duct much narrower than it.
 - **Extravasation**: contrast outside the duct tree (bright over the background, off
