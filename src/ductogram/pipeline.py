@@ -24,6 +24,7 @@ import html
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -128,7 +129,9 @@ def simulate_case(
     rng_views = np.random.default_rng([seed, 0x76696577]).spawn(max(len(procedure.views), 1))
     if fill is not None:
         patient = parsed.patient
-        for k, record in enumerate(procedure.views):
+
+        def view(k: int):
+            record = procedure.views[k]
             settings = ViewSettings(
                 magnification=1.8 if record.magnification else 1.0,
                 pixel_mm=pixel_mm,
@@ -137,10 +140,16 @@ def simulate_case(
                 jewellery=skip_preparation and patient.jewellery_or_metal,
                 device=device,
             )
-            status(f"Imaging the {record.view.value} view...")
-            views.append(
-                simulate_view(phantom, record.view, fill=fill, settings=settings, rng=rng_views[k])
+            return simulate_view(
+                phantom, record.view, fill=fill, settings=settings, rng=rng_views[k]
             )
+
+        names = ", ".join(r.view.value for r in procedure.views)
+        status(f"Imaging the views ({names})...")
+        # Each view has its own generator: the same views in threads or one by one.
+        workers = min(len(procedure.views), os.cpu_count() or 1) if device == "cpu" else 1
+        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+            views = list(pool.map(view, range(len(procedure.views))))
     return phantom, procedure, fill, views
 
 
@@ -382,14 +391,21 @@ def run_case(
     timings["simulate"] = time.perf_counter() - t0
     run = CaseRun(folder=target, phantom=phantom, procedure=procedure, views=views)
 
-    readings = []
-    if views:
+    # The views are read in threads while the simulation's files are written (the reading
+    # is given the images only, as it would be given any real ductogram).
+    images = [sv.processing for sv in views]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(images), os.cpu_count() or 1)))
+    pending = [pool.submit(read_view, image) for image in images]
+    readings: list = []
+
+    def finish_reading() -> None:
+        if not views:
+            return
         status("Reading the views...")
         t0 = time.perf_counter()
-        images = [sv.processing for sv in views]
-        readings = [read_view(image) for image in images]
+        readings.extend(f.result() for f in pending)
         run.reading = read_exam(images, readings=readings)
-        timings["read"] = time.perf_counter() - t0
+        timings["read (after writing the views)"] = time.perf_counter() - t0
 
     def extra(phantom_, folder):
         folder = Path(folder)
@@ -410,6 +426,7 @@ def run_case(
             )
             files += written
             study = study_refs_from_files([f for f in written if f.suffix == ".dcm"])
+        finish_reading()
         if run.reading is not None:
             (folder / "reading").mkdir()
             files.append(
@@ -457,7 +474,10 @@ def run_case(
         return files
 
     status(f"Writing {target}...")
-    run.files = write_phantom(phantom, target, overwrite=force, also=[extra])
+    try:
+        run.files = write_phantom(phantom, target, overwrite=force, also=[extra])
+    finally:
+        pool.shutdown(cancel_futures=True)
     run.folder = target
     run.timings_s = timings
     return run

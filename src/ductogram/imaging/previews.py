@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def _jsonable(value):
     return value
 
 
+def _savez_fast(buf, **arrays) -> None:
+    """``numpy.savez_compressed`` at zlib level 1: a third of the time of the default level
+    for images and masks, a few per cent larger; ``numpy.load`` reads it as any ``.npz``."""
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+
+
 def write_views(views: Sequence[SimulatedView], folder: str | Path) -> list[Path]:
     """Write each view's preview, arrays and truth, and ``views.json``, into ``folder``."""
     folder = Path(folder)
@@ -72,7 +82,7 @@ def write_views(views: Sequence[SimulatedView], folder: str | Path) -> list[Path
         )
         t = sv.scene.truth
         buf = io.BytesIO()
-        np.savez_compressed(
+        _savez_fast(
             buf,
             # Integer detector units, as a detector reads out; 12-bit display values.
             for_processing=np.clip(np.rint(sv.processing.pixels), 0, 65535).astype(np.uint16),
