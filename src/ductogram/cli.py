@@ -20,6 +20,7 @@ case file, an output folder that exists and is not empty); 1 when writing fails.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,20 @@ def _fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
     """Print ``error: <message>`` in red on stderr, one line, and return the exit."""
     _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def _reported(out: Path | None):
+    """Turn the errors of a command into one `error:` line and its exit status: bad input
+    (a value, a case file, an existing folder) exits 2, a failed write 1."""
+    try:
+        yield
+    except FileExistsError as exc:
+        raise _fail(str(exc)) from exc
+    except (DuctogramError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
 
 
 def merge_parameters(case: dict[str, Any], flags: dict[str, Any]) -> PhantomParameters:
@@ -241,7 +256,7 @@ def phantom(
         "lesions": None if not lesion else [{"kind": k.value} for k in lesion],
     }
     err = _stderr()
-    try:
+    with _reported(out):
         case_data = load_case(case) if case is not None else {}
         params = merge_parameters(case_data, flags)
         target = check_output_directory(out, overwrite=force)
@@ -249,12 +264,6 @@ def phantom(
             ph = generate_phantom(params, seed=seed)
         with err.status(f"Writing {target}..."):
             files = write_phantom(ph, target, overwrite=force, also=[save_figures])
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     console = _stdout()
     for table in _summary(ph, files, target):
         console.print(table)
@@ -335,7 +344,7 @@ def exam(
     from .exam.screening import load_rules
 
     err = _stderr()
-    try:
+    with _reported(out):
         parsed = ExamCase.parse(load_case(case))
         table = load_rules(rules)
         target = check_output_directory(out, overwrite=force)
@@ -345,12 +354,6 @@ def exam(
             procedure, _ = run_exam(parsed.patient, ph, parsed.exam, rng=seed, rules=table)
         with err.status(f"Writing {target}..."):
             files = write_exam(procedure, ph, target, overwrite=force)
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     console = _stdout()
     for t in _exam_summary(procedure, files, target):
         console.print(t)
@@ -404,7 +407,7 @@ def simulate(
     from .pipeline import simulate_case
 
     err = _stderr()
-    try:
+    with _reported(out):
         parsed = ExamCase.parse(load_case(case))
         if not 0.05 <= pixel_mm <= 0.2:
             raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
@@ -439,12 +442,6 @@ def simulate(
 
         with err.status(f"Writing {target}..."):
             files = write_phantom(ph, target, overwrite=force, also=[extra])
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     console = _stdout()
     for t in _exam_summary(procedure, files, target):
         console.print(t)
@@ -539,7 +536,7 @@ def evaluate(
     from .evaluate.harness import evaluate as run_evaluation
 
     err = _stderr()
-    try:
+    with _reported(out):
         draw_cases(cases, seed)
         if not 0.05 <= pixel_mm <= 0.2:
             raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
@@ -572,12 +569,6 @@ def evaluate(
                 overwrite=force,
                 progress=advance,
             )
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     console = _stdout()
     for t in _evaluate_table(summary, target):
         console.print(t)
@@ -611,7 +602,7 @@ def _run(case, out: Path, *, seed, pixel_mm, device, force, title=None) -> None:
     from .pipeline import run_case
 
     err = _stderr()
-    try:
+    with _reported(out):
         with err.status("Starting...") as spinner:
             run = run_case(
                 case,
@@ -623,12 +614,6 @@ def _run(case, out: Path, *, seed, pixel_mm, device, force, title=None) -> None:
                 title=title,
                 status=spinner.update,
             )
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     console = _stdout()
     for t in _run_summary(run, run.folder):
         console.print(t)
@@ -756,7 +741,7 @@ def read(
     from .core.files import write_json_atomic as write_json
     from .io import read_image, read_raster
 
-    try:
+    with _reported(out):
         images = []
         for path in files:
             if not path.is_file():
@@ -775,10 +760,4 @@ def read(
                 write_json(Path(tmp) / "reading.json", exam.model_dump(mode="json"))
                 for path, image, reading in zip(files, images, readings, strict=True):
                     draw_overlay(image, reading, Path(tmp) / f"{path.stem}_overlay.png")
-    except FileExistsError as exc:
-        raise _fail(str(exc)) from exc
-    except (DuctogramError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
-    except OSError as exc:
-        raise _fail(f"cannot write {str(out)!r}: {exc}", WRITE_ERROR) from exc
     _stdout().print(exam.summary())

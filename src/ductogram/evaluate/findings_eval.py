@@ -40,7 +40,7 @@ import numpy as np
 
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, write_json_atomic
-from .harness import CaseSpec, draw_cases
+from .harness import CaseSpec, case_setup, draw_cases
 
 __all__ = [
     "TARGETS",
@@ -104,23 +104,9 @@ def simulate_exam(
     list of ductogram.core.Image
         The CC view and the other, each with its truth (``spec.pixel_kind`` images).
     """
-    from ..anatomy import generate_phantom
-    from ..exam.filling import fill_ducts
-    from ..imaging.views import ViewSettings, simulate_view
+    from ..imaging.views import simulate_view
 
-    params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
-    if spec.lesion is not None:
-        params["lesions"] = [{"kind": spec.lesion, "system": 0}]
-    rng = np.random.default_rng(spec.seed)
-    rng_fill, rng_view = rng.spawn(2)
-    ph = generate_phantom(params, seed=spec.seed)
-    fill = fill_ducts(ph.trees[0], spec.fill_ml, flushed=not spec.bubbles, rng=rng_fill)
-    settings = ViewSettings(
-        pixel_mm=pixel_mm,
-        supersample=supersample,
-        patient_moved=spec.patient_moved,
-        deodorant=spec.deodorant,
-    )
+    ph, fill, settings, rng_view = case_setup(spec, pixel_mm, supersample, phantom)
     out = []
     second = "MLO" if spec.view == "MLO" else "ML"
     for view, r in zip(("CC", second), rng_view.spawn(2), strict=True):

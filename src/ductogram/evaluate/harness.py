@@ -202,6 +202,29 @@ def draw_cases(n: int, seed: int) -> list[CaseSpec]:
     return cases
 
 
+def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict | None = None):
+    """The phantom, contrast fill, view settings and view generator of one drawn case:
+    ``(phantom, fill, settings, rng)``, the same for every evaluation that draws it."""
+    from ..anatomy import generate_phantom
+    from ..exam.filling import fill_ducts
+    from ..imaging.views import ViewSettings
+
+    params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
+    if spec.lesion is not None:
+        params["lesions"] = [{"kind": spec.lesion, "system": 0}]
+    rng = np.random.default_rng(spec.seed)
+    rng_fill, rng_view = rng.spawn(2)
+    ph = generate_phantom(params, seed=spec.seed)
+    fill = fill_ducts(ph.trees[0], spec.fill_ml, flushed=not spec.bubbles, rng=rng_fill)
+    settings = ViewSettings(
+        pixel_mm=pixel_mm,
+        supersample=supersample,
+        patient_moved=spec.patient_moved,
+        deodorant=spec.deodorant,
+    )
+    return ph, fill, settings, rng_view
+
+
 def simulate_case(
     spec: CaseSpec,
     *,
@@ -226,23 +249,9 @@ def simulate_case(
     ductogram.core.Image
         The image to read (``spec.pixel_kind``), with the view's truth attached.
     """
-    from ..anatomy import generate_phantom
-    from ..exam.filling import fill_ducts
-    from ..imaging.views import ViewSettings, simulate_view
+    from ..imaging.views import simulate_view
 
-    params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
-    if spec.lesion is not None:
-        params["lesions"] = [{"kind": spec.lesion, "system": 0}]
-    rng = np.random.default_rng(spec.seed)
-    rng_fill, rng_view = rng.spawn(2)
-    ph = generate_phantom(params, seed=spec.seed)
-    fill = fill_ducts(ph.trees[0], spec.fill_ml, flushed=not spec.bubbles, rng=rng_fill)
-    settings = ViewSettings(
-        pixel_mm=pixel_mm,
-        supersample=supersample,
-        patient_moved=spec.patient_moved,
-        deodorant=spec.deodorant,
-    )
+    ph, fill, settings, rng_view = case_setup(spec, pixel_mm, supersample, phantom)
     view = simulate_view(ph, spec.view, fill=fill, settings=settings, rng=rng_view)
     return view.processing if spec.pixel_kind == "processing" else view.presentation
 
