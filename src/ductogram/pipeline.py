@@ -104,8 +104,11 @@ def simulate_case(
     device: str = "cpu",
     skip_preparation: bool = False,
     status: Status = _quiet,
+    on_view: Callable[[Any], Any] = _quiet,
 ):
     """Phantom, exam and views of a parsed case (:class:`ductogram.exam.record.ExamCase`).
+
+    ``on_view`` is called with each view as soon as it is made.
 
     Returns
     -------
@@ -144,12 +147,10 @@ def simulate_case(
                 phantom, record.view, fill=fill, settings=settings, rng=rng_views[k]
             )
 
-        names = ", ".join(r.view.value for r in procedure.views)
-        status(f"Imaging the views ({names})...")
-        # Each view has its own generator: the same views in threads or one by one.
-        workers = min(len(procedure.views), os.cpu_count() or 1) if device == "cpu" else 1
-        with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-            views = list(pool.map(view, range(len(procedure.views))))
+        for k, record in enumerate(procedure.views):
+            status(f"Imaging the {record.view.value} view...")
+            views.append(view(k))
+            on_view(views[-1])
     return phantom, procedure, fill, views
 
 
@@ -392,19 +393,26 @@ def run_case(
     run = CaseRun(folder=target, phantom=phantom, procedure=procedure, views=views)
 
     # The views are read in threads while the simulation's files are written (the reading
-    # is given the images only, as it would be given any real ductogram).
+    # is given the images only, as it would be given any real ductogram). Reading while the
+    # next view is simulated was slower: both want the two cores.
     images = [sv.processing for sv in views]
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(images), os.cpu_count() or 1)))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(images), os.cpu_count() or 1)) + 1)
     pending = [pool.submit(read_view, image) for image in images]
+
+    def reading_of_the_exam():
+        readings = [f.result() for f in pending]
+        return readings, read_exam(images, readings=readings)
+
+    exam = pool.submit(reading_of_the_exam) if views else None
     readings: list = []
 
     def finish_reading() -> None:
-        if not views:
+        if exam is None:
             return
         status("Reading the views...")
         t0 = time.perf_counter()
-        readings.extend(f.result() for f in pending)
-        run.reading = read_exam(images, readings=readings)
+        done, run.reading = exam.result()
+        readings.extend(done)
         timings["read (after writing the views)"] = time.perf_counter() - t0
 
     def extra(phantom_, folder):
