@@ -36,6 +36,7 @@ import yaml
 from .core import ParameterError
 from .core.cases import load_case
 from .core.files import write_json_atomic, write_text_atomic
+from .exam.record import words
 
 __all__ = [
     "DEMO_CASES",
@@ -104,11 +105,8 @@ def simulate_case(
     device: str = "cpu",
     skip_preparation: bool = False,
     status: Status = _quiet,
-    on_view: Callable[[Any], Any] = _quiet,
 ):
     """Phantom, exam and views of a parsed case (:class:`ductogram.exam.record.ExamCase`).
-
-    ``on_view`` is called with each view as soon as it is made.
 
     Returns
     -------
@@ -150,7 +148,6 @@ def simulate_case(
         for k, record in enumerate(procedure.views):
             status(f"Imaging the {record.view.value} view...")
             views.append(view(k))
-            on_view(views[-1])
     return phantom, procedure, fill, views
 
 
@@ -205,25 +202,24 @@ def _index_html(run: CaseRun, title: str) -> str:
         "<h2>1. Patient and screening</h2>",
     ]
     patient = p.patient
-    discharge = patient.discharge
     parts.append(
         "<table>"
         f"<tr><th>patient</th><td>{esc(patient.id)}, {patient.age_years} years</td></tr>"
-        f"<tr><th>discharge</th><td>{esc(_words(discharge))}</td></tr>"
-        f"<tr><th>screening</th><td>{esc(_words(p.screening.outcome))}: "
+        f"<tr><th>indication</th><td>{esc(run.report.indication)}</td></tr>"
+        f"<tr><th>screening</th><td>{esc(words(p.screening.outcome))}: "
         f"{esc(p.screening.outcome_reason)}</td></tr>"
         "</table>"
     )
     parts.append(
         "<ul>"
         + "".join(
-            f"<li>{esc(_words(d.decision))}: {esc(d.reason)}</li>" for d in p.screening.decisions
+            f"<li>{esc(words(d.decision))}: {esc(d.reason)}</li>" for d in p.screening.decisions
         )
         + "</ul>"
     )
     parts.append("<h2>2. The procedure</h2>")
     parts.append(
-        f"<p>{esc(_words(p.outcome))}: {esc(p.outcome_reason)}. Record: {link('summary.md')} · "
+        f"<p>{esc(words(p.outcome))}: {esc(p.outcome_reason)}. Record: {link('summary.md')} · "
         f"{link('procedure.json')} · phantom truth: {link('phantom.json')}</p>"
     )
     if run.views:
@@ -277,16 +273,6 @@ def _index_html(run: CaseRun, title: str) -> str:
         )
     parts.append("</body></html>")
     return "\n".join(parts)
-
-
-def _words(value: Any) -> str:
-    """Plain words for a record value (enums, models, booleans)."""
-    if hasattr(value, "model_dump"):
-        items = value.model_dump(mode="json")
-        return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in items.items() if v is not None)
-    if hasattr(value, "value"):
-        return str(value.value).replace("_", " ")
-    return str(value).replace("_", " ")
 
 
 def _report_text(report) -> str:

@@ -177,25 +177,9 @@ def test_bad_input_is_refused(kwargs, field):
 
 
 @pytest.fixture(scope="module")
-def small_view():
-    """A CC view (0.2 mm pixels, supersample 1) of a small phantom filled with 0.5 mL."""
-    from ductogram.anatomy import generate_phantom
-    from ductogram.exam.filling import fill_ducts
-    from ductogram.imaging.views import ViewSettings, simulate_view
-
-    ph = generate_phantom(
-        {
-            "lobes": 10,
-            "orifices": 5,
-            "tdlus_per_lobe": 30,
-            "volume_ml": 350,
-            "compressed_thickness_mm": 45,
-        },
-        seed=3,
-    )
-    fill = fill_ducts(ph.trees[0], 0.5)
-    settings = ViewSettings(pixel_mm=0.2, supersample=1)
-    return simulate_view(ph, "CC", fill=fill, settings=settings, rng=1)
+def small_view(ductogram_views):
+    """The shared left CC view (0.2 mm pixels, supersample 1, 0.5 mL; tests/analysis/conftest)."""
+    return ductogram_views["L", "CC"]
 
 
 @pytest.mark.parametrize("kind", ["processing", "presentation"])

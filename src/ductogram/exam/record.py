@@ -95,7 +95,13 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _words(value: Any) -> str:
+def words(value: Any) -> str:
+    """A record value in plain words: an enum's value, with spaces for underscores.
+
+    >>> from ductogram.exam.screening import ScreeningOutcome
+    >>> words(ScreeningOutcome.NOT_INDICATED)
+    'not indicated'
+    """
     return str(getattr(value, "value", value)).replace("_", " ")
 
 
@@ -116,10 +122,10 @@ def procedure_markdown(procedure: Procedure) -> str:
     lines = [
         f"# Ductography: patient {pt.id}",
         "",
-        f"**Outcome: {_words(p.outcome)}.** {p.outcome_reason}",
+        f"**Outcome: {words(p.outcome)}.** {p.outcome_reason}",
         "",
         f"Simulated duration {p.duration_min:.0f} min, check-in to "
-        f"{_words(p.log[-1].step) if p.log else 'end'}. Breast: {p.laterality.value}. "
+        f"{words(p.log[-1].step) if p.log else 'end'}. Breast: {p.laterality.value}. "
         + (f"Seed {p.seed}. " if p.seed is not None else "")
         + (f"Phantom seed {p.phantom_seed}." if p.phantom_seed is not None else ""),
         "",
@@ -132,13 +138,13 @@ def procedure_markdown(procedure: Procedure) -> str:
         f"- Discharge: {d.colour.value}, {d.laterality.value}, {d.ducts.value} duct, "
         f"{'spontaneous' if d.spontaneous else 'on expression only'}; present today: "
         f"{'yes' if d.present_today else 'no'}; squeezed before the visit: "
-        f"{'yes' if d.squeezed_before_visit else 'no'}; cytology: {_words(d.cytology)}.",
+        f"{'yes' if d.squeezed_before_visit else 'no'}; cytology: {words(d.cytology)}.",
         f"- On the day: deodorant or powder {'on' if pt.deodorant_or_powder else 'off'}, "
         f"jewellery or metal {'on' if pt.jewellery_or_metal else 'off'}.",
         "",
         "## Screening",
         "",
-        f"Outcome: **{_words(p.screening.outcome)}**. {p.screening.outcome_reason} "
+        f"Outcome: **{words(p.screening.outcome)}**. {p.screening.outcome_reason} "
         f"(rules: `{p.screening.rules_source}`)",
         "",
         "| rule | decision | action | reason | source |",
@@ -146,7 +152,7 @@ def procedure_markdown(procedure: Procedure) -> str:
     ]
     for dec in p.screening.decisions:
         lines.append(
-            f"| {_cell(dec.title)} | {_words(dec.decision)} | {_cell(dec.action)} | "
+            f"| {_cell(dec.title)} | {words(dec.decision)} | {_cell(dec.action)} | "
             f"{_cell(dec.reason)} | {_cell(dec.source)} |"
         )
     if p.consent is not None:
@@ -181,12 +187,12 @@ def procedure_markdown(procedure: Procedure) -> str:
         lines += ["", "## Contrast fill", "", "| figure | value |", "| --- | --- |"]
         for key, value in p.fill.items():
             shown = json.dumps(value) if isinstance(value, list | dict) else value
-            lines.append(f"| {_words(key)} | {_cell(shown)} |")
+            lines.append(f"| {words(key)} | {_cell(shown)} |")
     if p.cannulated:
         lines += ["", "## Complications", ""]
         if p.complications:
             lines += [
-                f"- **{_words(c.kind)}**: {c.detail} {c.action} ({c.source})"
+                f"- **{words(c.kind)}**: {c.detail} {c.action} ({c.source})"
                 for c in p.complications
             ]
         else:
@@ -197,7 +203,7 @@ def procedure_markdown(procedure: Procedure) -> str:
     lines += ["", "## Timeline", "", "| time | step | min | detail |", "| --- | --- | --- | --- |"]
     for e in p.log:
         lines.append(
-            f"| {_clock(e.start_s)} | {_words(e.step)} | {e.duration_s / 60:.1f} | "
+            f"| {_clock(e.start_s)} | {words(e.step)} | {e.duration_s / 60:.1f} | "
             f"{_cell(e.detail)} |"
         )
     return "\n".join(lines) + "\n"

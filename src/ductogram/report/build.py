@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..core import ParameterError
 from ..core.files import write_json_atomic
 from ..exam import Procedure, ProcedureOutcome
+from ..exam.record import words
 from .model import (
     AssessmentInput,
     DuctMeasurement,
@@ -32,10 +33,6 @@ _SIDE = {"L": "left", "R": "right"}
 MIN_KEY_RADIUS_MM = 2.0  # smallest circle drawn around a finding on a key image
 
 
-def _words(value: Any) -> str:
-    return str(getattr(value, "value", value)).replace("_", " ")
-
-
 def _indication(p: Procedure) -> str:
     d = p.patient.discharge
     side = {"L": "left", "R": "right", "bilateral": "bilateral"}[d.laterality.value]
@@ -46,7 +43,7 @@ def _indication(p: Procedure) -> str:
         + ("a single duct" if d.ducts.value == "single" else "multiple ducts")
     )
     if d.cytology.value != "not_done":
-        text += f"; discharge cytology {_words(d.cytology)}"
+        text += f"; discharge cytology {words(d.cytology)}"
     text += f". {p.screening.outcome_reason}"
     return text
 
@@ -82,7 +79,7 @@ def _technique(p: Procedure, views_dose: Sequence[ViewDose]) -> Technique:
                 "and failed; no contrast was injected and no views were taken."
             )
         else:
-            text = f"Not performed ({_words(p.outcome)}): {p.outcome_reason}"
+            text = f"Not performed ({words(p.outcome)}): {p.outcome_reason}"
         return t.model_copy(update={"text": text})
     parts = [
         f"After cleansing and expression of the discharge, the {t.duct} duct was cannulated "
@@ -275,7 +272,7 @@ def report_from(
     impression.append("Recommendation: " + "; ".join(r.kind for r in recs) + ".")
 
     complications = [
-        f"{_words(c.kind).capitalize()}: {c.detail} {c.action}" for c in p.complications
+        f"{words(c.kind).capitalize()}: {c.detail} {c.action}" for c in p.complications
     ]
     if performed and not complications:
         complications = ["None."]
