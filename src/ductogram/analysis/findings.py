@@ -408,7 +408,8 @@ def _defects(ctx: _Context) -> list[Finding]:
         if n < 5 or bw <= 0 or be <= 0:
             continue
         w, e = pr.width_mm, pr.excess
-        end_free = tree.degree[tree.end[s]] == 1
+        # An end let go at an overlap of the projection is no free end: the duct goes on.
+        end_free = tree.degree[tree.end[s]] == 1 and not tree.overlap[tree.end[s]]
         # Contrast per width relative to the feeding duct's: a tube's central excess
         # grows with its calibre, so a filled widening keeps 1 and a mass lowers it.
         held = (e / be) / np.maximum(w / bw, 1e-9)
@@ -491,7 +492,7 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
     tree = ctx.tree
     for s, pr in enumerate(ctx.profiles):
         end = int(tree.end[s])
-        if tree.degree[end] != 1 or end in set(tree.root.tolist()):
+        if tree.degree[end] != 1 or tree.overlap[end] or end in set(tree.root.tolist()):
             continue
         n = len(pr.rc)
         if n < 4:

@@ -13,9 +13,13 @@ to node ``end[s]``; ``parent[s]`` is the segment it leaves (-1 at a root) and
 Steps: skeletonize the mask (:func:`skimage.morphology.skeletonize`), trace it into paths
 with skan (:class:`skan.Skeleton`), merge junction pixels that touch, prune spurs shorter
 than about the local calibre, join pieces within ``BRIDGE_MM`` of the tree by straight
-paths, cut loops (projection overlaps) by keeping the shortest-path tree from the root,
-orient breadth-first from the root, and cut free ends back to where a terminal duct widens
-into a lobular blush (filled acini are not duct).
+paths, open loops (where one duct's image touches or crosses another's) by keeping the
+shortest-path tree from the root and letting each other path go of its end farther from
+the root (the duct is kept whole; the junction there is an *overlap*, not a branch point),
+prune free-ended paths that hold too little contrast for their width to be a filled duct
+(segmentation blobs on the background; given the image), orient breadth-first from the
+root, and cut free ends back to where a terminal duct widens into a lobular blush (filled
+acini are not duct).
 
 Calibre: each mask pixel is given to its nearest skeleton pixel; the local diameter is the
 area so gathered over the skeleton length that gathers it, over a window along the segment.
@@ -55,6 +59,8 @@ BACKGROUND_MM = 3.0  # the local background: a grey opening this wide (wider tha
 BACKGROUND_PITCH_MM = 0.35  # ... computed on a grid this coarse (it is smooth)
 BRIDGE_MM = 2.0  # pieces this close to the tree are joined to it (a gap in the filling or
 # in the mask: a ductogram is one tree) [estimate; twice the segmentation's root gap]
+FAINT_SHARE = 0.3  # a free-ended path with less contrast for its width than this share
+# of the tree's typical is not a duct [estimate; tuned on simulated views]
 BLUSH_WIDENING = 1.3  # a terminal duct ends where it widens past this many duct calibres
 BLUSH_MIN_WIDENING = 2.5  # ... into a blush at least this many calibres wide [estimate;
 # both tuned on simulated views, where TDLUs fill beyond the terminal duct]
@@ -122,12 +128,17 @@ class DuctTree:
     magnification : float
         Geometric magnification (>= 1).
     loops_cut : int
-        Skeleton paths left out to make the graph a tree (overlaps in the projection).
+        Loops opened to make the graph a tree (overlaps in the projection), and faint
+        paths pruned.
     blush_ends : int
         Free ends cut back to where the duct widens into a lobular blush.
     bridges : int
         Gaps of at most ``BRIDGE_MM`` bridged by a straight path to join a piece to
         the tree.
+    overlap : (N,) bool array, optional
+        Nodes of the projection's overlaps: a junction where a loop was opened (one
+        duct's image touches or crosses another's there), and the free end of the path
+        let go of it. They are neither branch points nor end points. Default: none.
     """
 
     node_rc: np.ndarray
@@ -146,6 +157,17 @@ class DuctTree:
     loops_cut: int = 0
     blush_ends: int = 0
     bridges: int = 0
+    overlap: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        overlap = np.zeros(len(self.node_rc), dtype=bool)
+        if self.overlap is not None:
+            overlap = np.asarray(self.overlap, dtype=bool).reshape(-1)
+            if overlap.shape != (len(self.node_rc),):
+                raise ParameterError(
+                    "overlap", overlap.shape, f"one flag per node ({len(self.node_rc)},)"
+                )
+        object.__setattr__(self, "overlap", overlap)
 
     @property
     def n_nodes(self) -> int:
@@ -166,17 +188,28 @@ class DuctTree:
     @property
     def branch_points(self) -> np.ndarray:
         """Indices of the nodes where the tree divides (degree >= 3, or a root with two
-        or more segments)."""
+        or more segments), overlaps of the projection left out."""
         roots = np.zeros(self.n_nodes, dtype=bool)
         roots[self.root] = True
-        return np.flatnonzero((self.degree >= 3) | (roots & (self.degree >= 2)))
+        divides = (self.degree >= 3) | (roots & (self.degree >= 2))
+        return np.flatnonzero(divides & ~self.overlap)
 
     @property
     def end_points(self) -> np.ndarray:
-        """Indices of the free ends (degree 1, roots left out)."""
-        ends = self.degree == 1
+        """Indices of the free ends (degree 1; roots and the ends let go at an overlap
+        left out)."""
+        ends = (self.degree == 1) & ~self.overlap
         ends[self.root] = False
         return np.flatnonzero(ends)
+
+    def node_kind(self, i: int) -> str:
+        """What node ``i`` is: "root", "branch", "end", "overlap" (see ``overlap``) or
+        "chain" (two paths meet)."""
+        if i in set(self.root.tolist()):
+            return "root"
+        if self.overlap[i]:
+            return "overlap"
+        return "branch" if self.degree[i] >= 3 else "end" if self.degree[i] == 1 else "chain"
 
     @property
     def total_length_mm(self) -> float:
@@ -236,16 +269,8 @@ class DuctTree:
         ``strahler`` and ``tortuosity``.
         """
         g = nx.DiGraph()
-        roots = set(self.root.tolist())
         for i, (r, c) in enumerate(self.node_rc.tolist()):
-            kind = (
-                "root"
-                if i in roots
-                else (
-                    "branch" if self.degree[i] >= 3 else "end" if self.degree[i] == 1 else "chain"
-                )
-            )
-            g.add_node(i, row=r, col=c, degree=int(self.degree[i]), kind=kind)
+            g.add_node(i, row=r, col=c, degree=int(self.degree[i]), kind=self.node_kind(i))
         for s in range(self.n_segments):
             g.add_edge(
                 int(self.start[s]),
@@ -481,6 +506,60 @@ def _excess(intensity: np.ndarray, scale_mm: float) -> np.ndarray:
     return img - bg
 
 
+def _prune_faint(g: _Graph, keep: set[int], overlaps: set[int], excess: np.ndarray) -> int:
+    """Prune free-ended paths that hold too little contrast for their width to be a
+    filled duct; return how many.
+
+    A filled lumen's excess over its background is its path length through the contrast
+    times the iodine's attenuation, so along the tree the central excess over the mask's
+    width (twice the distance to its edge) is about one number, whatever the calibre.
+    A path at its free end below ``FAINT_SHARE`` of the tree's median (weighted by
+    length) is a blob of the segmentation on the background, not a duct. Pruned paths
+    expose their parents, which are tested in turn."""
+
+    def ratio(k: int) -> float:
+        p = g.edges[k]
+        c = g.coords[p]
+        width = 2.0 * float(np.median(g.radius[p]))
+        return float(np.median(excess[c[:, 0], c[:, 1]])) / max(width, 1.0)
+
+    ratios = {k: ratio(k) for k in g.edges}
+    if not ratios:
+        return 0
+    keys = np.array(list(ratios))
+    r = np.array([ratios[k] for k in keys])
+    w = np.array([g.length(k) for k in keys])
+    order = np.argsort(r)
+    cum = np.cumsum(w[order])
+    typical = float(r[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    if typical <= 0:
+        return 0
+    pruned = 0
+    changed = True
+    while changed:
+        changed = False
+        for k in list(g.edges):
+            p = g.edges.get(k)
+            if p is None:
+                continue
+            a, b = int(p[0]), int(p[-1])
+            for free, other in ((a, b), (b, a)):
+                if g.degree(free) == 1 and free not in keep and free != other:
+                    break
+            else:
+                continue
+            if k not in ratios:
+                ratios[k] = ratio(k)
+            if ratios[k] < FAINT_SHARE * typical:
+                g.remove(k)
+                overlaps.discard(free)
+                pruned += 1
+                changed = True
+                if g.merge_through(other, keep):
+                    overlaps.discard(other)
+    return pruned
+
+
 def _pieces(g: _Graph) -> list[set[int]]:
     nxg = nx.MultiGraph()
     for k, p in g.edges.items():
@@ -699,6 +778,7 @@ def build_tree(
 
     roots: list[int] = []
     loops = g.rings_opened
+    overlaps: set[int] = set()  # junctions where a loop was opened, and the ends let go
     ordered = sorted(
         pieces,
         key=lambda t: (
@@ -727,13 +807,32 @@ def build_tree(
             if not simple.has_edge(a, b) or simple[a][b]["length"] > d["length"]:
                 simple.add_edge(a, b, key=k, length=d["length"])
         simple.add_node(root)
-        pred, _ = nx.dijkstra_predecessor_and_distance(simple, root, weight="length")
+        pred, reach = nx.dijkstra_predecessor_and_distance(simple, root, weight="length")
         tree_keys = {simple[n][ps[0]]["key"] for n, ps in pred.items() if ps}
-        for _, _, k in sub_g.edges(keys=True):
-            if k not in tree_keys:
-                g.remove(k)
-                loops += 1
+        for _, _, k in list(sub_g.edges(keys=True)):
+            if k in tree_keys:
+                continue
+            # A path that closes a loop is a duct whose projection touches or crosses
+            # another: it is kept, hanging from its end nearer the root, and let go of
+            # the other end (the overlap), one pixel short of it.
+            p = g.remove(k)
+            if reach.get(int(p[0]), np.inf) > reach.get(int(p[-1]), np.inf):
+                p = p[::-1]
+            if len(p) >= 3:
+                g.add(p[:-1])
+                overlaps.update((int(p[-1]), int(p[-2])))
+            loops += 1
         roots.append(root)
+    excess = None
+    if intensity is not None:
+        # The background needs context beyond the ducts' box: a margin as wide as it.
+        m = int(np.ceil(2 * BACKGROUND_MM / scale))
+        a0, a1 = max(r0 - m, 0), min(r1 + m, mask.shape[0])
+        b0, b1 = max(c0 - m, 0), min(c1 + m, mask.shape[1])
+        excess = np.zeros(sub.shape)
+        around = _excess(intensity[a0:a1, b0:b1], scale)
+        excess[1:-1, 1:-1] = around[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+        loops += _prune_faint(g, set(roots), overlaps, excess)
     if loops:
         for n in list(g.adj):
             g.merge_through(n, set(roots))
@@ -750,15 +849,8 @@ def build_tree(
     size = sub.shape[0] * sub.shape[1]
     area = np.bincount(owner_r * sub.shape[1] + owner_c, minlength=size).reshape(sub.shape)
     area = area.astype(np.float64)
-    excess = integral = None
-    if intensity is not None:
-        # The background needs context beyond the ducts' box: a margin as wide as it.
-        m = int(np.ceil(2 * BACKGROUND_MM / scale))
-        a0, a1 = max(r0 - m, 0), min(r1 + m, mask.shape[0])
-        b0, b1 = max(c0 - m, 0), min(c1 + m, mask.shape[1])
-        excess = np.zeros(sub.shape)
-        around = _excess(intensity[a0:a1, b0:b1], scale)
-        excess[1:-1, 1:-1] = around[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+    integral = None
+    if excess is not None:
         # The lumen's signal spreads past the mask's edge (blur): take a 2-pixel rim.
         rim = ndi.binary_dilation(sub, iterations=2)
         integral = np.bincount(
@@ -800,6 +892,7 @@ def build_tree(
     order = sorted(node_ids, key=node_ids.get)
     node_rc = g.coords[order].astype(float) + offset
     degree = np.array([g.degree(n) for n in order], dtype=np.int64)
+    overlap = np.array([n in overlaps for n in order], dtype=bool)
 
     lengths = np.empty(len(paths))
     calibres = np.empty(len(paths))
@@ -822,7 +915,7 @@ def build_tree(
             local_d = np.where((peak > 0) & np.isfinite(measured), measured, local)
         else:
             local_d = local
-        if degree[ends_[s]] == 1 and blush:
+        if degree[ends_[s]] == 1 and blush and not overlap[ends_[s]]:
             cut = _blush_start(local, g.radius[p])
             if cut is not None:
                 c, local, local_d = c[: cut + 1], local[: cut + 1], local_d[: cut + 1]
@@ -853,6 +946,7 @@ def build_tree(
         pixel_mm=pixel_mm,
         magnification=magnification,
         loops_cut=loops,
+        overlap=overlap,
         blush_ends=blushes,
         bridges=bridges,
     )

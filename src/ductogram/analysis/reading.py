@@ -46,7 +46,10 @@ class NodeRecord(BaseModel):
     row: float = Field(description="row (pixels)")
     col: float = Field(description="column (pixels)")
     degree: int = Field(description="segments meeting here")
-    kind: str = Field(description="root, branch, end (or chain, where two paths meet)")
+    kind: str = Field(
+        description="root, branch, end, overlap (where one duct's image touches or crosses "
+        "another's, and the end of the path let go there), or chain (where two paths meet)"
+    )
 
 
 class SegmentRecord(BaseModel):
@@ -254,9 +257,7 @@ def reading_from_tree(
             row=float(r),
             col=float(c),
             degree=int(tree.degree[i]),
-            kind="root"
-            if i in roots
-            else ("branch" if tree.degree[i] >= 3 else "end" if tree.degree[i] == 1 else "chain"),
+            kind=tree.node_kind(i),
         )
         for i, (r, c) in enumerate(tree.node_rc.tolist())
     ]
