@@ -250,7 +250,6 @@ def reading_from_tree(
     base = _base(image)
     if tree.n_segments == 0:
         return Reading(**base, mask=mask, message=NO_DUCT, confidence_basis="nothing read")
-    roots = set(tree.root.tolist())
     nodes = [
         NodeRecord(
             index=i,
