@@ -205,7 +205,7 @@ class DuctTree:
     def node_kind(self, i: int) -> str:
         """What node ``i`` is: "root", "branch", "end", "overlap" (see ``overlap``) or
         "chain" (two paths meet)."""
-        if i in set(self.root.tolist()):
+        if bool(np.any(self.root == i)):
             return "root"
         if self.overlap[i]:
             return "overlap"

@@ -13,6 +13,11 @@ bubbles, deodorant specks, patient motion), simulates one view of each, reads it
   The true points are the projected branch points and free ends of the filled tree
   (:func:`.points.segment_tree_points` on ``ViewTruth.centreline_px``); points hidden by
   overlaps in the projection are counted as missed, as a reader cannot see them either;
+- **clear branch points** (``clear_bifurcation_*``): the same, on the true branch points
+  that no other duct's image crosses or touches within ``MATCH_MM`` (``clear_within`` of
+  :func:`.points.segment_tree_points`). A read point within ``MATCH_MM`` of a true branch
+  point that is not clear (or of one too short to be seen) counts neither way: in a
+  projection it cannot be told from the overlap;
 - **calibre error**: along every true segment of diameter ≥ ``CALIBRE_MIN_MM``, points
   are sampled away from its ends; each is paired with the nearest skeleton pixel of the
   reading within the true radius, and the reading's local diameter there is compared with
@@ -93,6 +98,10 @@ CSV_FIELDS = (
     "bifurcation_precision",
     "bifurcation_recall",
     "bifurcation_f1",
+    "clear_bifurcation_true",
+    "clear_bifurcation_read",
+    "clear_bifurcation_matched",
+    "clear_bifurcation_f1",
     "end_true",
     "end_read",
     "end_matched",
@@ -339,22 +348,25 @@ def score_reading(image, reading) -> dict[str, Any]:
 
     def inside(p: np.ndarray) -> np.ndarray:
         if len(p) == 0:
-            return p.reshape(0, 2)
+            return np.zeros(0, dtype=bool)
         r = np.clip(np.round(p[:, 0]).astype(int), 0, region.shape[0] - 1)
         c = np.clip(np.round(p[:, 1]).astype(int), 0, region.shape[1] - 1)
-        return p[region[r, c]]
+        return region[r, c]
 
-    tp = segment_tree_points(truth.centreline_px, min_branch_length=MIN_VISIBLE_MM / scale_mm)
+    tol_px = MATCH_MM / scale_mm
+    tp = segment_tree_points(
+        truth.centreline_px, min_branch_length=MIN_VISIBLE_MM / scale_mm, clear_within=tol_px
+    )
     tree = reading.tree
     if tree is not None and tree.n_segments:
         read_branch = tree.node_rc[tree.branch_points]
         read_end = tree.node_rc[tree.end_points]
     else:
         read_branch = read_end = np.zeros((0, 2))
-    tol_px = MATCH_MM / scale_mm
+    true_branch = tp.branch_rc[inside(tp.branch_rc)]
     for name, det, tru in (
-        ("bifurcation", read_branch, inside(tp.branch_rc)),
-        ("end", read_end, inside(tp.end_rc)),
+        ("bifurcation", read_branch, true_branch),
+        ("end", read_end, tp.end_rc[inside(tp.end_rc)]),
     ):
         m = match_points(det, tru, tol_px)
         out[f"{name}_true"] = m.n_true
@@ -363,6 +375,23 @@ def score_reading(image, reading) -> dict[str, Any]:
         out[f"{name}_precision"] = m.precision
         out[f"{name}_recall"] = m.recall
         out[f"{name}_f1"] = m.f1
+    # Branch points clear of other ducts' images; a reading's point near a true one that
+    # is not clear (or one too short to be seen) is neither right nor wrong.
+    clear = tp.branch_clear[inside(tp.branch_rc)]
+    every = segment_tree_points(truth.centreline_px).branch_rc
+    unclear = np.vstack([true_branch[~clear], every])
+    m = match_points(read_branch, true_branch[clear], tol_px)
+    loose = np.setdiff1d(np.arange(len(read_branch)), m.pairs[:, 0])
+    if len(loose) and len(unclear):
+        d, _ = cKDTree(unclear).query(read_branch[loose])
+        loose = loose[d > tol_px]
+    n_read = m.n_matched + len(loose)
+    p = m.n_matched / n_read if n_read else 1.0
+    r = m.n_matched / int(clear.sum()) if clear.any() else 1.0
+    out["clear_bifurcation_true"] = int(clear.sum())
+    out["clear_bifurcation_read"] = n_read
+    out["clear_bifurcation_matched"] = m.n_matched
+    out["clear_bifurcation_f1"] = 2 * p * r / (p + r) if p + r > 0 else 0.0
 
     samples, true_d = _calibre_samples(
         truth, scale_mm, np.vstack([tp.branch_rc, tp.end_rc, tp.root_rc])
@@ -439,6 +468,7 @@ def _summary(rows: list[dict], pairs: np.ndarray, pixel_mm: float, seed: int) ->
         return _json_number(2 * p * r / (p + r) if p + r else 0.0)
 
     bif = pooled_f1("bifurcation")
+    clear = pooled_f1("clear_bifurcation")
     end = pooled_f1("end")
     figures = {
         "dice_mean": mean("dice"),
@@ -447,6 +477,12 @@ def _summary(rows: list[dict], pairs: np.ndarray, pixel_mm: float, seed: int) ->
         "bifurcation_f1_pooled": bif["f1"],
         "bifurcation_precision_pooled": bif["precision"],
         "bifurcation_recall_pooled": bif["recall"],
+        "clear_bifurcation_f1_pooled": clear["f1"],
+        "clear_bifurcation_precision_pooled": clear["precision"],
+        "clear_bifurcation_recall_pooled": clear["recall"],
+        "clear_bifurcation_share": _json_number(
+            col("clear_bifurcation_true").sum() / max(col("bifurcation_true").sum(), 1.0)
+        ),
         "end_f1_mean": mean("end_f1"),
         "end_f1_pooled": end["f1"],
         "end_precision_pooled": end["precision"],

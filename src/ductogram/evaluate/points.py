@@ -18,6 +18,9 @@ from ..core import ParameterError
 
 __all__ = ["PointMatch", "TreePoints", "match_points", "segment_tree_points"]
 
+CLEAR_TREE_FACTOR = 3.0  # a segment within reach of a branch point is its own tree's when
+# an end of it is this many reaches away along the tree, or nearer [estimate]
+
 
 @dataclass(frozen=True, eq=False)
 class PointMatch:
@@ -139,15 +142,22 @@ class TreePoints:
         Free ends (the far end of a segment that no segment leaves).
     root_rc : (R, 2) float array
         Starts of segments that no segment leads to (the orifice).
+    branch_clear : (B,) bool array or None
+        Whether each branch point stands clear of the other ducts' images (see
+        :func:`segment_tree_points`, ``clear_within``); None when not asked for.
     """
 
     branch_rc: np.ndarray
     end_rc: np.ndarray
     root_rc: np.ndarray
+    branch_clear: np.ndarray | None = None
 
 
 def segment_tree_points(
-    ends: np.ndarray, tolerance: float = 1e-3, min_branch_length: float = 0.0
+    ends: np.ndarray,
+    tolerance: float = 1e-3,
+    min_branch_length: float = 0.0,
+    clear_within: float = 0.0,
 ) -> TreePoints:
     """The branch points, free ends and roots of segments drawn from parent to child.
 
@@ -168,6 +178,12 @@ def segment_tree_points(
         Side branches whose whole subtree is shorter than this (in the units of
         ``ends``) are left out first, as they cannot be seen (a duct filled for a
         fraction of a millimetre past a branch point); default 0 keeps all.
+    clear_within : float, optional
+        When > 0, also tell which branch points stand clear (``TreePoints.branch_clear``):
+        no segment passes within ``clear_within`` of the point unless one of its ends is
+        within ``CLEAR_TREE_FACTOR`` x ``clear_within`` of it along the tree. A branch
+        point that another duct's image crosses or touches (a projection overlap) is not
+        clear: no reader can place it there. Default 0: not computed.
 
     Returns
     -------
@@ -217,7 +233,53 @@ def segment_tree_points(
     branch = np.flatnonzero(starts >= 2)
     end = np.flatnonzero((arrivals >= 1) & (starts == 0))
     root = np.flatnonzero((starts >= 1) & (arrivals == 0))
-    return TreePoints(first[branch], first[end], first[root])
+    clear = None
+    if clear_within > 0:
+        kept = seg if min_branch_length <= 0 else seg[keep]
+        clear = _clear(kept, node, first, branch, float(clear_within))
+    return TreePoints(first[branch], first[end], first[root], clear)
+
+
+def _clear(
+    seg: np.ndarray, node: np.ndarray, pos: np.ndarray, branch: np.ndarray, radius: float
+) -> np.ndarray:
+    """Whether each branch node has no foreign segment within ``radius``: one whose ends
+    are both farther than ``CLEAR_TREE_FACTOR * radius`` from it along the tree."""
+    import networkx as nx
+
+    length = np.hypot(*(seg[:, 1] - seg[:, 0]).T)
+    g = nx.Graph()
+    for (a, b), w in zip(node.tolist(), length.tolist(), strict=True):
+        if a != b and (not g.has_edge(a, b) or g[a][b]["length"] > w):
+            g.add_edge(a, b, length=w)
+    # Points along every segment, at most half the radius apart.
+    steps = np.maximum(np.ceil(2.0 * length / radius).astype(int), 1)
+    owner = np.repeat(np.arange(len(seg)), steps + 1)
+    t = np.concatenate([np.linspace(0.0, 1.0, k + 1) for k in steps])
+    pts = seg[owner, 0] + t[:, None] * (seg[owner, 1] - seg[owner, 0])
+    near = cKDTree(pts).query_ball_point(pos[branch], radius + 0.5 * radius)
+    clear = np.ones(len(branch), dtype=bool)
+    for i, (b, idx) in enumerate(zip(branch.tolist(), near, strict=True)):
+        if not idx:
+            continue
+        close = np.hypot(*(_segment_distance(pos[b], seg[np.unique(owner[idx])])).T)
+        hit = np.unique(owner[idx])[close <= radius]
+        local = nx.single_source_dijkstra_path_length(
+            g, b, cutoff=CLEAR_TREE_FACTOR * radius, weight="length"
+        )
+        for s in hit.tolist():
+            if int(node[s, 0]) not in local and int(node[s, 1]) not in local:
+                clear[i] = False
+                break
+    return clear
+
+
+def _segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """(K, 2) offset from the point p to the nearest point of each segment (K, 2, D)."""
+    a, v = seg[:, 0], seg[:, 1] - seg[:, 0]
+    vv = np.maximum(np.einsum("kd,kd->k", v, v), 1e-12)
+    t = np.clip(np.einsum("kd,kd->k", p - a, v) / vv, 0.0, 1.0)
+    return (a + t[:, None] * v - p)[:, :2]
 
 
 def _visible(node: np.ndarray, length: np.ndarray, n: int, min_length: float) -> np.ndarray:
