@@ -79,3 +79,27 @@ def test_root_that_divides_is_a_branch_point():
     assert tp.branch_rc.tolist() == [[0.0, 0.0]]
     assert len(tp.end_rc) == 2
     assert segment_tree_points(np.zeros((0, 2, 2))).branch_rc.shape == (0, 2)
+
+
+def test_branch_point_crossed_by_another_duct_is_not_clear():
+    # A stem dividing at (40, 0) and again at (70, -15); a long side branch leaves the
+    # stem at (10, 0), runs out and comes back across the first division (a projection
+    # overlap), 0.25 from it. The divisions' own parents and children are near them
+    # along the tree and do not count.
+    ends = [
+        [[0, 0], [10, 0]],
+        [[10, 0], [40, 0]],
+        [[40, 0], [70, -15]],
+        [[40, 0], [70, 15]],
+        [[70, -15], [90, -25]],
+        [[70, -15], [90, -5]],
+        [[10, 0], [30, 40]],
+        [[30, 40], [50, -38]],
+    ]
+    tp = segment_tree_points(ends, clear_within=3.0)
+    clear = {tuple(p): bool(c) for p, c in zip(tp.branch_rc.tolist(), tp.branch_clear)}
+    assert clear == {(10.0, 0.0): True, (40.0, 0.0): False, (70.0, -15.0): True}
+    # Out of reach, the same crossing leaves the division clear.
+    far = segment_tree_points(ends, clear_within=0.2)
+    assert far.branch_clear.all()
+    assert segment_tree_points(ends).branch_clear is None
