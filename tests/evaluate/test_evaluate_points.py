@@ -97,7 +97,7 @@ def test_branch_point_crossed_by_another_duct_is_not_clear():
         [[30, 40], [50, -38]],
     ]
     tp = segment_tree_points(ends, clear_within=3.0)
-    clear = {tuple(p): bool(c) for p, c in zip(tp.branch_rc.tolist(), tp.branch_clear)}
+    clear = {tuple(p): bool(c) for p, c in zip(tp.branch_rc.tolist(), tp.branch_clear, strict=True)}
     assert clear == {(10.0, 0.0): True, (40.0, 0.0): False, (70.0, -15.0): True}
     # Out of reach, the same crossing leaves the division clear.
     far = segment_tree_points(ends, clear_within=0.2)

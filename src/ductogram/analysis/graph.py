@@ -59,6 +59,7 @@ BACKGROUND_MM = 3.0  # the local background: a grey opening this wide (wider tha
 BACKGROUND_PITCH_MM = 0.35  # ... computed on a grid this coarse (it is smooth)
 BRIDGE_MM = 2.0  # pieces this close to the tree are joined to it (a gap in the filling or
 # in the mask: a ductogram is one tree) [estimate; twice the segmentation's root gap]
+FAINT_PROBABILITY = 0.8  # ... or with a mean duct probability below this [estimate]
 FAINT_SHARE = 0.3  # a free-ended path with less contrast for its width than this share
 # of the tree's typical is not a duct [estimate; tuned on simulated views]
 BLUSH_WIDENING = 1.3  # a terminal duct ends where it widens past this many duct calibres
@@ -506,7 +507,13 @@ def _excess(intensity: np.ndarray, scale_mm: float) -> np.ndarray:
     return img - bg
 
 
-def _prune_faint(g: _Graph, keep: set[int], overlaps: set[int], excess: np.ndarray) -> int:
+def _prune_faint(
+    g: _Graph,
+    keep: set[int],
+    overlaps: set[int],
+    excess: np.ndarray,
+    probability: np.ndarray | None = None,
+) -> int:
     """Prune free-ended paths that hold too little contrast for their width to be a
     filled duct; return how many.
 
@@ -514,7 +521,8 @@ def _prune_faint(g: _Graph, keep: set[int], overlaps: set[int], excess: np.ndarr
     times the iodine's attenuation, so along the tree the central excess over the mask's
     width (twice the distance to its edge) is about one number, whatever the calibre.
     A path at its free end below ``FAINT_SHARE`` of the tree's median (weighted by
-    length) is a blob of the segmentation on the background, not a duct. Pruned paths
+    length) is a blob of the segmentation on the background, not a duct; so is one whose
+    mean duct probability (when given) is below ``FAINT_PROBABILITY``. Pruned paths
     expose their parents, which are tested in turn."""
 
     def ratio(k: int) -> float:
@@ -550,7 +558,11 @@ def _prune_faint(g: _Graph, keep: set[int], overlaps: set[int], excess: np.ndarr
                 continue
             if k not in ratios:
                 ratios[k] = ratio(k)
-            if ratios[k] < FAINT_SHARE * typical:
+            weak = False
+            if probability is not None:
+                c = g.coords[p]
+                weak = float(np.mean(probability[c[:, 0], c[:, 1]])) < FAINT_PROBABILITY
+            if weak or ratios[k] < FAINT_SHARE * typical:
                 g.remove(k)
                 overlaps.discard(free)
                 pruned += 1
@@ -629,6 +641,7 @@ def build_tree(
     *,
     blush: bool = True,
     intensity: np.ndarray | None = None,
+    probability: np.ndarray | None = None,
 ) -> DuctTree:
     """Read the rooted duct tree of a mask of contrast-filled ducts.
 
@@ -654,6 +667,9 @@ def build_tree(
         excess over the local background, ``d = (4 / π) ∫ excess / peak`` (exact for a
         round lumen, whatever the contrast; see the module docstring), and the
         mask only says where the ducts are; otherwise from the mask's area.
+    probability : (rows, cols) float array, optional
+        The segmentation's duct probability, in [0, 1]: with ``intensity``, free-ended
+        paths whose mean probability is below ``FAINT_PROBABILITY`` are pruned.
 
     Returns
     -------
@@ -832,7 +848,11 @@ def build_tree(
         excess = np.zeros(sub.shape)
         around = _excess(intensity[a0:a1, b0:b1], scale)
         excess[1:-1, 1:-1] = around[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
-        loops += _prune_faint(g, set(roots), overlaps, excess)
+        prob = None
+        if probability is not None:
+            prob = np.zeros(sub.shape)
+            prob[1:-1, 1:-1] = np.asarray(probability, dtype=float)[r0:r1, c0:c1]
+        loops += _prune_faint(g, set(roots), overlaps, excess, prob)
     if loops:
         for n in list(g.adj):
             g.merge_through(n, set(roots))

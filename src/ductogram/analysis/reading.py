@@ -415,7 +415,14 @@ def read_view(image: Image) -> Reading:
     # pixels are linear in the attenuation (for processing); display processing is close
     # to linear over a duct's small range of values, and on simulated views at 85 µm the
     # error is a third of the mask width's (0.13-0.29 against 0.24-0.90 mm on four views).
-    tree = build_tree(seg.mask, root, pixel_mm, image.magnification, intensity=scale)
+    tree = build_tree(
+        seg.mask,
+        root,
+        pixel_mm,
+        image.magnification,
+        intensity=scale,
+        probability=seg.probability,
+    )
     if tree.total_length_mm < MIN_TREE_MM:
         return Reading(
             **_base(image),
