@@ -269,3 +269,21 @@ def test_faint_blob_on_a_duct_is_pruned():
     assert len(mask_only.branch_points) == 2
     assert len(with_signal.branch_points) == 1
     assert np.hypot(*(with_signal.node_rc[with_signal.branch_points[0]] - [60, 60])) <= 5
+
+
+def test_calibre_taken_over_the_background_next_to_the_duct():
+    """The same 0.6 mm lumen lying along a band of denser tissue 2 mm wide (narrower than
+    the background's opening, so it stays in the excess): the band's rise is measured
+    in a ring just outside the duct and taken off; without that the band's share of the
+    cross-section would read as lumen (about 1.5 mm here)."""
+    rows, cols = 80, 200
+    r, c = np.mgrid[0:rows, 0:cols].astype(float)
+    radius = 3.0
+    x = r - 40.2
+    sub = np.linspace(-0.45, 0.45, 10)
+    chord = np.mean([2 * np.sqrt(np.clip(radius**2 - (x + d) ** 2, 0, None)) for d in sub], axis=0)
+    band = np.where(np.abs(x) <= 10.0, 0.1, 0.0)  # 2 mm of denser tissue, 1/3 of the peak
+    intensity = 0.05 * chord + band + 1.0
+    mask = (np.abs(x) <= radius + 1) & (c > 10) & (c < 190)
+    tree = build_tree(mask, (40, 11), pixel_mm=0.1, intensity=intensity)
+    assert tree.calibre_mm[0] == pytest.approx(0.6, abs=0.05)
