@@ -938,7 +938,8 @@ def build_tree(
         den = ndi.uniform_filter1d(w, CALIBRE_WINDOW_PX, mode="nearest")
         local = num / np.maximum(den, 1e-9)
         if integral is not None:
-            def along(v: np.ndarray) -> np.ndarray:
+
+            def along(v: np.ndarray, c: np.ndarray = c) -> np.ndarray:
                 return ndi.uniform_filter1d(v[c[:, 0], c[:, 1]], CALIBRE_WINDOW_PX)
 
             # The background's own rise next to the duct (a ring just outside the rim)
