@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from ductogram.core import ParameterError
-from ductogram.evaluate.findings_eval import _near_lesion, evaluate_findings, froc
+from ductogram.evaluate.findings_eval import (
+    _location_errors,
+    _near_lesion,
+    evaluate_findings,
+    froc,
+)
 
 
 def test_froc_counts_lesions_once_and_false_positives_per_view():
@@ -68,6 +73,8 @@ def test_evaluate_findings_writes_its_files(tmp_path):
         "sensitivity_at_0.25_fp_per_view",
         "case_accuracy",
         "bubbles_called_papilloma_rate",
+        "distance_error_mm_median",
+        "clock_within_1h",
         "read_s_median",
     }
     assert 0.0 <= saved["case_accuracy"] <= 1.0
@@ -82,3 +89,23 @@ def test_bad_arguments():
         evaluate_findings(1, seed=1, workers=0)
     with pytest.raises(ParameterError, match="cases"):
         evaluate_findings(0, seed=1)
+
+
+def test_location_of_a_found_lesion_against_its_true_centre():
+    """A lesion 30 mm behind the nipple and 10 mm lateral in a left breast is 31.6 mm
+    from the nipple at 3 o'clock (lateral on the left, facing the patient)."""
+    from types import SimpleNamespace
+
+    lesion = SimpleNamespace(centre_mm=np.array([30.0, 0.0, 10.0]))
+    phantom = SimpleNamespace(
+        trees=[SimpleNamespace(lesions=[lesion, lesion])],
+        breast=SimpleNamespace(laterality=SimpleNamespace(value="L"), depth_mm=90.0),
+    )
+    located = {
+        0: {"distance_cm": 3.5, "clock_hour": 4},
+        1: {"distance_cm": None, "clock_hour": None},
+    }
+    e = _location_errors(phantom, located)
+    assert e[0]["distance_error_mm"] == pytest.approx(35.0 - np.sqrt(1000.0))
+    assert e[0]["clock_error_h"] == 1
+    assert e[1] == {"lesion": 1, "distance_error_mm": None, "clock_error_h": None}

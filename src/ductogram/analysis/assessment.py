@@ -126,6 +126,8 @@ class ExamLesion(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     location: str | None = Field(None, description="laterality, clock hour, depth, distance")
     distance_from_nipple_cm: float | None = None
+    clock_hour: int | None = Field(None, ge=1, le=12, description="from two views only")
+    depth: str | None = Field(None, description="anterior, middle or posterior third")
     counted: bool = Field(False, description="whether it counts towards the category")
 
 
@@ -286,6 +288,8 @@ def _lesion(
         findings=members,
         location=where,
         distance_from_nipple_cm=cm,
+        clock_hour=getattr(location, "clock_hour", None),
+        depth=getattr(location, "depth", None),
     )
 
 

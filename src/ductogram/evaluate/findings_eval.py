@@ -18,6 +18,10 @@ against the simulator's truth (``ViewTruth.lesions``, ``ViewTruth.bubbles_px``):
   positives per view;
 - **case accuracy**: normal (no lesion in the cannulated system) against abnormal, the
   reading's ``normal`` (BI-RADS 1) against the rest;
+- **location of the lesions found**: for each target found, its surest detection's
+  distance from the nipple and clock hour (two views) against the lesion's true 3-D
+  centre (:func:`.quality_eval.true_location`): median distance error, share of clock
+  hours within one hour;
 - **bubbles called papilloma**: among exams with air bubbles, the share in which a
   filling defect that counts towards the category lies within ``MATCH_MM`` of a bubble;
 - **time** to read the two-view exam (:func:`read_exam`, all steps).
@@ -58,6 +62,8 @@ TARGETS = {  # issue 7, on >= 200 two-view exams of the default mix
     "sensitivity_at_0.25_fp_per_view": (">=", 0.90),
     "case_accuracy": (">=", 0.93),
     "bubbles_called_papilloma_rate": ("<=", 0.10),
+    "distance_error_mm_median": ("<=", 5.0),  # of the targets found, from the nipple
+    "clock_within_1h": (">=", 0.90),  # of the targets found in both views
     "read_s_median": ("<=", 6.0),
 }
 CSV_FIELDS = (
@@ -104,6 +110,11 @@ def simulate_exam(
     list of ductogram.core.Image
         The CC view and the other, each with its truth (``spec.pixel_kind`` images).
     """
+    return _simulate(spec, pixel_mm, supersample, phantom)[0]
+
+
+def _simulate(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict[str, Any] | None):
+    """The two views of an exam (see :func:`simulate_exam`) and its phantom."""
     from ..imaging.views import simulate_view
 
     ph, fill, settings, rng_view = case_setup(spec, pixel_mm, supersample, phantom)
@@ -112,7 +123,7 @@ def simulate_exam(
     for view, r in zip(("CC", second), rng_view.spawn(2), strict=True):
         sv = simulate_view(ph, view, fill=fill, settings=settings, rng=r)
         out.append(sv.processing if spec.pixel_kind == "processing" else sv.presentation)
-    return out
+    return out, ph
 
 
 def _near_lesion(row: float, col: float, lesion: dict, reach_px: float) -> bool:
@@ -150,7 +161,9 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
         ``detections``: (confidence, lesion id or -1 for a false positive, or None for a
         detection on a non-target lesion) per detection; ``targets``: number of target
         lesions; ``views``; ``truth_abnormal`` is filled by the caller; ``bubbles``: whether
-        a view has bubbles; ``bubble_called_papilloma``.
+        a view has bubbles; ``bubble_called_papilloma``; ``located``: per target found,
+        where its surest detection puts it (``distance_cm``, ``clock_hour``: None where
+        the reading could not tell, e.g. from one view).
 
     Raises
     ------
@@ -194,6 +207,7 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
                         called = True
     # Detections are the exam's lesions (a finding, or a pair of findings across views):
     # a hit when a member finding lies on a target; on another lesion, neither.
+    located: dict[int, tuple[float, float | None, int | None]] = {}
     for les in exam.lesions:
         if les.kind not in DETECTION_KINDS:
             continue
@@ -212,7 +226,11 @@ def score_exam(images: list[Any], exam: Any) -> dict[str, Any]:
             if hit is not None and hit >= 0:
                 break
         detections.append((float(les.confidence), hit))
+        if hit is not None and hit >= 0:
+            if hit not in located or located[hit][0] < les.confidence:
+                located[hit] = (float(les.confidence), les.distance_from_nipple_cm, les.clock_hour)
     return {
+        "located": {k: {"distance_cm": v[1], "clock_hour": v[2]} for k, v in located.items()},
         "detections": detections,
         "targets": n_targets,
         "views": len(images),
@@ -279,13 +297,14 @@ def _one(args: tuple) -> dict[str, Any]:
 
     row: dict[str, Any] = {"case": spec.index, "seed": spec.seed, "lesion": spec.lesion or ""}
     try:
-        images = simulate_exam(spec, pixel_mm=pixel_mm, supersample=supersample, phantom=phantom)
+        images, ph = _simulate(spec, pixel_mm, supersample, phantom)
     except (ValueError, RuntimeError) as exc:
         return {**row, "message": f"simulation failed: {exc}", "score": None}
     t0 = time.perf_counter()
     exam = read_exam(images)
     read_s = time.perf_counter() - t0
     score = score_exam(images, exam)
+    score["location_errors"] = _location_errors(ph, score["located"])
     found = {h for _, h in score["detections"] if h is not None and h >= 0}
     return {
         **row,
@@ -303,6 +322,28 @@ def _one(args: tuple) -> dict[str, Any]:
         "message": "; ".join(v.message for v in exam.views if v.message),
         "score": score,
     }
+
+
+def _location_errors(phantom: Any, located: dict[int, dict]) -> list[dict[str, Any]]:
+    """Where the reading put each target it found, against the lesion's true 3-D centre
+    (:func:`.quality_eval.true_location`): distance from the nipple error (mm, from the
+    reading's 0.1 cm) and clock-hour error (hours, -6 to 5; None from one view)."""
+    from .quality_eval import true_location
+
+    out = []
+    for k, where in sorted(located.items()):
+        truth = true_location(phantom, int(k))
+        cm, hour = where["distance_cm"], where["clock_hour"]
+        out.append(
+            {
+                "lesion": int(k),
+                "distance_error_mm": None if cm is None else 10.0 * cm - truth["distance_mm"],
+                "clock_error_h": None
+                if hour is None
+                else (int(hour) - truth["clock_hour"] + 6) % 12 - 6,
+            }
+        )
+    return out
 
 
 def _json_safe(obj: Any) -> Any:
@@ -424,6 +465,13 @@ def evaluate_findings(
             )
         ][:: max(1, len(curve["threshold"]) // 25)],
     }
+    errors = [e for r in scored for e in r["score"]["location_errors"]]
+    dist = [abs(e["distance_error_mm"]) for e in errors if e["distance_error_mm"] is not None]
+    hours = [abs(e["clock_error_h"]) for e in errors if e["clock_error_h"] is not None]
+    summary["found_lesions_located"] = len(errors)
+    summary["distance_error_mm_median"] = float(np.median(dist)) if dist else float("nan")
+    summary["clock_hour_lesions"] = len(hours)
+    summary["clock_within_1h"] = float(np.mean([h <= 1 for h in hours])) if hours else float("nan")
     by_lesion: dict[str, list[bool]] = {}
     for r in scored:
         by_lesion.setdefault(r["lesion"] or "normal", []).append(
