@@ -59,6 +59,19 @@ def _random_tubes(rng, n):
     return a, b, rng.uniform(0.05, 1.0, n), rng.uniform(0.05, 1.0, n)
 
 
+def _random_tree(rng, n):
+    """Tubes of a random tree: tube i - 1 runs from node parent[i] to node i (a random walk),
+    labelled with its nodes, so that a parent's end and its children's starts meet."""
+    parent = np.concatenate([[-1], rng.integers(0, np.arange(1, n))])
+    pos = np.zeros((n, 3))
+    pos[0] = (40.0, 0.0, 30.0)
+    for i in range(1, n):
+        pos[i] = pos[parent[i]] + rng.normal(0, 1.0, 3)
+    radius = rng.uniform(0.1, 0.5, n)
+    nodes = np.column_stack([parent[1:], np.arange(1, n)])
+    return pos[parent[1:]], pos[1:], radius[parent[1:]], radius[1:], nodes
+
+
 # --- everywhere --------------------------------------------------------------------------
 
 
@@ -77,6 +90,20 @@ def test_chunking_does_not_change_the_projection():
     for chunk in (1, 997, 20_000):
         np.testing.assert_allclose(
             project_segments(g, a, b, r0, r1, chunk=chunk), whole, rtol=1e-12, atol=1e-12
+        )
+
+
+def test_chunking_does_not_change_the_union_at_junctions():
+    g = Geometry.for_breast(70, 40, 45, pixel_mm=0.2)
+    a, b, r0, r1, nodes = _random_tree(np.random.default_rng(1), 120)
+    whole = project_segments(g, a, b, r0, r1, nodes=nodes, chunk=10**9)
+    assert whole.sum() < 0.99 * project_segments(g, a, b, r0, r1).sum()
+    for chunk in (1, 997):
+        np.testing.assert_allclose(
+            project_segments(g, a, b, r0, r1, nodes=nodes, chunk=chunk),
+            whole,
+            rtol=1e-12,
+            atol=1e-12,
         )
 
 
@@ -118,6 +145,20 @@ def test_gpu_projection_agrees_with_cpu():
         rtol=1e-7,
         atol=1e-7,  # mm: rounding of grazing rays (fused multiply-adds on the GPU)
     )
+
+
+@needs_gpu
+def test_gpu_junctions_agree_with_cpu():
+    # The union where tubes meet: the same lumen counted once on both backends.
+    import cupy
+
+    g = Geometry.for_breast(80, 50, 50, pixel_mm=0.1)
+    a, b, r0, r1, nodes = _random_tree(np.random.default_rng(4), 300)
+    cpu = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
+    gpu = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2, xp=cupy)
+    assert isinstance(gpu, cupy.ndarray)
+    np.testing.assert_allclose(to_host(gpu), cpu, rtol=1e-7, atol=1e-7)  # mm
+    assert cpu.sum() < 0.99 * project_segments(g, a, b, r0, r1, supersample=2).sum()
 
 
 @needs_gpu

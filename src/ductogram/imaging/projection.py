@@ -21,6 +21,13 @@ Ellipsoid (centre ``c``, rotation ``R`` with the axes as columns, semi-axes ``q`
 All functions take arrays of ray pairs, so a caller evaluates only the rays near each
 body (see :func:`project_segments`). Frames: any Cartesian frame in mm; the imaging
 geometry (:mod:`ductogram.imaging.geometry`) uses the detector frame.
+
+A pixel's path is the sum of its chords through the bodies, with one exception: where duct
+segments meet at a node (a parent's end, its children's starts), their tubes overlap near
+it, and there the path is the chord through their union, the shared lumen counted once
+(:func:`project_segments` with ``nodes``). Each tube's inside along a ray is one interval
+of the ray, so the union's chord is the length of a union of intervals, found for the rays
+near each node only.
 """
 
 from __future__ import annotations
@@ -71,6 +78,10 @@ def frustum_chords(
     return _frustum_chords_from_terms((d[..., 0], d[..., 1], d[..., 2]), terms)
 
 
+#: How many arrays :func:`_frustum_terms` gives per tube.
+_FRUSTUM_TERM_COUNT = 12
+
+
 def _frustum_terms(source, a_mm, b_mm, r0_mm, r1_mm) -> tuple[np.ndarray, ...]:
     """What a frustum's chord needs that does not depend on the ray's direction (the rays
     all start at ``source``): (e_x, e_y, e_z, w0_x, w0_y, w0_z, s_0, length, r0, k, q, qc),
@@ -93,9 +104,11 @@ def _dot(u: tuple, v: tuple):
     return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
 
 
-def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
-    """Chords of rays ``source + t d`` (t in [0, 1], ``d`` by components) through the
-    frustums of ``terms`` (see :func:`_frustum_terms`). Any array namespace."""
+def _frustum_quadric(d: tuple, terms: tuple) -> tuple:
+    """What the inside of rays ``source + t d`` (``d`` by components) in the frustums of
+    ``terms`` (see :func:`_frustum_terms`) is made of: the slab ``lo <= t <= hi``, the
+    quadric ``qa t² + qb t + qc <= 0`` with its roots ``r1 <= r2`` and discriminant, the
+    sign of ``qa`` (positive, negative, flat) and ``|d|²``. Any array namespace."""
     xp = array_namespace(*d)
     e, w0, (s_0, length, r0, k, q, qc) = terms[0:3], terms[3:6], terms[6:]
     sd = _dot(d, e)
@@ -124,6 +137,19 @@ def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
     positive = qa > eps
     negative = qa < -eps
     flat = ~positive & ~negative
+    return xp, dd, lo, hi, qb, qc, disc, r1, r2, positive, negative, flat
+
+
+def _linear_root(xp, qb, qc):
+    """Where ``qb t + qc`` vanishes (NaN where ``qb == 0``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return xp.where(qb != 0, -qc / qb, xp.nan)
+
+
+def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
+    """Chords of rays ``source + t d`` (t in [0, 1], ``d`` by components) through the
+    frustums of ``terms`` (see :func:`_frustum_terms`). Any array namespace."""
+    xp, dd, lo, hi, qb, qc, disc, r1, r2, positive, negative, flat = _frustum_quadric(d, terms)
 
     def piece(start, stop):
         """Length, in ray parameter, of [start, stop] within the ray's [0, 1]."""
@@ -138,8 +164,7 @@ def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
         inside = xp.where(negative, xp.where(disc < 0, piece(lo, hi), both), inside)
     if bool(flat.any()):
         # qa ~ 0: the quadric is linear, B t + C <= 0.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_lin = xp.where(qb != 0, -qc / qb, xp.nan)
+        t_lin = _linear_root(xp, qb, qc)
         linear = xp.where(
             qb > 0,
             piece(lo, xp.minimum(hi, t_lin)),
@@ -150,6 +175,35 @@ def _frustum_chords_from_terms(d: tuple, terms: tuple) -> object:
         inside = xp.where(flat, linear, inside)
     chord = inside * xp.sqrt(dd)
     return xp.nan_to_num(chord, nan=0.0)
+
+
+def _frustum_intervals(d: tuple, terms: tuple) -> tuple:
+    """The inside of rays ``source + t d`` (``d`` by components) in the frustums of
+    ``terms`` (see :func:`_frustum_terms`) as one interval of the ray parameter per ray:
+    ``(start, stop)`` within [0, 1], ``stop >= start`` (``stop == start``: the ray misses).
+    The same cases as :func:`_frustum_chords_from_terms`, whose chord is
+    ``(stop - start) |d|``. Any array namespace."""
+    xp, _, lo, hi, qb, qc, disc, r1, r2, _, negative, flat = _frustum_quadric(d, terms)
+    # qa > 0: between the roots (no real roots: the two roots are one, and the span empty).
+    start, stop = xp.maximum(lo, r1), xp.minimum(hi, r2)
+    if bool(negative.any()):
+        # qa < 0: outside the roots; the frustum is convex, so within the slab one of the
+        # two pieces at most is met: keep the longer.
+        first = xp.minimum(hi, r1) - lo >= hi - xp.maximum(lo, r2)
+        start = xp.where(negative, xp.where((disc < 0) | first, lo, xp.maximum(lo, r2)), start)
+        stop = xp.where(negative, xp.where((disc >= 0) & first, xp.minimum(hi, r1), hi), stop)
+    if bool(flat.any()):
+        t_lin = _linear_root(xp, qb, qc)
+        start = xp.where(flat, xp.where(qb < 0, xp.maximum(lo, t_lin), lo), start)
+        stop = xp.where(
+            flat,
+            xp.where(qb > 0, xp.minimum(hi, t_lin), xp.where((qb < 0) | (qc <= 0), hi, -xp.inf)),
+            stop,
+        )
+    start = xp.clip(start, 0.0, 1.0)
+    stop = xp.maximum(xp.clip(stop, 0.0, 1.0), start)
+    known = ~xp.isnan(stop - start)
+    return xp.where(known, start, 0.0), xp.where(known, stop, 0.0)
 
 
 def _branchless_kernels(xp):
@@ -359,6 +413,35 @@ def _footprints(geometry, lo_xyz: np.ndarray, hi_xyz: np.ndarray, reach_mm: np.n
     return r0, r1, c0, c1
 
 
+def _ball_boxes(geometry, centre_mm: np.ndarray, reach_mm: np.ndarray, offset: float):
+    """Pixel boxes (row0, row1, col0, col1), inclusive-exclusive, of the pixels one of
+    whose rays (at most ``offset`` pixels from the pixel's centre along each axis) meets a
+    ball (centre ``C`` and radius ``R``, detector frame, mm).
+
+    The shadow of a ball is bounded along ``x`` by the two planes through the focal spot
+    ``x = f (SID - z)`` tangent to it: ``(C_x - f D)² = R² (1 + f²)`` with ``D = SID - C_z``,
+    so ``f = (C_x D ± R sqrt(D² + C_x² - R²)) / (D² - R²)`` and the shadow's edges are at
+    ``x = SID f`` [derived here]; the same along ``y``. Tighter than :func:`_footprints`
+    for the small balls around duct nodes."""
+    centre = np.asarray(centre_mm, dtype=float).reshape(-1, 3)
+    reach = np.asarray(reach_mm, dtype=float).reshape(-1, 1)
+    sid = geometry.source_to_image_mm
+    depth = sid - centre[:, 2:3]
+    across = centre[:, :2]
+    half = reach * np.sqrt(depth * depth + across * across - reach * reach)
+    scale = sid / (depth * depth - reach * reach)
+    lo = geometry.to_pixel((across * depth - half) * scale) - offset - 1e-6
+    hi = geometry.to_pixel((across * depth + half) * scale) + offset + 1e-6
+    lo = np.ceil(lo).astype(np.int64)
+    hi = np.floor(hi).astype(np.int64) + 1
+    return (
+        np.clip(lo[:, 0], 0, geometry.rows),
+        np.clip(hi[:, 0], 0, geometry.rows),
+        np.clip(lo[:, 1], 0, geometry.cols),
+        np.clip(hi[:, 1], 0, geometry.cols),
+    )
+
+
 def _pairs(r0, r1, c0, c1, chunk: int, xp=np):
     """(body index, row, col) of every pixel in each body's box, in chunks of bodies.
 
@@ -443,11 +526,13 @@ def project_segments(
     r1_mm: np.ndarray,
     *,
     weights: np.ndarray | None = None,
+    nodes: np.ndarray | None = None,
     supersample: int = 2,
     chunk: int | None = None,
     xp=np,
 ):
-    """Sum over tapered tubes of (weight ×) the chord of each pixel's rays through them.
+    """Sum over tapered tubes of (weight ×) the chord of each pixel's rays through them;
+    where tubes meet at a node, the chord through their union.
 
     Parameters
     ----------
@@ -458,7 +543,14 @@ def project_segments(
     r0_mm, r1_mm : (M,) arrays
         Radii at ``a`` and ``b``.
     weights : (M,) array, optional
-        Factor per tube (a concentration, say); default 1.
+        Factor per tube (a concentration, say); default 1. Tubes that meet at a node
+        must have the same weight.
+    nodes : (M, 2) int array, optional
+        A label for the node at each tube's ends ``a`` and ``b``; -1 for an end that meets
+        no other tube. Tubes whose ends carry the same label meet there (a duct tree's
+        node: the parent segment's end, its children's starts), and a ray crosses the
+        lumen they share near it once (see :func:`_subtract_junction_overlaps`). Default:
+        every tube on its own, their chords summed.
     supersample : int
         Rays per pixel along each axis (anti-aliasing); their chords are averaged.
     chunk : int, optional
@@ -471,6 +563,12 @@ def project_segments(
     -------
     (rows, cols) float array of ``xp``
         Weighted path length (mm) through the tubes, per pixel.
+
+    Raises
+    ------
+    ParameterError
+        For ``nodes`` of the wrong shape, a tube meeting itself, tubes labelled to meet
+        whose ends are apart, or tubes of different weights meeting at a node.
     """
     a = np.asarray(a_mm, dtype=float).reshape(-1, 3)
     b = np.asarray(b_mm, dtype=float).reshape(-1, 3)
@@ -490,7 +588,149 @@ def project_segments(
     for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
         acc = _summed_chords(chords, geometry, rows, cols, offsets, tuple(t[body] for t in terms))
         scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
+    if nodes is not None:
+        _subtract_junction_overlaps(image, geometry, nodes, a, b, r0, r1, w, terms, offsets, chunk)
     return image.reshape(geometry.rows, geometry.cols)
+
+
+def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarray):
+    """The tubes that meet at each node (their ends labelled alike in ``nodes``, at one
+    point), grouped by how many meet there.
+
+    Yields, per count ``k >= 2``, ``(members, centre_mm, reach_mm)``: ``(J, k)`` tube indices,
+    ``(J, 3)`` node positions and ``(J,)`` radii of a ball around each node that holds every
+    point shared by two of its tubes (same frame as ``a`` and ``b``).
+
+    The ball [derived here]: tube ``A`` leaves the node along the unit axis ``u`` for
+    ``L_A`` with radius at most ``ρ_A``, tube ``B`` along ``v`` with ``ρ_B``, and
+    ``c = u · v = cos θ``. A common point ``y`` (from the node) has ``s_A = y · u`` in
+    ``[0, L_A]`` and lies within ``ρ_A`` of ``A``'s axis, so ``|y|² <= s_A² + ρ_A²``; writing
+    ``y = s_B v + w`` with ``|w| <= ρ_B``, ``w ⊥ v`` gives ``s_A <= c s_B + ρ_B sin θ``, and
+    the same with ``A``, ``B`` swapped. Hence ``s_A <= ρ_B sin θ`` when ``c <= 0``, and
+    ``s_A <= (c ρ_A + ρ_B) / sin θ`` when ``c > 0``.
+    """
+    from ..core.errors import ParameterError
+
+    labels = np.asarray(nodes)
+    if labels.shape != (len(a), 2) or labels.dtype.kind not in "iu":
+        raise ParameterError(
+            "nodes", f"array of shape {labels.shape}", f"({len(a)}, 2) integer node labels"
+        )
+    if np.any((labels[:, 0] == labels[:, 1]) & (labels[:, 0] >= 0)):
+        raise ParameterError("nodes", "a tube with one label at both ends", "two nodes per tube")
+    flat = labels.ravel()  # end 2 i is a[i], end 2 i + 1 is b[i]
+    ends = np.flatnonzero(flat >= 0)
+    ends = ends[np.argsort(flat[ends], kind="stable")]
+    _, first, counts = np.unique(flat[ends], return_index=True, return_counts=True)
+    for k in np.unique(counts[counts >= 2]):
+        end = ends[first[counts == k][:, None] + np.arange(k)]  # (J, k)
+        tube, at_b = end // 2, (end % 2 == 1)[..., None]
+        near = np.where(at_b, b[tube], a[tube])
+        apart = np.linalg.norm(near - near[:, :1], axis=-1).max()
+        if apart > 1e-6 * (1.0 + np.abs(near).max()):
+            raise ParameterError(
+                "nodes", f"tubes meeting at a node with ends {apart:.3g} mm apart", "one point"
+            )
+        axis = np.where(at_b, a[tube], b[tube]) - near
+        length = np.linalg.norm(axis, axis=-1)
+        u = axis / np.maximum(length, 1e-12)[..., None]
+        rho = np.maximum(r0, r1)[tube]
+        reach = np.zeros(len(tube))
+        for i in range(k):
+            for j in range(i + 1, k):
+                c = np.einsum("ni,ni->n", u[:, i], u[:, j])
+                sin = np.sqrt(np.maximum(1.0 - c * c, 0.0))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    s_i = np.where(c > 0, (c * rho[:, i] + rho[:, j]) / sin, rho[:, j] * sin)
+                    s_j = np.where(c > 0, (c * rho[:, j] + rho[:, i]) / sin, rho[:, i] * sin)
+                own = np.hypot(np.minimum(s_i, length[:, i]), rho[:, i])
+                other = np.hypot(np.minimum(s_j, length[:, j]), rho[:, j])
+                reach = np.maximum(reach, np.minimum(own, other))
+        yield tube, near[:, 0], reach
+
+
+def _subtract_junction_overlaps(image, geometry, nodes, a, b, r0, r1, w, terms, offsets, chunk):
+    """Take from ``image`` (flat, on the device) what :func:`project_segments` counted
+    twice where tubes meet: per pixel, Σ chords − chord of the union, over the tubes of
+    each node and the rays that pass within the ball of :func:`_junctions` around it.
+
+    Each tube's inside along a ray is one interval (the frustum is convex), so the union's
+    length is that of a union of ``k`` intervals: sorted by start, interval ``i`` adds the
+    part of it beyond the furthest end ``m`` of those before it, and Σ lengths − union =
+    Σ_i max(0, min(stop_i, m) − start_i), exact for any ``k`` (the one-dimensional
+    measure of a union of intervals: V. Klee, "Can the measure of ∪[a_i, b_i] be computed
+    in less than O(n log n) steps?", Amer. Math. Monthly 84 (1977) 284–285; for two or
+    three tubes the same as inclusion–exclusion). Here the order comes from pairwise
+    comparisons (no sort: ``k`` is small and every step is elementwise). Overlaps of tubes
+    that do not share a node (crossing ducts, a tube with its grandparent) are left summed.
+
+    Most rays near a node cross no shared lumen: a pixel is kept only when its central ray
+    crosses a shared part of the tubes widened by how far its other rays pass from it
+    (:func:`_widened`), and only kept pixels have all their rays traced.
+    """
+    xp = array_namespace(image)
+    # A pixel's rays pass at most this far (mm) from its central ray anywhere between the
+    # source and the detector (their separation shrinks by 1 / m towards the source).
+    spread = float(np.abs(offsets).max()) * np.sqrt(2.0) * geometry.pixel_mm + 1e-6
+    wide = _device(xp, *_frustum_terms(geometry.source_mm, *_widened(a, b, r0, r1, spread)))
+    for tube, centre, reach in _junctions(nodes, a, b, r0, r1):
+        weight = w[tube]
+        if np.any(weight != weight[:, :1]):
+            from ..core.errors import ParameterError
+
+            raise ParameterError("weights", "different at a node", "one weight per node's tubes")
+        k = tube.shape[1]
+        boxes = _ball_boxes(geometry, centre, reach + spread, 0.0)
+        members, w_dev = _device(xp, tube, weight[:, 0])
+        size = max(chunk // (len(offsets) * k), 1)
+        for node, rows, cols in _pairs(*boxes, chunk=size, xp=xp):
+            own = tuple(t[members[node, m]] for m in range(k) for t in wide)
+            near = _junction_excess(*_ray_directions(geometry, rows, cols, 0.0, 0.0), *own) > 0
+            if not bool(near.any()):
+                continue
+            node, rows, cols = node[near], rows[near], cols[near]
+            own = tuple(t[members[node, m]] for m in range(k) for t in terms)
+            acc = _summed_chords(_junction_excess, geometry, rows, cols, offsets, own)
+            scatter_add(image, rows * geometry.cols + cols, -acc * (w_dev[node] / len(offsets)))
+
+
+def _widened(a, b, r0, r1, margin: float):
+    """Tubes (axis ends, radii) that hold every point within ``margin`` (mm) of the tubes
+    ``a``–``b`` of radii ``r0``, ``r1``: the axis lengthened by the margin at both ends,
+    the radius ``r(s)`` (slope ``k``) raised by ``margin (sqrt(1 + k²) + |k|)`` [derived
+    here: a normal offset of the cone's side raises its radius by ``margin sqrt(1 + k²)``,
+    and the ends' rims stay inside the lengthened tube]."""
+    axis = b - a
+    length = np.maximum(np.linalg.norm(axis, axis=1), 1e-12)
+    e = axis / length[:, None]
+    k = (r1 - r0) / length
+    grow = margin * (np.sqrt(1.0 + k * k) + np.abs(k))
+    return a - margin * e, b + margin * e, r0 - k * margin + grow, r1 + k * margin + grow
+
+
+def _junction_excess(dx, dy, dz, *terms):
+    """Σ chords − chord of the union of the frustums whose terms (:func:`_frustum_terms`,
+    one tube after the other) are given, for rays ``source + t d``, t in [0, 1]."""
+    d = (dx, dy, dz)
+    n = _FRUSTUM_TERM_COUNT
+    spans = [_frustum_intervals(d, terms[m : m + n]) for m in range(0, len(terms), n)]
+    return _overlap_in_union(array_namespace(dx), spans) * _dot(d, d) ** 0.5
+
+
+def _overlap_in_union(xp, spans: list) -> object:
+    """Σ lengths − length of the union of intervals ``[(start, stop), ...]`` (arrays, one
+    interval of each per ray): see :func:`_subtract_junction_overlaps`."""
+    total = 0.0
+    for i, (start_i, stop_i) in enumerate(spans):
+        furthest = None  # the furthest end of the intervals before i (by start, then index)
+        for j, (start_j, stop_j) in enumerate(spans):
+            if j == i:
+                continue
+            before = (start_j < start_i) | ((start_j == start_i) & (j < i))
+            end = xp.where(before, stop_j, -xp.inf)
+            furthest = end if furthest is None else xp.maximum(furthest, end)
+        total = total + xp.maximum(xp.minimum(stop_i, furthest) - start_i, 0.0)
+    return total
 
 
 def project_ellipsoids(

@@ -12,9 +12,10 @@ centre, in the cone-beam geometry of :mod:`ductogram.imaging.geometry`:
   Two skin layers (top and bottom) and the rest split into glandular and adipose tissue by
   a glandular-fraction map (uniform unless one is given).
 - **the paddle**: ``PADDLE_PMMA_MM`` of PMMA over the whole field.
-- **contrast**: the filled part of every duct segment as an exact tapered tube, TDLUs as
-  ellipsoids (acinar share), a filled cyst, extravasated contrast (a sphere of soaked
-  tissue), less the intraluminal masses and air bubbles; contrast replaces tissue.
+- **contrast**: the filled part of every duct segment as an exact tapered tube (where
+  segments meet at a node, the union of their tubes: the lumen they share is crossed once),
+  TDLUs as ellipsoids (acinar share), a filled cyst, extravasated contrast (a sphere of
+  soaked tissue), less the intraluminal masses and air bubbles; contrast replaces tissue.
 - **the cannula** (30 G steel, 0.31/0.16 mm) in the orifice and its contrast-filled tubing.
 
 Tissue is incompressible (the compression has det J = 1), and so are the bodies in it: a
@@ -363,7 +364,13 @@ def contrast_tubes(comp: Compression, geometry: Geometry, tree, fill):
 
 def _contrast(comp, geometry, tree, fill, supersample, xp=np):
     seg, a_d, b_d, r0, r1 = contrast_tubes(comp, geometry, tree, fill)
-    contrast = project_segments(geometry, a_d, b_d, r0, r1, supersample=supersample, xp=xp)
+    # Segments meet at their tree nodes: a segment starts at its parent node and, when it
+    # is filled to the end, ends at its own, where its children start. The lumen they share
+    # there is crossed once (the union of the tubes).
+    nodes = np.column_stack([tree.parent[seg], np.where(fill.fill_fraction[seg] >= 1.0, seg, -1)])
+    contrast = project_segments(
+        geometry, a_d, b_d, r0, r1, nodes=nodes, supersample=supersample, xp=xp
+    )
 
     def ellipsoids(items):
         """(centres, semi-axes, rotations) in the detector frame."""
