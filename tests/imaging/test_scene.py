@@ -98,5 +98,33 @@ def test_truth_marks_the_ducts_the_lesion_and_the_nipple(phantom):
     rows = np.flatnonzero(t.breast_mask.any(axis=1))
     assert abs(t.nipple_px[0] - rows.max()) < 2.0 / sc.geometry.pixel_mm
     assert len(t.bubbles_px) == len(fill.bubbles)
-    # The mass is a filling defect: less contrast at its centre than around it.
     assert sc.paths["cannula"].max() > 0
+
+
+def test_a_mass_in_a_duct_is_carried_as_its_lumen_and_shows_as_a_filling_defect(phantom):
+    """Compression stretches a duct and narrows it by 1/sqrt(stretch); a papilloma in it
+    follows its lumen, so it keeps its volume, lies along the carried duct, fills the
+    same share of the lumen's width as before, and the contrast around it outlines it:
+    at its centre the beam crosses about half the contrast of the widened lumen next to
+    it (its affine image, flattened across the beam, displaced a seventh)."""
+    from ductogram.imaging.scene import _carried_in_lumen, contrast_tubes
+
+    tree = phantom.trees[1]
+    lesion = tree.lesions[0]
+    mass = lesion.masses[0]
+    fill = fill_ducts(tree, 1.0)
+    sc = build_scene(phantom, "CC", fill=fill, pixel_mm=0.1, supersample=1)
+    comp = phantom.compression("CC")
+    _, q, rot = _carried_in_lumen(
+        comp, sc.geometry, mass.centre_mm, mass.semi_axes_mm, mass.rotation
+    )
+    assert np.prod(q) == pytest.approx(np.prod(mass.semi_axes_mm), rel=1e-9)
+    seg, a_d, b_d, _, r1 = contrast_tubes(comp, sc.geometry, tree, fill)
+    (i,) = np.flatnonzero(seg == lesion.segment)
+    duct = (b_d[i] - a_d[i]) / np.linalg.norm(b_d[i] - a_d[i])
+    assert abs(rot[0][:, 0] @ duct) == pytest.approx(1.0, abs=1e-9)
+    share = mass.semi_axes_mm[1:] / fill.radii_mm[lesion.segment]
+    np.testing.assert_allclose(q[0][1:] / r1[i], share, rtol=1e-9)
+    r, c = np.round(sc.truth.lesions[0]["centre_px"]).astype(int)
+    contrast = sc.paths["contrast"]
+    assert contrast[r, c] < 0.6 * contrast[r - 15 : r + 16, c - 15 : c + 16].max()

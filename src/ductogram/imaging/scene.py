@@ -19,9 +19,11 @@ centre, in the cone-beam geometry of :mod:`ductogram.imaging.geometry`:
 - **the cannula** (30 G steel, 0.31/0.16 mm) in the orifice and its contrast-filled tubing.
 
 Tissue is incompressible (the compression has det J = 1), and so are the bodies in it: a
-duct segment stretched to ``λ`` times its length narrows by ``1 / sqrt(λ)``, and an
-ellipsoid (mass, cyst, TDLU, extravasated contrast) becomes its affine image, so every
-volume — and the iodine in it — is conserved [model]. Air bubbles stay round. Materials are named
+duct segment stretched to ``λ`` times its length narrows by ``1 / sqrt(λ)``, and so does
+a mass inside its lumen (it keeps its share of the lumen: the contrast around it still
+outlines it as a filling defect), while an ellipsoid in the tissue (cyst, TDLU,
+extravasated contrast) becomes its affine image, so every volume — and the iodine in
+it — is conserved [model]. Air bubbles stay round. Materials are named
 as in :mod:`ductogram.imaging.materials`; ``"contrast"`` is iodinated contrast at the
 scene's concentration.
 """
@@ -187,6 +189,34 @@ def _carried_ellipsoids(
     shape = comp.jacobian @ rots * semi[:, None, :]  # J R diag(q)
     u, s, _ = np.linalg.svd(shape)
     return _carried(comp, geometry, centres), s, _TO_DETECTOR_AXES @ u
+
+
+def _carried_in_lumen(
+    comp: Compression, geometry: Geometry, centres, semi_axes, rotations
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ellipsoids inside a duct's lumen (intraluminal masses; their first axis along the
+    duct) carried as the lumen is (:func:`contrast_tubes`): stretched ``λ = |J e|`` along
+    the duct and narrowed by ``1 / sqrt(λ)`` across it, so a mass keeps its share of the
+    round lumen it fills (the affine image would flatten it across the beam and widen it
+    past the duct's wall). Volume is conserved. Returns centres, semi-axes and rotations
+    in the detector frame."""
+    centres = np.asarray(centres, dtype=float).reshape(-1, 3)
+    semi = np.asarray(semi_axes, dtype=float).reshape(-1, 3)
+    rots = np.asarray(rotations, dtype=float).reshape(-1, 3, 3)
+    if len(centres) == 0:
+        return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3, 3))
+    along = np.einsum("ij,kj->ki", comp.jacobian, rots[:, :, 0])  # J e, breast frame
+    stretch = np.linalg.norm(along, axis=1)
+    e = along / stretch[:, None]
+    # The cross-section's first axis: the body's second axis carried, made normal to e.
+    v = np.einsum("ij,kj->ki", comp.jacobian, rots[:, :, 1])
+    v -= np.sum(v * e, axis=1, keepdims=True) * e
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    w = np.cross(e, v)
+    frame = np.stack([e, v, w], axis=2)
+    thin = 1.0 / np.sqrt(stretch)
+    semi_c = semi * np.column_stack([stretch, thin, thin])
+    return _carried(comp, geometry, centres), semi_c, _TO_DETECTOR_AXES @ frame
 
 
 def build_scene(
@@ -440,7 +470,14 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
             xp=xp,
         )
     # Masses and bubbles displace contrast; a mass is tissue (glandular), a bubble air.
-    c, s, rt = ellipsoids(list(fill.defects))
+    defects = list(fill.defects)
+    c, s, rt = _carried_in_lumen(
+        comp,
+        geometry,
+        [m.centre_mm for m in defects],
+        [m.semi_axes_mm for m in defects],
+        [m.rotation for m in defects],
+    )
     masses = project_ellipsoids(geometry, c, s, rt, supersample=supersample, xp=xp)
     bubbles = xp.zeros_like(contrast)
     bubble_truth = np.zeros((0, 3))
@@ -484,10 +521,11 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
         }
         if bodies:
             outline = []
-            for body in bodies:
+            for k, body in enumerate(bodies):
                 u = np.random.default_rng(0).normal(size=(256, 3))
                 u /= np.linalg.norm(u, axis=1, keepdims=True)
-                c_d, q_d, r_d = _carried_ellipsoids(
+                carry = _carried_in_lumen if k < len(lesion.masses) else _carried_ellipsoids
+                c_d, q_d, r_d = carry(
                     comp, geometry, body.centre_mm, body.semi_axes_mm, body.rotation
                 )
                 surf = c_d[0] + (u * q_d[0]) @ r_d[0].T
