@@ -141,3 +141,21 @@ def test_refuses_a_full_folder_and_bad_values(small_run, tmp_path):
     with pytest.raises(ParameterError, match="supersample"):
         evaluate(1, 7, tmp_path / "x", pixel_mm=0.2, supersample=9)
     assert not (tmp_path / "x").exists()
+
+
+def test_injection_stops_when_the_system_is_full_unless_overfilled():
+    from dataclasses import replace
+
+    from ductogram.evaluate.harness import case_setup
+
+    small = {"lobes": 10, "orifices": 5, "tdlus_per_lobe": 30, "volume_ml": 350}
+    spec = replace(draw_cases(1, seed=3)[0], fill_ml=2.0, bubbles=False, lesion=None)
+    _, fill, _, _ = case_setup(spec, 0.2, 1, small)
+    assert fill.injected_ml < 2.0
+    assert fill.injected_ml == pytest.approx(fill.held_ml, rel=1e-9)
+    assert fill.extravasated_ml == 0.0 and not fill.extravasations
+    _, over, _, _ = case_setup(replace(spec, overfilled=True), 0.2, 1, small)
+    assert over.injected_ml == pytest.approx(2.0)
+    assert over.held_ml == pytest.approx(fill.held_ml, rel=1e-6)
+    assert over.refluxed_ml + over.extravasated_ml == pytest.approx(2.0 - over.held_ml)
+    assert sum(c.overfilled for c in draw_cases(200, seed=1)) in range(3, 20)

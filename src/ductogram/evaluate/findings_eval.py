@@ -17,7 +17,9 @@ against the simulator's truth (``ViewTruth.lesions``, ``ViewTruth.bubbles_px``):
   sensitivity (a lesion is found when a detection in either view finds it) and false
   positives per view;
 - **case accuracy**: normal (no lesion in the cannulated system) against abnormal, the
-  reading's ``normal`` (BI-RADS 1) against the rest;
+  reading's ``normal`` (BI-RADS 1) against the rest, over the exams without
+  extravasation (one with at least ``EXTRAVASATED_MIN_ML`` in the tissue is repeated
+  later, whatever its ducts show; how many of those were read normal is reported);
 - **location of the lesions found**: for each target found, its surest detection's
   distance from the nipple and clock hour (two views) against the lesion's true 3-D
   centre (:func:`.quality_eval.true_location`): median distance error, share of clock
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 TARGET_KINDS = ("papilloma", "multiple_papillomas")
+EXTRAVASATED_MIN_ML = 0.01  # contrast in the tissue that makes the exam incomplete [estimate]
 TARGET_MIN_MM = 3.0  # filling defects of at least this size are the FROC targets (issue 7)
 MATCH_MM = 2.0  # a detection within this of a lesion's outline finds it [estimate]
 DETECTION_KINDS = ("filling defect", "abrupt duct termination")
@@ -77,6 +80,7 @@ CSV_FIELDS = (
     "targets_found",
     "false_positives",
     "truth_abnormal",
+    "extravasated",
     "read_normal",
     "birads",
     "bubble_called_papilloma",
@@ -114,7 +118,7 @@ def simulate_exam(
 
 
 def _simulate(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict[str, Any] | None):
-    """The two views of an exam (see :func:`simulate_exam`) and its phantom."""
+    """The two views of an exam (see :func:`simulate_exam`), its phantom and its fill."""
     from ..imaging.views import simulate_view
 
     ph, fill, settings, rng_view = case_setup(spec, pixel_mm, supersample, phantom)
@@ -123,7 +127,7 @@ def _simulate(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict[s
     for view, r in zip(("CC", second), rng_view.spawn(2), strict=True):
         sv = simulate_view(ph, view, fill=fill, settings=settings, rng=r)
         out.append(sv.processing if spec.pixel_kind == "processing" else sv.presentation)
-    return out, ph
+    return out, ph, fill
 
 
 def _near_lesion(row: float, col: float, lesion: dict, reach_px: float) -> bool:
@@ -297,7 +301,7 @@ def _one(args: tuple) -> dict[str, Any]:
 
     row: dict[str, Any] = {"case": spec.index, "seed": spec.seed, "lesion": spec.lesion or ""}
     try:
-        images, ph = _simulate(spec, pixel_mm, supersample, phantom)
+        images, ph, fill = _simulate(spec, pixel_mm, supersample, phantom)
     except (ValueError, RuntimeError) as exc:
         return {**row, "message": f"simulation failed: {exc}", "score": None}
     t0 = time.perf_counter()
@@ -315,6 +319,7 @@ def _one(args: tuple) -> dict[str, Any]:
         "targets_found": len(found),
         "false_positives": sum(1 for _, h in score["detections"] if h == -1),
         "truth_abnormal": spec.lesion is not None,
+        "extravasated": bool(fill.extravasated_ml >= EXTRAVASATED_MIN_ML),
         "read_normal": exam.normal,
         "birads": exam.birads,
         "bubble_called_papilloma": score["bubble_called_papilloma"],
@@ -430,9 +435,13 @@ def evaluate_findings(
         rows = [_one(a) for a in args]
     scored = [r for r in rows if r.get("score") is not None]
     curve = froc([r["score"] for r in scored])
-    correct = [r["truth_abnormal"] != r["read_normal"] for r in scored]
-    normals = [r for r in scored if not r["truth_abnormal"]]
-    abnormals = [r for r in scored if r["truth_abnormal"]]
+    # An exam whose contrast leaked into the tissue is incomplete whatever the ducts hold
+    # (it is repeated, clinical.md §1.6): it is left out of normal against abnormal.
+    clean = [r for r in scored if not r["extravasated"]]
+    leaked = [r for r in scored if r["extravasated"]]
+    correct = [r["truth_abnormal"] != r["read_normal"] for r in clean]
+    normals = [r for r in clean if not r["truth_abnormal"]]
+    abnormals = [r for r in clean if r["truth_abnormal"]]
     with_bubbles = [r for r in scored if r["bubbles"]]
     times = [r["read_s"] for r in scored]
     summary: dict[str, Any] = {
@@ -446,6 +455,8 @@ def evaluate_findings(
         "views": curve["views"],
         "sensitivity_at_0.25_fp_per_view": curve["sensitivity_at_0.25_fp_per_view"],
         "case_accuracy": float(np.mean(correct)) if correct else float("nan"),
+        "exams_with_extravasation": len(leaked),
+        "extravasation_read_normal": sum(1 for r in leaked if r["read_normal"]),
         "specificity": float(np.mean([r["read_normal"] for r in normals])) if normals else None,
         "case_sensitivity": (
             float(np.mean([not r["read_normal"] for r in abnormals])) if abnormals else None
@@ -473,7 +484,7 @@ def evaluate_findings(
     summary["clock_hour_lesions"] = len(hours)
     summary["clock_within_1h"] = float(np.mean([h <= 1 for h in hours])) if hours else float("nan")
     by_lesion: dict[str, list[bool]] = {}
-    for r in scored:
+    for r in clean:
         by_lesion.setdefault(r["lesion"] or "normal", []).append(
             r["truth_abnormal"] != r["read_normal"]
         )

@@ -1,8 +1,10 @@
 """Reading simulated ductograms and scoring the readings against the simulator's truth.
 
 :func:`evaluate` draws N varied cases from a seed (:func:`draw_cases`: normal trees and
-trees with each kind of lesion, fill volumes 0.3–2 mL, breast sizes, CC/ML/MLO views, air
-bubbles, deodorant specks, patient motion), simulates one view of each, reads it with
+trees with each kind of lesion, 0.3–2 mL of contrast planned and the injection stopped
+when the system is full (but for ``OVERFILL_SHARE`` of the cases), breast sizes,
+CC/ML/MLO views, air bubbles, deodorant specks, patient motion), simulates one view of
+each, reads it with
 :func:`ductogram.analysis.read_view`, and scores the reading against the view's truth
 (:func:`score_reading`):
 
@@ -64,6 +66,7 @@ NORMAL_SHARE = 0.4  # share of normal cases in the default mix [estimate]
 BUBBLE_SHARE = 0.15  # cases injected without flushing the line (air bubbles) [estimate]
 DEODORANT_SHARE = 0.1  # cases with deodorant left on [estimate]
 MOTION_SHARE = 0.1  # cases where the patient moved [estimate]
+OVERFILL_SHARE = 0.05  # cases injected past fullness, all of fill_ml [estimate]
 FILL_ML = (0.3, 2.0)  # injected volume (clinical.md §1.4)
 BREAST_ML = (300.0, 1200.0)  # breast volumes drawn, log-uniform [estimate]
 VIEWS = ("CC", "ML", "MLO")
@@ -84,6 +87,7 @@ CSV_FIELDS = (
     "bubbles",
     "deodorant",
     "patient_moved",
+    "overfilled",
     "rows",
     "cols",
     "simulation_retries",
@@ -152,6 +156,10 @@ class CaseSpec:
         Deodorant or powder specks left on the skin.
     patient_moved : bool
         Motion blur.
+    overfilled : bool
+        Injected past fullness (the whole ``fill_ml``): the excess refluxes and some
+        extravasates. Otherwise the injection stops when the system is full (clinical.md
+        §1.4: stop at fullness or discomfort), at ``fill_ml`` or the system's capacity.
     """
 
     index: int
@@ -164,6 +172,7 @@ class CaseSpec:
     bubbles: bool
     deodorant: bool
     patient_moved: bool
+    overfilled: bool = False
 
 
 def draw_cases(n: int, seed: int) -> list[CaseSpec]:
@@ -206,6 +215,7 @@ def draw_cases(n: int, seed: int) -> list[CaseSpec]:
                 bubbles=bool(rng.random() < BUBBLE_SHARE),
                 deodorant=bool(rng.random() < DEODORANT_SHARE),
                 patient_moved=bool(rng.random() < MOTION_SHARE),
+                overfilled=bool(rng.random() < OVERFILL_SHARE),
             )
         )
     return cases
@@ -215,7 +225,7 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     """The phantom, contrast fill, view settings and view generator of one drawn case:
     ``(phantom, fill, settings, rng)``, the same for every evaluation that draws it."""
     from ..anatomy import generate_phantom
-    from ..exam.filling import fill_ducts
+    from ..exam.filling import MAX_VOLUME_ML, fill_ducts
     from ..imaging.views import ViewSettings
 
     params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
@@ -224,7 +234,12 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     rng = np.random.default_rng(spec.seed)
     rng_fill, rng_view = rng.spawn(2)
     ph = generate_phantom(params, seed=spec.seed)
-    fill = fill_ducts(ph.trees[0], spec.fill_ml, flushed=not spec.bubbles, rng=rng_fill)
+    volume = spec.fill_ml
+    if not spec.overfilled:
+        # The radiologist stops when the system is full: what it holds at full pressure.
+        full = fill_ducts(ph.trees[0], MAX_VOLUME_ML, rng=np.random.default_rng(0))
+        volume = min(volume, full.held_ml)
+    fill = fill_ducts(ph.trees[0], volume, flushed=not spec.bubbles, rng=rng_fill)
     settings = ViewSettings(
         pixel_mm=pixel_mm,
         supersample=supersample,

@@ -55,6 +55,7 @@ OBSTRUCTION_DILATION_MM = 20.0  # how far back from the obstruction the duct dil
 SAFE_RATE_ML_PER_MIN = 1.0  # 0.3-0.5 mL over >= 1 min avoids extravasation (theradiologyblog)
 EXTRAVASATED_SHARE = 0.3  # of the excess, without obstruction [estimate]
 EXTRAVASATED_SHARE_OBSTRUCTED = 0.6  # of the excess, against a blocked duct [estimate]
+ROUNDING_MM3 = 1e-6  # less excess than this is the rounding of the volume sums
 TISSUE_POROSITY = 0.25  # interstitial share of tissue that extravasated contrast fills
 BUBBLE_RADIUS_OF_LUMEN = (0.5, 0.9)
 BUBBLE_MAX_DISTANCE_MM = 30.0
@@ -459,6 +460,8 @@ def fill_ducts(
     holds = max(held_seg.sum() + held_end.sum(), 1e-9)
     pressure = min(max(excess_mm3 / holds - 2.0, 0.0), 1.0)
     extravasated_mm3 = excess_mm3 * share * (1.0 if obstructed else pressure)
+    if extravasated_mm3 < ROUNDING_MM3:  # rounding of a system filled just to capacity
+        extravasated_mm3 = 0.0
     refluxed_mm3 = excess_mm3 - extravasated_mm3
     extravasations = []
     if extravasated_mm3 > 0:
