@@ -130,6 +130,35 @@ def test_culling_loses_nothing():
     assert np.allclose(image.ravel(), full, atol=1e-12)
 
 
+def test_culling_loses_nothing_far_off_the_axis():
+    # Steep tubes (rising 3–6 mm) and large ellipsoids 10–15° off the beam's axis, 2 × 2
+    # rays per pixel: each body's box holds every pixel one of whose rays meets it (all
+    # pixels of a wide window around the body, traced one by one).
+    g = Geometry(pixel_mm=0.1, rows=1600, cols=2200)
+    rng = np.random.default_rng(3)
+    rows, cols = np.meshgrid(np.arange(-120, 121), np.arange(-120, 121), indexing="ij")
+    for _ in range(8):
+        a = np.array([rng.uniform(100, 140), rng.uniform(-90, 90), rng.uniform(10, 40)])
+        b = a + np.array([*rng.normal(0, 1.0, 2), rng.uniform(3, 6) * rng.choice([-1, 1])])
+        r0, r1 = rng.uniform(0.1, 1.0, (2, 1))
+        semi = rng.uniform(0.5, 8.0, (1, 3))
+        rot = _rotation(rng)
+        tube = project_segments(g, a[None], b[None], r0, r1, supersample=2)
+        ball = project_ellipsoids(g, a[None], semi, rot[None], supersample=2)
+        centre = np.round(g.to_pixel(g.to_detector(a))).astype(int)
+        r, c = rows.ravel() + centre[0], cols.ravel() + centre[1]
+        tube_rays = ball_rays = 0.0
+        for dr in (-0.25, 0.25):
+            for dc in (-0.25, 0.25):
+                target = g.pixel_centres_mm(r + dr, c + dc)
+                tube_rays += frustum_chords(g.source_mm, target, a[None], b[None], r0, r1) / 4
+                ball_rays += ellipsoid_chords(g.source_mm, target, a, semi[0], rot) / 4
+        np.testing.assert_allclose(tube[r, c], tube_rays, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ball[r, c], ball_rays, rtol=0, atol=1e-12)
+        assert tube.sum() == pytest.approx(tube_rays.sum(), rel=1e-12)  # nothing outside
+        assert ball.sum() == pytest.approx(ball_rays.sum(), rel=1e-12)
+
+
 def test_geometry_refuses_nonsense():
     with pytest.raises(
         ParameterError, match=r"pixel_mm = 1.0: expected a pitch in \[0.05, 0.2\] mm"

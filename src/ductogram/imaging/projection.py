@@ -397,32 +397,15 @@ def _ellipsoid_chords(d: tuple, terms: tuple):
     return xp.where(disc > 0, (t2 - t1) * xp.sqrt(_dot(d, d)), 0.0)
 
 
-def _footprints(geometry, lo_xyz: np.ndarray, hi_xyz: np.ndarray, reach_mm: np.ndarray):
-    """Pixel boxes (row0, row1, col0, col1), inclusive-exclusive, that hold the shadow of
-    each body, given points bounding it and how far its surface reaches beyond them."""
-    corners = np.stack([lo_xyz, hi_xyz], axis=0)
-    xy = geometry.to_detector(corners)
-    m = geometry.magnification_at(np.maximum(lo_xyz[..., 2], hi_xyz[..., 2]) + reach_mm)
-    pad = reach_mm * m + geometry.pixel_mm
-    pix_lo = geometry.to_pixel(xy.min(axis=0) - pad[:, None])
-    pix_hi = geometry.to_pixel(xy.max(axis=0) + pad[:, None])
-    r0 = np.clip(np.floor(pix_lo[:, 0]).astype(np.int64), 0, geometry.rows)
-    r1 = np.clip(np.ceil(pix_hi[:, 0]).astype(np.int64) + 1, 0, geometry.rows)
-    c0 = np.clip(np.floor(pix_lo[:, 1]).astype(np.int64), 0, geometry.cols)
-    c1 = np.clip(np.ceil(pix_hi[:, 1]).astype(np.int64) + 1, 0, geometry.cols)
-    return r0, r1, c0, c1
+def _ball_shadows(geometry, centre_mm: np.ndarray, reach_mm: np.ndarray):
+    """Where the shadow of each ball (centre ``C`` and radius ``R``, detector frame, mm)
+    lies on the detector: its least and greatest continuous pixel coordinates, (M, 2) each
+    (row, col).
 
-
-def _ball_boxes(geometry, centre_mm: np.ndarray, reach_mm: np.ndarray, offset: float):
-    """Pixel boxes (row0, row1, col0, col1), inclusive-exclusive, of the pixels one of
-    whose rays (at most ``offset`` pixels from the pixel's centre along each axis) meets a
-    ball (centre ``C`` and radius ``R``, detector frame, mm).
-
-    The shadow of a ball is bounded along ``x`` by the two planes through the focal spot
-    ``x = f (SID - z)`` tangent to it: ``(C_x - f D)² = R² (1 + f²)`` with ``D = SID - C_z``,
-    so ``f = (C_x D ± R sqrt(D² + C_x² - R²)) / (D² - R²)`` and the shadow's edges are at
-    ``x = SID f`` [derived here]; the same along ``y``. Tighter than :func:`_footprints`
-    for the small balls around duct nodes."""
+    The shadow is bounded along ``x`` by the two planes through the focal spot
+    ``x = f (SID - z)`` tangent to the ball: ``(C_x - f D)² = R² (1 + f²)`` with
+    ``D = SID - C_z``, so ``f = (C_x D ± R sqrt(D² + C_x² - R²)) / (D² - R²)`` and the
+    shadow's edges are at ``x = SID f`` [derived here]; the same along ``y``."""
     centre = np.asarray(centre_mm, dtype=float).reshape(-1, 3)
     reach = np.asarray(reach_mm, dtype=float).reshape(-1, 1)
     sid = geometry.source_to_image_mm
@@ -430,16 +413,38 @@ def _ball_boxes(geometry, centre_mm: np.ndarray, reach_mm: np.ndarray, offset: f
     across = centre[:, :2]
     half = reach * np.sqrt(depth * depth + across * across - reach * reach)
     scale = sid / (depth * depth - reach * reach)
-    lo = geometry.to_pixel((across * depth - half) * scale) - offset - 1e-6
-    hi = geometry.to_pixel((across * depth + half) * scale) + offset + 1e-6
-    lo = np.ceil(lo).astype(np.int64)
-    hi = np.floor(hi).astype(np.int64) + 1
+    return (
+        geometry.to_pixel((across * depth - half) * scale),
+        geometry.to_pixel((across * depth + half) * scale),
+    )
+
+
+def _pixel_boxes(geometry, lo_px: np.ndarray, hi_px: np.ndarray, offset: float):
+    """Pixel boxes (row0, row1, col0, col1), inclusive-exclusive, of the pixels one of whose
+    rays (at most ``offset`` pixels from the pixel's centre along each axis) meets a shadow
+    that lies between the continuous pixel coordinates ``lo_px`` and ``hi_px`` (M, 2)."""
+    lo = np.ceil(lo_px - offset - 1e-6).astype(np.int64)
+    hi = np.floor(hi_px + offset + 1e-6).astype(np.int64) + 1
     return (
         np.clip(lo[:, 0], 0, geometry.rows),
         np.clip(hi[:, 0], 0, geometry.rows),
         np.clip(lo[:, 1], 0, geometry.cols),
         np.clip(hi[:, 1], 0, geometry.cols),
     )
+
+
+def _ball_boxes(geometry, centre_mm: np.ndarray, reach_mm: np.ndarray, offset: float):
+    """Pixel boxes (see :func:`_pixel_boxes`) that hold the shadow of each ball."""
+    return _pixel_boxes(geometry, *_ball_shadows(geometry, centre_mm, reach_mm), offset)
+
+
+def _tube_boxes(geometry, a_mm, b_mm, reach_mm, offset: float):
+    """Pixel boxes (see :func:`_pixel_boxes`) that hold the shadow of each tube: a tube
+    lies in the convex hull of the balls of radius ``reach_mm`` around its axis ends, whose
+    shadow is the convex hull of the balls' shadows."""
+    lo_a, hi_a = _ball_shadows(geometry, a_mm, reach_mm)
+    lo_b, hi_b = _ball_shadows(geometry, b_mm, reach_mm)
+    return _pixel_boxes(geometry, np.minimum(lo_a, lo_b), np.maximum(hi_a, hi_b), offset)
 
 
 def _pairs(r0, r1, c0, c1, chunk: int, xp=np):
@@ -578,9 +583,8 @@ def project_segments(
     image = xp.zeros(geometry.rows * geometry.cols)
     if len(a) == 0:
         return image.reshape(geometry.rows, geometry.cols)
-    reach = np.maximum(r0, r1)
-    boxes = _footprints(geometry, np.minimum(a, b), np.maximum(a, b), reach)
     offsets = _subpixel_offsets(supersample)
+    boxes = _tube_boxes(geometry, a, b, np.maximum(r0, r1), float(np.abs(offsets).max()))
     terms = _device(xp, *_frustum_terms(geometry.source_mm, a, b, r0, r1))
     (w_dev,) = _device(xp, w)
     chunk = _chunk(chunk, xp)
@@ -753,9 +757,8 @@ def project_ellipsoids(
     image = xp.zeros(geometry.rows * geometry.cols)
     if len(c) == 0:
         return image.reshape(geometry.rows, geometry.cols)
-    reach = q.max(axis=1)
-    boxes = _footprints(geometry, c, c, reach)
     offsets = _subpixel_offsets(supersample)
+    boxes = _ball_boxes(geometry, c, q.max(axis=1), float(np.abs(offsets).max()))
     terms = _device(xp, *_ellipsoid_terms(geometry.source_mm, c, q, rot))
     (w_dev,) = _device(xp, w)
     chunk = _chunk(chunk, xp)
