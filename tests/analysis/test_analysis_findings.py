@@ -141,6 +141,34 @@ def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():
     assert not suspicious & set(_kinds(found)), _kinds(found)
 
 
+def test_a_wide_faint_band_taken_in_by_the_mask_is_no_ectasia():
+    """A band of denser tissue 3 mm wide along a branch, as dim as 0.3 mm of contrast,
+    read as part of the tree: wide, but holding far less contrast per mm of width than
+    the tree's ducts, so it is not a widened duct."""
+    normal = [
+        ((4, 60), (70, 60), 0.9, 0.8),
+        ((70, 60), (200, 25), 0.6, 0.1),
+        ((70, 60), (200, 100), 0.6, 0.1),
+    ]
+    shape = (220, 120)
+    path = _path_mm(shape, normal)
+    rr, cc = np.mgrid[0 : shape[0], 0 : shape[1]].astype(float)
+    a, d = np.array([80.0, 66.0]), np.array([100.0, 31.0])
+    t = np.clip(((rr - a[0]) * d[0] + (cc - a[1]) * d[1]) / float(d @ d), 0.0, 1.0)
+    dist = np.hypot(rr - a[0] - t * d[0], cc - a[1] - t * d[1]) * PIXEL_MM
+    path = np.maximum(path, np.where(dist <= 1.5, 0.3, 0.0))
+    signal = 1000.0 * np.exp(-(1.5 + MU_PER_MM * path))
+    image = Image(signal, (PIXEL_MM, PIXEL_MM), kind=PixelKind.FOR_PROCESSING)
+    mask = path > 0.05
+    root = (4.0, 60.0)
+    tree = build_tree(mask, root, PIXEL_MM, 1.0)
+    assert tree.calibre_mm.max() > 2.0  # the band reads wide
+    reading = reading_from_tree(image, tree, mask, root_rc=root, root_source="nipple")
+    _, _, marks = _view(shape, normal)
+    found = find_findings(image, reading, marks)
+    assert FindingKind.ECTASIA not in _kinds(found), _kinds(found)
+
+
 def test_findings_serialise_and_reading_from_json_gives_the_same():
     tubes = [
         ((4, 60), (80, 60), 0.9, 0.9),

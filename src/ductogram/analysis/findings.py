@@ -37,8 +37,10 @@ width and excess of the segment it leaves (the narrower half of itself at a root
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
 - **Duct ectasia**: a segment's calibre above 2 mm, or above 3 mm within
-  ``AMPULLA_MM`` of the root (Radiopaedia, clinical.md §2.1); sure when
-  ``ECTASIA_SURE_MM`` of duct is that wide.
+  ``AMPULLA_MM`` of the root (Radiopaedia, clinical.md §2.1), that holds at least
+  ``ECTASIA_FILLED`` of the tree's typical central excess per mm of calibre (a filled
+  duct's excess grows with its width; tissue the mask took in is wide but faint); sure
+  when ``ECTASIA_SURE_MM`` of duct is that wide.
 - **Cyst fill**: a round pool of contrast (mask distance to the wall >= ``CYST_MIN_MM`` / 2)
   fed by a duct much narrower than it.
 - **Extravasation**: contrast outside the duct tree (bright over the background, off
@@ -117,6 +119,8 @@ CODES: dict[str, FindingCode | None] = {
 # set on simulated views.
 ECTASIA_MM = 2.0  # duct ectasia: > 2 mm ... (Radiopaedia; clinical.md §2.1)
 ECTASIA_AMPULLA_MM = 3.0  # ... or > 3 mm at the ampulla
+ECTASIA_FILLED = 0.4  # a wide segment holds at least this share of the tree's typical
+# central excess per mm of calibre to be a filled, widened duct [estimate]
 ECTASIA_SURE_MM = 40.0  # length of widened duct that makes ectasia sure [estimate]
 AMPULLA_MM = 10.0  # the ampulla (lactiferous sinus): within this path length of the root
 BACKGROUND_MM = 8.0  # local background: a grey opening wider than any duct or defect
@@ -579,12 +583,25 @@ def _narrowing_and_wall(ctx: _Context) -> list[Finding]:
 
 def _ectasia(ctx: _Context) -> list[Finding]:
     tree = ctx.tree
+    # A filled duct's central excess grows with its calibre (the path through the
+    # contrast): a wide segment holding much less per mm of width than the tree's ducts do
+    # is not a widened duct but tissue or a blob the segmentation took in.
+    held = np.array(
+        [
+            float(np.median(pr.excess)) / max(float(tree.calibre_mm[s]), 1e-9)
+            if len(pr.excess)
+            else 0.0
+            for s, pr in enumerate(ctx.profiles)
+        ]
+    )
+    long_enough = tree.length_mm >= 2.0
+    typical = float(np.median(held[long_enough])) if long_enough.any() else 0.0
     best = None
     for s, pr in enumerate(ctx.profiles):
         cal = float(tree.calibre_mm[s])
         start = float(pr.from_root_mm[0])
         limit = ECTASIA_AMPULLA_MM if start < AMPULLA_MM else ECTASIA_MM
-        if tree.length_mm[s] < 2.0 or cal <= limit:
+        if tree.length_mm[s] < 2.0 or cal <= limit or held[s] < ECTASIA_FILLED * typical:
             continue
         excess = cal / limit
         if best is None or excess > best[0]:
@@ -598,6 +615,7 @@ def _ectasia(ctx: _Context) -> list[Finding]:
         k
         for k, prof in enumerate(ctx.profiles)
         if tree.length_mm[k] >= 2.0
+        and held[k] >= ECTASIA_FILLED * typical
         and tree.calibre_mm[k]
         > (ECTASIA_AMPULLA_MM if prof.from_root_mm[0] < AMPULLA_MM else ECTASIA_MM)
     ]
