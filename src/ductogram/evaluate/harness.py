@@ -225,7 +225,7 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     """The phantom, contrast fill, view settings and view generator of one drawn case:
     ``(phantom, fill, settings, rng)``, the same for every evaluation that draws it."""
     from ..anatomy import generate_phantom
-    from ..exam.filling import MAX_VOLUME_ML, fill_ducts
+    from ..exam.filling import capacity_ml, fill_ducts
     from ..imaging.views import ViewSettings
 
     params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
@@ -236,9 +236,7 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     ph = generate_phantom(params, seed=spec.seed)
     volume = spec.fill_ml
     if not spec.overfilled:
-        # The radiologist stops when the system is full: what it holds at full pressure.
-        full = fill_ducts(ph.trees[0], MAX_VOLUME_ML, rng=np.random.default_rng(0))
-        volume = min(volume, full.held_ml)
+        volume = min(volume, capacity_ml(ph.trees[0]))  # stopped at fullness
     fill = fill_ducts(ph.trees[0], volume, flushed=not spec.bubbles, rng=rng_fill)
     settings = ViewSettings(
         pixel_mm=pixel_mm,

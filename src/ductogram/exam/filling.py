@@ -209,6 +209,20 @@ def _allocate(volume: float, weights: list[float], caps: list[float]) -> list[fl
     return out
 
 
+def capacity_ml(tree: DuctTree) -> float:
+    """What a duct system holds when full, at full injection pressure (mL): the volume
+    at which the radiologist, feeling fullness, stops injecting (clinical.md §1.4); more
+    refluxes or extravasates.
+
+    >>> from ductogram.anatomy import generate_phantom
+    >>> tree = generate_phantom({"lobes": 6, "orifices": 3}, seed=1).trees[0]
+    >>> cap = capacity_ml(tree)
+    >>> fill_ducts(tree, cap).extravasated_ml, round(fill_ducts(tree, cap).held_ml / cap, 6)
+    (0.0, 1.0)
+    """
+    return float(fill_ducts(tree, MAX_VOLUME_ML, rng=np.random.default_rng(0)).held_ml)
+
+
 def fill_ducts(
     tree: DuctTree,
     volume_ml: float,
