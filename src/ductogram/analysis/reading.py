@@ -93,8 +93,8 @@ class Reading(BaseModel):
     ``confidence`` in [0, 1] is the product of three shares, each in [0, 1] (see
     ``confidence_basis``): how clearly the skeleton stands out in the segmentation (mean
     duct probability on it), how tree-like the skeleton was (segments kept over segments
-    kept and loops cut), and how the root was found (cannula tip 1, nipple 0.8, widest
-    end 0.6). It is 0 when nothing was read.
+    kept, loops opened and faint paths pruned), and how the root was found (cannula tip 1,
+    nipple 0.8, widest end 0.6). It is 0 when nothing was read.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -292,7 +292,8 @@ def reading_from_tree(
     confidence = clear * tree_like * rooted
     basis = (
         f"duct probability on the skeleton {clear:.2f} x tree-likeness {tree_like:.2f} "
-        f"(segments kept / (kept + loops cut), share of the skeleton connected to the root) "
+        f"(segments kept / (kept + loops opened + faint paths pruned), share of the skeleton "
+        f"connected to the root) "
         f"x root from the {root_source or 'widest end'} {rooted:.1f}"
     )
     return Reading(
