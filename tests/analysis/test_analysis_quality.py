@@ -166,3 +166,21 @@ def test_bad_input():
     # No breast is no error: one flag that says so.
     assert [f.code for f in assess_quality(Image(np.zeros((64, 64)), (0.1, 0.1)))] == ["no_breast"]
     assert air_bubble_evidence.__doc__
+
+
+def test_short_segments_between_junctions_are_no_generation():
+    """Where two ducts' images touch, a short segment between two junctions appears: a
+    main duct (12 mm), a 1 mm link, a 4 mm duct beyond it is two generations, not three."""
+    from types import SimpleNamespace
+
+    from ductogram.analysis.quality import under_filling_evidence
+
+    seg = [
+        SimpleNamespace(index=0, parent=-1, length_mm=12.0),
+        SimpleNamespace(index=1, parent=0, length_mm=1.0),
+        SimpleNamespace(index=2, parent=1, length_mm=4.0),
+        SimpleNamespace(index=3, parent=0, length_mm=9.0),
+    ]
+    reading = SimpleNamespace(segments=seg, max_generation=3, total_length_mm=26.0)
+    ev = under_filling_evidence(SimpleNamespace(reading=reading))
+    assert ev == {"max_generation": 2.0, "tree_length_mm": 26.0}

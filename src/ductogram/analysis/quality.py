@@ -19,7 +19,7 @@ or to the noise σ.
   ``MIN_DUCT_OVER_TISSUE`` times the tissue contrast above the background (what was read
   is tissue), or a short tree (< ``SHORT_TREE_MM``) below ``MIN_SHORT_DUCT_OVER_TISSUE``;
 - :func:`under_filling_evidence` (**under-filling**): fewer than ``MIN_GENERATIONS``
-  generations read;
+  generations read (counting the segments of at least ``GENERATION_MIN_MM`` along a path);
 - :func:`extravasation_evidence` (**extravasation**): an opening with a disc
   ``BLUSH_OPENING_MM`` wide removes the ducts; what stays above ``BLUSH_LEVEL`` times the
   duct contrast, within ``BLUSH_NEAR_DUCT_MM`` of the ducts, cut at half its own peak, round
@@ -83,6 +83,7 @@ MIN_DUCT_OVER_TISSUE = 1.2  # filled ducts stand this many times higher over the
 # contrast, 0-1.7 without]
 SHORT_TREE_MM = 60.0  # a short read tree must stand out more: a cannula and a little
 MIN_SHORT_DUCT_OVER_TISSUE = 2.0  # tissue texture read as duct [measured]
+GENERATION_MIN_MM = 2.0  # a generation counts when a duct of it is seen this long [estimate]
 MIN_GENERATIONS = 3  # a diagnostic ductogram shows the main duct, its segmental and
 # subsegmental branches (clinical.md §2.1: lactiferous sinus → segmental → subsegmental);
 # fewer generations leave the periphery, where papillomas sit, unseen [estimate]
@@ -318,10 +319,20 @@ def no_contrast_evidence(ctx: _Context) -> dict[str, float]:
 
 
 def under_filling_evidence(ctx: _Context) -> dict[str, float]:
-    """Evidence for under-filling: the highest generation read and the tree length."""
+    """Evidence for under-filling: the highest generation read and the tree length. Along
+    each path from the root only the segments at least ``GENERATION_MIN_MM`` long count
+    as a generation: where two ducts' images touch, the tree gains short segments between
+    junctions that are no generation of their own."""
     reading = ctx.reading
+    seen = 0 if reading is None else int(reading.max_generation)
+    if reading is not None and getattr(reading, "segments", None):
+        depth: dict[int, int] = {}
+        for s in sorted(reading.segments, key=lambda s: s.index):  # parents come first
+            here = int(s.length_mm >= GENERATION_MIN_MM)
+            depth[s.index] = depth.get(s.parent, 0) + here
+        seen = max(depth.values(), default=0)
     return {
-        "max_generation": float(reading.max_generation) if reading is not None else 0.0,
+        "max_generation": float(seen),
         "tree_length_mm": float(reading.total_length_mm) if reading is not None else 0.0,
     }
 
