@@ -39,7 +39,7 @@ from ductogram.analysis.segmentation import (
 )
 from ductogram.anatomy import generate_phantom
 from ductogram.evaluate.metrics import cl_dice, dice
-from ductogram.exam.filling import capacity_ml, fill_ducts
+from ductogram.exam.filling import fill_ducts
 from ductogram.imaging.views import ViewSettings, simulate_view
 
 TRAIN_SEEDS = range(1000, 1036)
@@ -61,8 +61,8 @@ def simulated_case(seed: int, pixel_mm: float | None = None):
     ph = generate_phantom({}, seed=seed)
     tree = ph.trees[int(rng.integers(len(ph.trees)))]
     # Planned 0.3-2 mL, stopped when the system is full (as the evaluation mix does).
-    volume = min(float(rng.uniform(*VOLUME_ML)), capacity_ml(tree))
-    fill = fill_ducts(tree, volume, rng=rng)
+    volume = float(rng.uniform(*VOLUME_ML))
+    fill = fill_ducts(tree, volume, stop_when_full=True, rng=rng)
     view = VIEWS[seed % len(VIEWS)]
     if pixel_mm is None:
         pixel_mm = float(rng.choice(TRAIN_PITCHES_MM))

@@ -153,6 +153,7 @@ def test_injection_stops_when_the_system_is_full_unless_overfilled():
     _, fill, _, _ = case_setup(spec, 0.2, 1, small)
     assert fill.injected_ml < 2.0
     assert fill.injected_ml == pytest.approx(fill.held_ml, rel=1e-9)
+    assert fill.refluxed_ml == 0.0
     assert fill.extravasated_ml == 0.0 and not fill.extravasations
     _, over, _, _ = case_setup(replace(spec, overfilled=True), 0.2, 1, small)
     assert over.injected_ml == pytest.approx(2.0)

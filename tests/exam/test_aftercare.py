@@ -62,7 +62,8 @@ def test_what_was_removed_may_be_worn_again(make_patient, papilloma_phantom):
 
 
 def test_extravasation_means_a_repeat_in_7_to_14_days(make_patient, papilloma_phantom):
-    proc, _ = run_exam(make_patient(), papilloma_phantom, {"volume_ml": 5.0}, rng=0)
+    settings = {"volume_ml": 5.0, "stop_at_fullness": False}
+    proc, _ = run_exam(make_patient(), papilloma_phantom, settings, rng=0)
     assert proc.aftercare.repeat_in_days == [7, 14]
     (follow_up,) = texts(proc, "follow_up")
     assert "repeated in 7 to 14 days" in follow_up

@@ -150,6 +150,21 @@ def test_too_much_volume_refluxes_and_extravasates(normal):
     assert modest.refluxed_ml == 0 and modest.extravasated_ml == 0
 
 
+def test_stopping_at_fullness_injects_what_the_system_holds(normal, blocked):
+    for tree in (normal.trees[0], blocked):
+        full = fill_ducts(tree, 5.0, stop_when_full=True)
+        over = fill_ducts(tree, 5.0)
+        # Injected = held: nothing refluxes or leaks, and the ducts are as full as when
+        # the whole 5 mL was pushed in.
+        assert full.injected_ml < 5.0
+        assert full.injected_ml == pytest.approx(full.held_ml, rel=1e-9)
+        assert full.refluxed_ml == 0.0 and full.extravasated_ml == 0.0
+        assert full.held_ml == pytest.approx(over.held_ml, rel=1e-9)
+        # Under the capacity the plan goes in as it is.
+        small = fill_ducts(tree, 0.5 * full.held_ml, stop_when_full=True)
+        assert small.injected_ml == pytest.approx(0.5 * full.held_ml)
+
+
 def test_fast_injection_ruptures_the_duct():
     tree = straight_duct()
     slow = fill_ducts(tree, 0.001, rate_ml_per_min=0.5)

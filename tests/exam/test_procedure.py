@@ -351,7 +351,8 @@ def test_streams_are_independent(make_patient, papilloma_phantom, monkeypatch):
 
 
 def test_large_volume_extravasates_and_reschedules(make_patient, papilloma_phantom):
-    proc, fill = run_exam(make_patient(), papilloma_phantom, {"volume_ml": 5.0}, rng=0)
+    settings = {"volume_ml": 5.0, "stop_at_fullness": False}  # pushed on past fullness
+    proc, fill = run_exam(make_patient(), papilloma_phantom, settings, rng=0)
     kinds = [c.kind for c in proc.complications]
     assert ComplicationKind.EXTRAVASATION in kinds
     extravasation = proc.complications[kinds.index(ComplicationKind.EXTRAVASATION)]

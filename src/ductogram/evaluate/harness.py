@@ -225,7 +225,7 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     """The phantom, contrast fill, view settings and view generator of one drawn case:
     ``(phantom, fill, settings, rng)``, the same for every evaluation that draws it."""
     from ..anatomy import generate_phantom
-    from ..exam.filling import capacity_ml, fill_ducts
+    from ..exam.filling import fill_ducts
     from ..imaging.views import ViewSettings
 
     params: dict[str, Any] = {"volume_ml": spec.breast_ml, **(phantom or {})}
@@ -234,10 +234,13 @@ def case_setup(spec: CaseSpec, pixel_mm: float, supersample: int, phantom: dict 
     rng = np.random.default_rng(spec.seed)
     rng_fill, rng_view = rng.spawn(2)
     ph = generate_phantom(params, seed=spec.seed)
-    volume = spec.fill_ml
-    if not spec.overfilled:
-        volume = min(volume, capacity_ml(ph.trees[0]))  # stopped at fullness
-    fill = fill_ducts(ph.trees[0], volume, flushed=not spec.bubbles, rng=rng_fill)
+    fill = fill_ducts(
+        ph.trees[0],
+        spec.fill_ml,
+        flushed=not spec.bubbles,
+        stop_when_full=not spec.overfilled,
+        rng=rng_fill,
+    )
     settings = ViewSettings(
         pixel_mm=pixel_mm,
         supersample=supersample,

@@ -10,7 +10,7 @@ from .aftercare import Aftercare, AftercareTopic, Instruction, plan_aftercare
 from .agents import AGENTS, ContrastAgent, OsmolalityClass, check_volume_ml, get_agent
 from .complications import Complication, ComplicationKind, assess_complications
 from .consent import Consent, ConsentAnswer, Risk, RiskKind, record_consent
-from .filling import Bubble, ContrastFill, Extravasation, capacity_ml, fill_ducts
+from .filling import Bubble, ContrastFill, Extravasation, fill_ducts
 from .outcome import ProcedureOutcome
 from .patient import (
     Cytology,
@@ -88,7 +88,6 @@ __all__ = [
     "Step",
     "ViewRecord",
     "assess_complications",
-    "capacity_ml",
     "check_volume_ml",
     "fill_ducts",
     "get_agent",

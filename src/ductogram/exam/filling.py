@@ -209,20 +209,6 @@ def _allocate(volume: float, weights: list[float], caps: list[float]) -> list[fl
     return out
 
 
-def capacity_ml(tree: DuctTree) -> float:
-    """What a duct system holds when full, at full injection pressure (mL): the volume
-    at which the radiologist, feeling fullness, stops injecting (clinical.md §1.4); more
-    refluxes or extravasates.
-
-    >>> from ductogram.anatomy import generate_phantom
-    >>> tree = generate_phantom({"lobes": 6, "orifices": 3}, seed=1).trees[0]
-    >>> cap = capacity_ml(tree)
-    >>> fill_ducts(tree, cap).extravasated_ml, round(fill_ducts(tree, cap).held_ml / cap, 6)
-    (0.0, 1.0)
-    """
-    return float(fill_ducts(tree, MAX_VOLUME_ML, rng=np.random.default_rng(0)).held_ml)
-
-
 def fill_ducts(
     tree: DuctTree,
     volume_ml: float,
@@ -230,6 +216,7 @@ def fill_ducts(
     flushed: bool = True,
     rate_ml_per_min: float = 0.5,
     concentration_mgi_per_ml: float = 300.0,
+    stop_when_full: bool = False,
     rng: RNGLike = None,
 ) -> ContrastFill:
     """Fill a cannulated duct system with ``volume_ml`` of contrast (see the module doc).
@@ -246,6 +233,11 @@ def fill_ducts(
         Injection rate, in (0, 60] mL/min.
     concentration_mgi_per_ml : float
         Iodine concentration of the agent (recorded for the imaging).
+    stop_when_full : bool
+        Stop injecting when the system is full at full pressure (the radiologist feels
+        fullness or the patient discomfort: clinical.md §1.4): ``injected_ml`` is then
+        at most what the system holds, and nothing refluxes or leaks for the volume
+        (default False: all of ``volume_ml`` goes in).
     rng : numpy.random.Generator or int or None
         Draws the bubbles' number, size and place.
 
@@ -457,6 +449,10 @@ def fill_ducts(
                     radii[k] = now[k] + phi2 * (target[k] - now[k])
                 excess_mm3 -= take
 
+    injected_mm3 = volume_ml * 1000.0  # the rate's leak included
+    if stop_when_full:
+        injected_mm3 -= excess_mm3
+        excess_mm3 = 0.0
     held_seg = held_seg + extra_seg
     fill_fraction = np.zeros(n)
     nominal = np.where(cap_seg > 0, cap_seg, 1.0)
@@ -514,7 +510,7 @@ def fill_ducts(
     gen_filled = tree.generation[fill_fraction > 0]
     return ContrastFill(
         system=tree.system,
-        injected_ml=float(volume_ml),
+        injected_ml=float(injected_mm3 / 1000.0),
         held_ml=float(held_ml),
         extravasated_ml=float(extravasated_mm3 / 1000.0),
         refluxed_ml=float(refluxed_mm3 / 1000.0),

@@ -160,6 +160,9 @@ class ExamSettings(BaseModel):
     volume_ml: float = Field(DEFAULT_VOLUME_ML, description="volume to inject (mL), (0, 5]")
     flush: bool = Field(True, description="flush the line with contrast first")
     rate_ml_per_min: float = Field(0.5, gt=0.0, le=60.0, description="injection rate")
+    stop_at_fullness: bool = Field(
+        True, description="stop injecting when the system is full (clinical.md §1.4)"
+    )
     views: list[ViewPosition] = Field(
         default_factory=lambda: [ViewPosition.CC, ViewPosition.ML], min_length=1
     )
@@ -627,12 +630,17 @@ def run_exam(
         flushed=settings.flush,
         rate_ml_per_min=settings.rate_ml_per_min,
         concentration_mgi_per_ml=agent.concentration_mgi_per_ml,
+        stop_when_full=settings.stop_at_fullness,
         rng=streams["fill"],
     )
     record.update(agent=agent, injected_ml=round(float(fill.injected_ml), 4))
+    stopped = ""
+    if fill.injected_ml < settings.volume_ml - 1e-9:
+        stopped = f" (of {settings.volume_ml:g} mL planned: stopped at fullness)"
     clock.add(
         Step.INJECT,
-        f"{fill.injected_ml:.2f} mL of {agent.product} ({agent.id}) at "
+        f"{fill.injected_ml:.2f} mL of {agent.product} ({agent.id})"
+        f"{stopped} at "
         f"{settings.rate_ml_per_min:g} mL/min: {fill.held_ml:.2f} mL held in the ducts, "
         f"{fill.extravasated_ml:.2f} mL extravasated, {fill.refluxed_ml:.2f} mL refluxed.",
         seconds=60.0 * float(fill.injected_ml) / settings.rate_ml_per_min,
