@@ -202,17 +202,23 @@ def test_gap_is_bridged_and_generations_continue():
     assert t2.bridges == 0 and len(t2.root) == 2
 
 
+def lumen_across_rows(rows: int, cols: int, centre_row: float, radius: float):
+    """Pixel rows and cols, offset of each row from the lumen's axis, and the chord of a
+    round lumen along the columns averaged over each pixel (10 sub-rows: partial volume
+    at the edges)."""
+    r, c = np.mgrid[0:rows, 0:cols].astype(float)
+    x = r - centre_row
+    sub = np.linspace(-0.45, 0.45, 10)
+    chord = np.mean([2 * np.sqrt(np.clip(radius**2 - (x + d) ** 2, 0, None)) for d in sub], axis=0)
+    return c, x, chord
+
+
 def test_calibre_from_the_attenuation_across_the_duct():
     """A round lumen of 0.6 mm (6 px) seen as its chord length 2 sqrt(r^2 - x^2) over a
     sloping background, with a mask two pixels too wide on each side: the mask's width
     says 1.0 mm, the cross-section's integral over its peak says 0.6 mm."""
-    rows, cols = 60, 200
-    r, c = np.mgrid[0:rows, 0:cols].astype(float)
     radius = 3.0
-    x = r - 30.2
-    # The chord averaged over each pixel (10 sub-rows): partial volume at the edges.
-    sub = np.linspace(-0.45, 0.45, 10)
-    chord = np.mean([2 * np.sqrt(np.clip(radius**2 - (x + d) ** 2, 0, None)) for d in sub], axis=0)
+    c, x, chord = lumen_across_rows(60, 200, 30.2, radius)
     intensity = 0.05 * chord + 0.002 * c + 1.0
     mask = (np.abs(x) <= radius + 2) & (c > 10) & (c < 190)
     wide = build_tree(mask, (30, 11), pixel_mm=0.1)
@@ -275,13 +281,9 @@ def test_calibre_taken_over_the_background_next_to_the_duct():
     """The same 0.6 mm lumen lying along a band of denser tissue 2 mm wide (narrower than
     the background's opening, so it stays in the excess): the band's rise is measured
     in a ring just outside the duct and taken off; without that the band's share of the
-    cross-section would read as lumen (about 1.5 mm here)."""
-    rows, cols = 80, 200
-    r, c = np.mgrid[0:rows, 0:cols].astype(float)
+    cross-section would read as lumen (about 0.86 mm here)."""
     radius = 3.0
-    x = r - 40.2
-    sub = np.linspace(-0.45, 0.45, 10)
-    chord = np.mean([2 * np.sqrt(np.clip(radius**2 - (x + d) ** 2, 0, None)) for d in sub], axis=0)
+    c, x, chord = lumen_across_rows(80, 200, 40.2, radius)
     band = np.where(np.abs(x) <= 10.0, 0.1, 0.0)  # 2 mm of denser tissue, 1/3 of the peak
     intensity = 0.05 * chord + band + 1.0
     mask = (np.abs(x) <= radius + 1) & (c > 10) & (c < 190)
