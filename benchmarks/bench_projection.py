@@ -2,7 +2,8 @@
 
 Voxel simulators (VICTRE/MC-GPU) represent anatomy as voxels (50 µm in VICTRE). Here the
 same contrast-filled ducts of one CC view are (a) projected analytically per ray
-(:func:`ductogram.imaging.projection.project_segments`, 2 × 2 rays per pixel) and (b)
+(:func:`ductogram.imaging.projection.project_segments`, 2 × 2 rays per pixel, the union
+of the tubes where they meet) and (b)
 voxelised at 50 µm (a voxel is contrast if its centre lies in a duct) and summed along each
 ray by trilinear ray marching at 25 µm steps, on a patch of the detector around the ducts
 near the nipple (the whole breast at 50 µm would be billions of voxels).
@@ -25,7 +26,7 @@ from ductogram.anatomy import generate_phantom
 from ductogram.exam.filling import fill_ducts
 from ductogram.imaging.materials import iodine_contrast, mu_per_mm
 from ductogram.imaging.projection import project_segments
-from ductogram.imaging.scene import build_scene, contrast_tubes
+from ductogram.imaging.scene import build_scene, contrast_tubes, tube_nodes
 
 VOXEL_MM = 0.05
 PATCH_MM = 8.0
@@ -61,10 +62,12 @@ def main() -> None:
     fill = fill_ducts(tree, 1.0)
     scene = build_scene(ph, "CC", fill=fill, pixel_mm=0.085, supersample=1, cannula=False)
     g = scene.geometry
-    _seg, a, b, r0, r1 = contrast_tubes(scene.compression, g, tree, fill)
+    seg, a, b, r0, r1 = contrast_tubes(scene.compression, g, tree, fill)
 
     t0 = time.perf_counter()
-    analytic = project_segments(g, a, b, r0, r1, supersample=2)
+    # The union of the tubes at their junctions, as the voxels hold it.
+    nodes = tube_nodes(tree, fill, seg)
+    analytic = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
     t_analytic = time.perf_counter() - t0
 
     # The patch: PATCH_MM square on the detector around the column of contrast nearest

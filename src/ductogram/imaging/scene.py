@@ -392,12 +392,19 @@ def contrast_tubes(comp: Compression, geometry: Geometry, tree, fill):
     return seg, a_d, b_d, r0 * thin, r1 * thin
 
 
+def tube_nodes(tree, fill, seg: np.ndarray) -> np.ndarray:
+    """(S, 2) tree-node labels of the two ends of each filled tube of
+    :func:`contrast_tubes` (its segments ``seg``), for ``project_segments(nodes=)``.
+    Segments meet at their tree nodes: a segment starts at its parent node and, when it
+    is filled to the end, ends at its own, where its children start (-1: a column's
+    front, which meets nothing). The lumen they share there is crossed once."""
+    seg = np.asarray(seg, dtype=np.int64)
+    return np.column_stack([tree.parent[seg], np.where(fill.fill_fraction[seg] >= 1.0, seg, -1)])
+
+
 def _contrast(comp, geometry, tree, fill, supersample, xp=np):
     seg, a_d, b_d, r0, r1 = contrast_tubes(comp, geometry, tree, fill)
-    # Segments meet at their tree nodes: a segment starts at its parent node and, when it
-    # is filled to the end, ends at its own, where its children start. The lumen they share
-    # there is crossed once (the union of the tubes).
-    nodes = np.column_stack([tree.parent[seg], np.where(fill.fill_fraction[seg] >= 1.0, seg, -1)])
+    nodes = tube_nodes(tree, fill, seg)
     contrast = project_segments(
         geometry, a_d, b_d, r0, r1, nodes=nodes, supersample=supersample, xp=xp
     )
