@@ -160,6 +160,9 @@ def test_stopping_at_fullness_injects_what_the_system_holds(normal, blocked):
         assert full.injected_ml == pytest.approx(full.held_ml, rel=1e-9)
         assert full.refluxed_ml == 0.0 and full.extravasated_ml == 0.0
         assert full.held_ml == pytest.approx(over.held_ml, rel=1e-9)
+        # Exactly what the system holds, pushed in: no leak out of the sums' rounding.
+        just = fill_ducts(tree, full.held_ml)
+        assert just.extravasated_ml == 0.0 and not just.extravasations
         # Under the capacity the plan goes in as it is.
         small = fill_ducts(tree, 0.5 * full.held_ml, stop_when_full=True)
         assert small.injected_ml == pytest.approx(0.5 * full.held_ml)

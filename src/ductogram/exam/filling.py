@@ -55,7 +55,6 @@ OBSTRUCTION_DILATION_MM = 20.0  # how far back from the obstruction the duct dil
 SAFE_RATE_ML_PER_MIN = 1.0  # 0.3-0.5 mL over >= 1 min avoids extravasation (theradiologyblog)
 EXTRAVASATED_SHARE = 0.3  # of the excess, without obstruction [estimate]
 EXTRAVASATED_SHARE_OBSTRUCTED = 0.6  # of the excess, against a blocked duct [estimate]
-ROUNDING_MM3 = 1e-6  # less excess than this is the rounding of the volume sums
 TISSUE_POROSITY = 0.25  # interstitial share of tissue that extravasated contrast fills
 BUBBLE_RADIUS_OF_LUMEN = (0.5, 0.9)
 BUBBLE_MAX_DISTANCE_MM = 30.0
@@ -407,7 +406,8 @@ def fill_ducts(
 
     reachable = (cap_seg > 0) & (held_seg > 0)
     excess_mm3 = volume_mm3 - held_seg.sum() - held_end.sum()
-    if excess_mm3 <= 1e-9 * max(volume_mm3, 1.0):  # rounding, not excess
+    rounding = 1e-9 * max(volume_mm3, 1.0)  # less excess than this is the sums' rounding
+    if excess_mm3 <= rounding:
         excess_mm3 = 0.0
     radii = r.copy()
     extra_seg = np.zeros(n)
@@ -448,6 +448,8 @@ def fill_ducts(
                 for k in nodes:
                     radii[k] = now[k] + phi2 * (target[k] - now[k])
                 excess_mm3 -= take
+        if excess_mm3 <= rounding:  # a system filled just to what it holds
+            excess_mm3 = 0.0
 
     injected_mm3 = volume_ml * 1000.0  # the rate's leak included
     if stop_when_full:
@@ -470,8 +472,6 @@ def fill_ducts(
     holds = max(held_seg.sum() + held_end.sum(), 1e-9)
     pressure = min(max(excess_mm3 / holds - 2.0, 0.0), 1.0)
     extravasated_mm3 = excess_mm3 * share * (1.0 if obstructed else pressure)
-    if extravasated_mm3 < ROUNDING_MM3:  # rounding of a system filled just to capacity
-        extravasated_mm3 = 0.0
     refluxed_mm3 = excess_mm3 - extravasated_mm3
     extravasations = []
     if extravasated_mm3 > 0:
