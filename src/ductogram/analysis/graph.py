@@ -40,6 +40,7 @@ out somewhat wide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -468,32 +469,44 @@ def _simplify(g: _Graph, keep: set[int]) -> None:
                 if g.length(k) <= JUNCTION_MERGE_PX:
                     g.contract(k)
                     changed = True
+
+    def spur(k: int, free: int, junction: int) -> bool:
+        radius = float(g.radius[junction])
+        return g.degree(junction) >= 3 and g.length(k) < SPUR_RADII * radius + SPUR_MIN_PX
+
     for _ in range(20):
-        changed = False
-        for k in list(g.edges):
-            p = g.edges.get(k)
-            if p is None:
-                continue
-            a, b = int(p[0]), int(p[-1])
-            if a == b:
-                continue
-            da, db = g.degree(a), g.degree(b)
-            if da == 1 and db >= 3 and a not in keep:
-                junction = b
-            elif db == 1 and da >= 3 and b not in keep:
-                junction = a
-            else:
-                continue
-            r = float(g.radius[junction])
-            if g.length(k) < SPUR_RADII * r + SPUR_MIN_PX:
-                g.remove(k)
-                g.merge_through(junction, keep)
-                changed = True
+        changed = bool(_prune_free_ends(g, keep, spur))
         for n in list(g.adj):
             if g.merge_through(n, keep):
                 changed = True
         if not changed:
             break
+
+
+def _prune_free_ends(
+    g: _Graph, keep: set[int], drop: Callable[[int, int, int], bool]
+) -> list[tuple[int, int, bool]]:
+    """One pass over the paths with a free end (degree 1, not in ``keep``): remove each
+    that ``drop(path, free end, other end)`` picks, and join the paths at its other end
+    when two are left there. Returns (free end, other end, joined) per path removed."""
+    removed = []
+    for k in list(g.edges):
+        p = g.edges.get(k)
+        if p is None:
+            continue
+        a, b = int(p[0]), int(p[-1])
+        if a == b:
+            continue
+        if g.degree(a) == 1 and a not in keep:
+            free, other = a, b
+        elif g.degree(b) == 1 and b not in keep:
+            free, other = b, a
+        else:
+            continue
+        if drop(k, free, other):
+            g.remove(k)
+            removed.append((free, other, g.merge_through(other, keep)))
+    return removed
 
 
 def _excess(intensity: np.ndarray, scale_mm: float) -> np.ndarray:
@@ -547,33 +560,24 @@ def _prune_faint(
     typical = float(r[order][np.searchsorted(cum, 0.5 * cum[-1])])
     if typical <= 0:
         return 0
+    faint: dict[int, bool] = {}  # path keys are never reused: a joined path is new
+
+    def is_faint(k: int, free: int, other: int) -> bool:
+        if k not in faint:
+            c = g.coords[g.edges[k]]
+            weak = probability is not None and (
+                float(np.mean(probability[c[:, 0], c[:, 1]])) < FAINT_PROBABILITY
+            )
+            faint[k] = weak or (ratios[k] if k in ratios else ratio(k)) < FAINT_SHARE * typical
+        return faint[k]
+
     pruned = 0
-    changed = True
-    while changed:
-        changed = False
-        for k in list(g.edges):
-            p = g.edges.get(k)
-            if p is None:
-                continue
-            a, b = int(p[0]), int(p[-1])
-            for free, other in ((a, b), (b, a)):
-                if g.degree(free) == 1 and free not in keep and free != other:
-                    break
-            else:
-                continue
-            if k not in ratios:
-                ratios[k] = ratio(k)
-            weak = False
-            if probability is not None:
-                c = g.coords[p]
-                weak = float(np.mean(probability[c[:, 0], c[:, 1]])) < FAINT_PROBABILITY
-            if weak or ratios[k] < FAINT_SHARE * typical:
-                g.remove(k)
-                overlaps.discard(free)
-                pruned += 1
-                changed = True
-                if g.merge_through(other, keep):
-                    overlaps.discard(other)
+    while removed := _prune_free_ends(g, keep, is_faint):
+        pruned += len(removed)
+        for free, other, joined in removed:
+            overlaps.discard(free)
+            if joined:
+                overlaps.discard(other)
     return pruned
 
 
