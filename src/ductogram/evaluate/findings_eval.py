@@ -333,7 +333,7 @@ def _location_errors(phantom: Any, located: dict[int, dict]) -> list[dict[str, A
     """Where the reading put each target it found, against the lesion's true 3-D centre
     (:func:`.quality_eval.true_location`): distance from the nipple error (mm, from the
     reading's 0.1 cm) and clock-hour error (hours, -6 to 5; None from one view)."""
-    from .quality_eval import true_location
+    from .quality_eval import clock_error_h, true_location
 
     out = []
     for k, where in sorted(located.items()):
@@ -343,9 +343,7 @@ def _location_errors(phantom: Any, located: dict[int, dict]) -> list[dict[str, A
             {
                 "lesion": int(k),
                 "distance_error_mm": None if cm is None else 10.0 * cm - truth["distance_mm"],
-                "clock_error_h": None
-                if hour is None
-                else (int(hour) - truth["clock_hour"] + 6) % 12 - 6,
+                "clock_error_h": None if hour is None else clock_error_h(hour, truth["clock_hour"]),
             }
         )
     return out

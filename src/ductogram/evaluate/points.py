@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
@@ -245,8 +246,6 @@ def _clear(
 ) -> np.ndarray:
     """Whether each branch node has no foreign segment within ``radius``: one whose ends
     are both farther than ``CLEAR_TREE_FACTOR * radius`` from it along the tree."""
-    import networkx as nx
-
     length = np.hypot(*(seg[:, 1] - seg[:, 0]).T)
     g = nx.Graph()
     for (a, b), w in zip(node.tolist(), length.tolist(), strict=True):
@@ -262,8 +261,8 @@ def _clear(
     for i, (b, idx) in enumerate(zip(branch.tolist(), near, strict=True)):
         if not idx:
             continue
-        close = np.hypot(*(_segment_distance(pos[b], seg[np.unique(owner[idx])])).T)
-        hit = np.unique(owner[idx])[close <= radius]
+        near_segs = np.unique(owner[idx])
+        hit = near_segs[_segment_distance(pos[b], seg[near_segs]) <= radius]
         local = nx.single_source_dijkstra_path_length(
             g, b, cutoff=CLEAR_TREE_FACTOR * radius, weight="length"
         )
@@ -275,11 +274,11 @@ def _clear(
 
 
 def _segment_distance(p: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """(K, 2) offset from the point p to the nearest point of each segment (K, 2, D)."""
+    """(K,) distance from the point p (D,) to each segment (K, 2, D)."""
     a, v = seg[:, 0], seg[:, 1] - seg[:, 0]
     vv = np.maximum(np.einsum("kd,kd->k", v, v), 1e-12)
     t = np.clip(np.einsum("kd,kd->k", p - a, v) / vv, 0.0, 1.0)
-    return (a + t[:, None] * v - p)[:, :2]
+    return np.linalg.norm(a + t[:, None] * v - p, axis=1)
 
 
 def _visible(node: np.ndarray, length: np.ndarray, n: int, min_length: float) -> np.ndarray:

@@ -277,6 +277,15 @@ def true_location(phantom, lesion_index: int, system: int = 0) -> dict[str, Any]
     }
 
 
+def clock_error_h(read_hour: int, true_hour: int) -> int:
+    """Hours from the true clock hour to the read one, the short way round (-6 to 5).
+
+    >>> clock_error_h(1, 11), clock_error_h(11, 1), clock_error_h(6, 12)
+    (2, -2, -6)
+    """
+    return (int(read_hour) - int(true_hour) + 6) % 12 - 6
+
+
 def evaluate_location(seeds: Any = range(3000, 3010), *, pixel_mm: float = 0.2) -> dict[str, Any]:
     """Distance and clock-hour errors of two-view locations on simulated CC + ML pairs.
 
@@ -326,7 +335,7 @@ def evaluate_location(seeds: Any = range(3000, 3010), *, pixel_mm: float = 0.2) 
                     "read_depth": loc.depth,
                     "true_depth": true_depth,
                     "distance_error_mm": loc.distance_mm - truth["distance_mm"],
-                    "clock_error_h": (loc.clock_hour - truth["clock_hour"] + 6) % 12 - 6,
+                    "clock_error_h": clock_error_h(loc.clock_hour, truth["clock_hour"]),
                     "text": loc.text(),
                 }
             )
