@@ -58,6 +58,17 @@ def _view(shape, tubes, masses=(), root=(4.0, 60.0)):
     return image, reading, marks
 
 
+# A 1.5 mm duct widened to 3.6 mm between rows 104 and 136 (21-27 mm from the root),
+# tapering to a terminal duct at its end.
+WIDENED_DUCT = [
+    ((4, 60), (95, 60), 0.75, 0.75),
+    ((95, 60), (104, 60), 0.75, 1.8),
+    ((104, 60), (136, 60), 1.8, 1.8),
+    ((136, 60), (145, 60), 1.8, 0.75),
+    ((145, 60), (230, 60), 0.75, 0.1),
+]
+
+
 def _kinds(found):
     return [f.kind for f in found]
 
@@ -65,13 +76,7 @@ def _kinds(found):
 def test_round_lucent_defect_in_a_widened_duct_is_a_filling_defect_of_its_size():
     # A 1.5 mm duct widened to 3.6 mm around a 5 mm x 2.6 mm mass at row 120 (24 mm from
     # the root), tapering to a terminal duct at its end.
-    tubes = [
-        ((4, 60), (95, 60), 0.75, 0.75),
-        ((95, 60), (104, 60), 0.75, 1.8),
-        ((104, 60), (136, 60), 1.8, 1.8),
-        ((136, 60), (145, 60), 1.8, 0.75),
-        ((145, 60), (230, 60), 0.75, 0.1),
-    ]
+    tubes = WIDENED_DUCT
     image, reading, marks = _view((240, 120), tubes, masses=[((120, 60), 2.5, 1.3)])
     found = find_findings(image, reading, marks)
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
@@ -89,15 +94,42 @@ def test_round_lucent_defect_in_a_widened_duct_is_a_filling_defect_of_its_size()
 
 def test_a_duct_filled_to_its_width_is_no_filling_defect():
     # The same widening with no mass: contrast fills it, nothing is missing.
-    tubes = [
-        ((4, 60), (95, 60), 0.75, 0.75),
-        ((95, 60), (104, 60), 0.75, 1.8),
-        ((104, 60), (136, 60), 1.8, 1.8),
-        ((136, 60), (145, 60), 1.8, 0.75),
-        ((145, 60), (230, 60), 0.75, 0.1),
-    ]
+    tubes = WIDENED_DUCT
     image, reading, marks = _view((240, 120), tubes)
     assert FindingKind.FILLING_DEFECT not in _kinds(find_findings(image, reading, marks))
+
+
+def test_background_ringed_by_ducts_is_no_filling_defect():
+    # Two ducts part and meet again around 6 x 12 mm of tissue: contrast surrounds the
+    # gap as it surrounds a mass, but the gap's floor is background, not contrast.
+    tubes = [
+        ((4, 60), (60, 60), 0.6, 0.6),
+        ((60, 60), (60, 30), 0.6, 0.6),
+        ((60, 30), (120, 30), 0.6, 0.6),
+        ((120, 30), (120, 60), 0.6, 0.6),
+        ((60, 60), (60, 90), 0.6, 0.6),
+        ((60, 90), (120, 90), 0.6, 0.6),
+        ((120, 90), (120, 60), 0.6, 0.6),
+        ((120, 60), (220, 60), 0.6, 0.15),
+    ]
+    image, reading, marks = _view((240, 120), tubes)
+    found = find_findings(image, reading, marks)
+    assert FindingKind.FILLING_DEFECT not in _kinds(found)
+
+
+def test_a_larger_mass_is_a_larger_filling_defect():
+    # The same widened duct around a 3 mm and a 5 mm mass: each is one defect, where it
+    # is, and the larger is read as the larger.
+    tubes = WIDENED_DUCT
+    sizes = []
+    for half_len, half_w in ((1.5, 0.9), (2.5, 1.5)):
+        image, reading, marks = _view((240, 120), tubes, masses=[((120, 60), half_len, half_w)])
+        found = find_findings(image, reading, marks)
+        defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
+        assert len(defects) == 1, _kinds(found)
+        assert abs(defects[0].row - 120) * PIXEL_MM <= 1.5
+        sizes.append(defects[0].size_mm)
+    assert sizes[1] > sizes[0] >= 2.0
 
 
 def test_tree_ending_abruptly_at_1_5_mm_is_a_cut_off():

@@ -57,7 +57,7 @@ BIRADS: dict[int, tuple[str, str]] = {
 #: Confidence a finding needs to count (after pairing) [estimate: set on simulated exams
 #: of seeds other than the reported ones, ductogram.evaluate.findings_eval].
 CALL_CONFIDENCE: dict[str, float] = {
-    FindingKind.FILLING_DEFECT: 0.45,
+    FindingKind.FILLING_DEFECT: 0.65,
     FindingKind.CUT_OFF: 0.6,
     FindingKind.ECTASIA: 0.5,
     FindingKind.CYST_FILL: 0.6,

@@ -17,15 +17,21 @@ a grey opening wider than any duct). A filled tube's central excess grows with i
 calibre (the path length through the contrast). Each segment's baseline is the median
 width and excess of the segment it leaves (the narrower half of itself at a root).
 
-- **Intraluminal filling defect** (a papilloma): a run of the duct at least
-  ``DEFECT_WIDENING`` times as wide as the baseline (the lumen stretched around a mass)
-  that holds less contrast than its width would (``(e / e_base) / (w / w_base) <=
-  DEFECT_LUCENCY``: the mass displaces it), with narrower duct beyond it (a duct that
-  widens into its free end is a lobular blush or a cut-off, not a defect). The confidence
-  is ``S / (S + DEFECT_SCORE_HALF)`` of the score ``S`` = widening x widest lumen (mm) x
-  missing contrast share x run length (mm, up to 3) x central excess over the
-  baseline's (up to 1.2): a widening of the mask over background is dim, a mass's
-  widening is not. Two or more in one view are *multiple filling defects* (111426).
+- **Intraluminal filling defect** (a papilloma): a lucency inside the column of contrast
+  (:func:`_lucencies`). On a grid of ``LUCENCY_PITCH_MM`` the excess is smoothed, thin
+  lucent lines (noise, seams) are closed over ``LUCENCY_SEAM_MM``, and grey closings with
+  discs ``LUCENCY_REACH_MM`` across fill every dip that contrast surrounds; the dip's
+  depth is the closing less the excess. A candidate is a region at least
+  ``LUCENCY_MIN_MM2`` in area that dips by at least ``LUCENCY_DEPTH`` of the tree's
+  typical central excess (the median over its skeleton) while its floor still holds at
+  least ``LUCENCY_FLOOR`` of it: contrast runs over and under the mass, so the floor of a
+  filling defect is contrast, while the gaps between ducts (also surrounded by contrast)
+  fall to the background. Dips within ``LUCENCY_ROOT_MM`` of the root are left out (the
+  contrast pooled at the cannula's tip). The score ``S`` = floor x depth (up to 1) x
+  sqrt(area in mm2, up to 3), floor and depth in units of the typical excess, ranks a
+  mass inside a widened, contrast-filled duct first; the confidence is
+  ``S / (S + DEFECT_SCORE_HALF)``. Two or more in one view are *multiple filling
+  defects* (111426).
 - **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): a short lucent run
   (``e <= 0.4 e_base``) at the duct's own width (no widening), in the proximal ducts
   (generation <= ``BUBBLE_MAX_GENERATION``). Reported as a bubble, not as a papilloma.
@@ -128,12 +134,18 @@ BACKGROUND_PITCH_MM = 0.5  # ... computed on a grid this coarse
 PROFILE_SMOOTH_PX = 5  # window of the mask-width profile (skeleton pixels)
 HALF_MAX_REACH_MM = 6.0  # the cross-section is read this far either side of the skeleton
 HALF_MAX_OF_ROUND = 3**0.5 / 2  # full width at half maximum / diameter of a round lumen
-DEFECT_WIDENING = 1.3  # a defect's lumen is at least this many times the baseline width
-DEFECT_LUCENCY = 0.8  # ... and holds at most this share of the contrast of its width
-DEFECT_MIN_MM = 0.6  # shortest run taken (mm)
-DEFECT_MIN_WIDTH_MM = 1.5  # ... widest lumen of the run (a 3 mm mass widens a duct to
-# about 2.8 mm: lesions.py, mass half-width 0.6-0.85 of its half-length, plus a rim)
-DEFECT_SCORE_HALF = 35.0  # the defect score at which the confidence is 0.5 [estimate]
+LUCENCY_PITCH_MM = 0.25  # grid of the lucency search (a 3 mm mass spans 12 cells)
+LUCENCY_SMOOTH_MM = 0.3  # Gaussian smoothing of the excess before it (noise)
+LUCENCY_SEAM_MM = 0.8  # lucent lines narrower than this are closed first [estimate]
+LUCENCY_REACH_MM = (3.0, 6.0)  # discs of the closings: the contrast around a mass of
+# 2-10 mm (lesions.py, clinical.md §3)
+LUCENCY_DEPTH = 0.3  # a lucency dips by at least this share of the typical excess ...
+LUCENCY_FLOOR = 0.5  # ... and its floor holds at least this share of it [estimate]
+LUCENCY_MIN_MM2 = 1.0  # smallest lucency taken (mm2)
+LUCENCY_ROOT_MM = 4.0  # dips this close to the root are the contrast pooled at the
+# cannula's tip (papillomas lie 3 mm or more from the nipple: lesions.py) [estimate]
+DEFECT_SCORE_HALF = 5.0  # the lucency score at which the confidence is 0.5 [estimate: set
+# on simulated exams of seeds 7 and 8 of draw_cases, papillomas forced in seed 8]
 BUBBLE_MAX_GENERATION = 3  # bubbles stay in the proximal ducts (filling.py: within 30 mm)
 BUBBLE_WIDTH_RATIO = 1.2  # a bubble does not widen the duct
 BUBBLE_MAX_MM = 4.0  # longest lucent run taken for a bubble
@@ -401,9 +413,75 @@ class _Context:
         )
 
 
-def _defects(ctx: _Context) -> list[Finding]:
-    """Filling defects (widened runs that hold less contrast than their width would) and
-    air bubbles (lucent runs at the duct's own width)."""
+def _disc(radius_px: float) -> np.ndarray:
+    r = int(np.ceil(radius_px))
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    return (yy**2 + xx**2) <= radius_px**2
+
+
+def _lucencies(ctx: _Context) -> list[Finding]:
+    """Filling defects: lucencies that contrast surrounds and whose floor is still
+    contrast (see the module's docstring)."""
+    tree = ctx.tree
+    sk = tree.skeleton_rc
+    if len(sk) == 0 or not ctx.mask.any():
+        return []
+    level = float(np.median(ctx.excess[sk[:, 0], sk[:, 1]]))
+    if level <= 0:
+        return []
+    f = max(round(LUCENCY_PITCH_MM / ctx.mm), 1)
+    pitch = ctx.mm * f
+    rows = np.flatnonzero(ctx.mask.any(axis=1))
+    cols = np.flatnonzero(ctx.mask.any(axis=0))
+    pad = int(np.ceil(max(LUCENCY_REACH_MM) / ctx.mm))
+    r0, c0 = max(rows[0] - pad, 0), max(cols[0] - pad, 0)
+    r1 = r0 + (min(rows[-1] + pad, ctx.mask.shape[0]) - r0) // f * f
+    c1 = c0 + (min(cols[-1] + pad, ctx.mask.shape[1]) - c0) // f * f
+    if r1 - r0 < 3 * f or c1 - c0 < 3 * f:
+        return []
+    sub = ctx.excess[r0:r1, c0:c1]
+    h, w = sub.shape
+    ex = sub.reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    ex = ndi.gaussian_filter(ex, LUCENCY_SMOOTH_MM / pitch)
+    ex = ndi.grey_closing(ex, footprint=_disc(0.5 * LUCENCY_SEAM_MM / pitch))
+    depth = np.zeros_like(ex)
+    for d in LUCENCY_REACH_MM:
+        depth = np.maximum(depth, ndi.grey_closing(ex, footprint=_disc(0.5 * d / pitch)) - ex)
+    lab, _ = ndi.label((depth >= LUCENCY_DEPTH * level) & (ex >= LUCENCY_FLOOR * level))
+    root = None if ctx.reading.root_rc is None else np.asarray(ctx.reading.root_rc, float)
+    out = []
+    for i, box in enumerate(ndi.find_objects(lab)):
+        rr, cc = np.nonzero(lab[box] == i + 1)
+        area = len(rr) * pitch**2
+        if area < LUCENCY_MIN_MM2:
+            continue
+        rr, cc = rr + box[0].start, cc + box[1].start
+        centre = (r0 + (rr.mean() + 0.5) * f - 0.5, c0 + (cc.mean() + 0.5) * f - 0.5)
+        if root is not None and np.hypot(*(np.asarray(centre) - root)) * ctx.mm < LUCENCY_ROOT_MM:
+            continue
+        floor = float(np.median(ex[rr, cc])) / level
+        dip = float(depth[rr, cc].max()) / level
+        score = floor * min(dip, 1.0) * np.sqrt(min(area, 3.0))
+        # Its length: the region's longest extent (4 standard deviations along its axis).
+        spread = np.linalg.eigvalsh(np.cov(np.vstack([rr, cc]))) if len(rr) > 2 else [1.0]
+        size = max(4.0 * np.sqrt(max(spread[-1], 0.0)) * pitch, 2.0 * np.sqrt(area / np.pi))
+        out.append(
+            ctx.finding(
+                FindingKind.FILLING_DEFECT,
+                centre,
+                size,
+                None,
+                score / (score + DEFECT_SCORE_HALF),
+                f"a lucency of {area:.1f} mm2 inside the contrast: {dip:.1f} x the tree's "
+                f"typical excess below the contrast around it, over a floor of {floor:.1f} x "
+                "(contrast over and under a mass)",
+            )
+        )
+    return out
+
+
+def _bubbles(ctx: _Context) -> list[Finding]:
+    """Air bubbles: lucent runs at the duct's own width in the proximal ducts."""
     out = []
     tree = ctx.tree
     for s, pr in enumerate(ctx.profiles):
@@ -412,47 +490,6 @@ def _defects(ctx: _Context) -> list[Finding]:
         if n < 5 or bw <= 0 or be <= 0:
             continue
         w, e = pr.width_mm, pr.excess
-        # An end let go at an overlap of the projection is no free end: the duct goes on.
-        end_free = tree.degree[tree.end[s]] == 1 and not tree.overlap[tree.end[s]]
-        # Contrast per width relative to the feeding duct's: a tube's central excess
-        # grows with its calibre, so a filled widening keeps 1 and a mass lowers it.
-        held = (e / be) / np.maximum(w / bw, 1e-9)
-        cand = (w >= DEFECT_WIDENING * bw) & (held <= DEFECT_LUCENCY)
-        cand = ndi.binary_closing(np.r_[False, cand, False], np.ones(3))[1:-1] | cand
-        for a, b in _runs(cand):
-            run_mm = (b - a) * ctx.mm
-            wmax = float(np.max(w[a:b]))
-            if run_mm < DEFECT_MIN_MM or wmax < DEFECT_MIN_WIDTH_MM:
-                continue
-            # Narrower duct beyond the run (not a duct widening into its end: a blush).
-            after = w[b : n - 1]
-            if end_free and not (len(after) > 0 and after.min() < 0.7 * wmax):
-                continue
-            widened = wmax / bw
-            lucency = float(np.clip(1.0 - np.median(held[a:b]), 0, 1))
-            dense = float(np.median(e[a:b]) / be)
-            # Score: a fusiform widening, wide in itself, that holds less contrast than its
-            # width would, over a mass's length, no dimmer than the duct before it (a
-            # widening of the mask alone, over background, is dim) [estimate: the product
-            # ranks papillomas first on simulated views, seeds of draw_cases(40, 1001)].
-            score = (
-                min(widened, 5.0) * min(wmax, 5.0) * lucency * min(run_mm, 3.0) * min(dense, 1.2)
-            )
-            conf = score / (score + DEFECT_SCORE_HALF)
-            mid = (a + b - 1) // 2
-            out.append(
-                ctx.finding(
-                    FindingKind.FILLING_DEFECT,
-                    tuple(pr.rc[mid].tolist()),
-                    max(run_mm, wmax),
-                    s,
-                    conf,
-                    f"the duct widens {widened:.1f}x (to {wmax:.1f} mm from {bw:.1f} mm) over "
-                    f"{run_mm:.1f} mm but holds {1 - lucency:.0%} of the contrast that width "
-                    "would: a mass displaces it",
-                    along_mm=float(pr.from_root_mm[mid]),
-                )
-            )
         if tree.generation[s] > BUBBLE_MAX_GENERATION or bw < 0.5:
             continue
         lucent = (e <= 0.4 * be) & (w < BUBBLE_WIDTH_RATIO * bw)
@@ -761,7 +798,7 @@ def find_findings(image: Image, reading: Any, landmarks: Any = None) -> list[Fin
     if ctx.tree.n_segments == 0:
         return []
     cysts = _cysts(ctx)
-    found = _defects(ctx) + _cutoffs(ctx, cysts) + cysts
+    found = _lucencies(ctx) + _bubbles(ctx) + _cutoffs(ctx, cysts) + cysts
     found += _narrowing_and_wall(ctx) + _ectasia(ctx) + _extravasation(ctx)
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
     if len(defects) >= 2:
