@@ -229,34 +229,56 @@ def test_calibre_from_the_attenuation_across_the_duct():
         build_tree(mask, (30, 11), pixel_mm=0.1, intensity=intensity[:10])
 
 
-def test_crossing_in_the_projection_is_kept_and_is_no_branch_point():
-    """A Y whose left arm sends a side branch across the right arm: the skeleton has a
-    loop there. The crossing duct is kept whole (let go of the other where they cross),
-    the junction where the loop was opened is an overlap, neither a branch point nor an
-    end point. (The crossing's second junction, a duct's width away, stays a branch point:
-    telling it from a true division next to an overlap is left to the reader.)"""
-    m = np.zeros((170, 170), bool)
-    ducts = [((5, 80), (60, 80)), ((60, 80), (150, 20)), ((60, 80), (150, 140))]
-    ducts.append(((90, 60), (110, 150)))  # crosses the right arm near (100.4, 106.9)
+def tree_with_one_loop(shape, ducts, diameter_px):
+    """The tree of tubes drawn (row, col pairs) and read from the first one's start at
+    0.1 mm: a tree, one loop opened, nothing left out (as long as the tubes)."""
+    m = np.zeros(shape, bool)
     for a, b in ducts:
-        paint_tube(m, a, b, 3)
-    t = build_tree(m, (5, 80), pixel_mm=0.1)
+        paint_tube(m, a, b, diameter_px)
+    t = build_tree(m, ducts[0][0], pixel_mm=0.1)
     assert nx.is_arborescence(t.to_networkx())
     assert t.loops_cut == 1
+    drawn = sum(np.hypot(*np.subtract(b, a)) for a, b in ducts) * 0.1
+    assert t.total_length_mm == pytest.approx(drawn, rel=0.05)
+    return t
+
+
+def test_crossing_in_the_projection_is_kept_and_is_no_branch_point():
+    """A Y whose left arm sends a side branch across the right arm: the skeleton has a
+    loop there, the crossing two junctions a duct's width apart. The crossing duct is
+    kept whole (let go of the other where they cross); the crossing's junctions are
+    overlaps, neither branch points nor end points. The side branch leaves its duct,
+    which goes on straight, and stays a branch point."""
+    ducts = [((5, 80), (60, 80)), ((60, 80), (150, 20)), ((60, 80), (150, 140))]
+    ducts.append(((90, 60), (110, 150)))  # crosses the right arm near (100.4, 106.9)
+    t = tree_with_one_loop((170, 170), ducts, 3)
     branch = t.node_rc[t.branch_points]
-    assert len(branch) == 3
-    assert np.sum(np.hypot(*(branch - [100.4, 106.9]).T) < 6) == 1
+    assert len(branch) == 2
+    assert np.hypot(*(branch - [100.4, 106.9]).T).min() > 20
     assert np.hypot(*(branch - [60, 80]).T).min() < 4
     assert np.hypot(*(branch - [90, 60]).T).min() < 4
     assert t.overlap.any()
     assert np.hypot(*(t.node_rc[t.overlap] - [100.4, 106.9]).T).max() < 6
     ends = t.node_rc[t.end_points]
     assert len(ends) == 3 and np.hypot(*(ends - [100.4, 106.9]).T).min() > 20
-    # Nothing was left out: the skeleton is as long as the four ducts (0.1 mm pixels).
-    drawn = sum(np.hypot(*np.subtract(b, a)) for a, b in ducts) * 0.1
-    assert t.total_length_mm == pytest.approx(drawn, rel=0.05)
     kinds = {t.node_kind(i) for i in np.flatnonzero(t.overlap)}
     assert kinds == {"overlap"}
+
+
+def test_division_whose_child_crosses_a_duct_stays_a_branch_point():
+    """A Y at (30, 100); its left arm divides at (110, 60), and the child sent back
+    crosses the right arm at (54, 172). Round the loop the division lies farther from
+    the root than the crossing: the loop is opened at the crossing (the four arms there
+    pair into two straight ducts), not at the division's far side."""
+    ducts = [((5, 100), (30, 100)), ((30, 100), (70, 220)), ((30, 100), (110, 60))]
+    ducts += [((110, 60), (150, 10)), ((110, 60), (40, 200))]
+    t = tree_with_one_loop((180, 240), ducts, 4)
+    branch = t.node_rc[t.branch_points]
+    assert len(branch) == 2
+    assert np.hypot(*(branch - [30, 100]).T).min() < 4
+    assert np.hypot(*(branch - [110, 60]).T).min() < 10  # the Y's junction sits inside
+    assert np.hypot(*(t.node_rc[t.overlap] - [54, 172]).T).max() < 8
+    assert len(t.end_points) == 3
 
 
 def test_faint_blob_on_a_duct_is_pruned():
