@@ -58,6 +58,7 @@ def test_to_uint16_scales_to_the_bit_depth():
         ({"window_percentiles": (90.0, 10.0)}, "window_percentiles"),
         ({"unsharp_sigma_mm": -1.0}, "unsharp_sigma_mm"),
         ({"contrast": 0.0}, "contrast"),
+        ({"shoulder": 1.0}, "shoulder"),
         ({"mask": np.zeros((3, 3), dtype=bool)}, "mask"),
         ({"mask": np.zeros((128, 128), dtype=bool)}, "no pixels"),
     ],
@@ -73,3 +74,21 @@ def test_bad_images_are_refused():
         for_presentation(np.ones(5), 0.1)
     with pytest.raises(ParameterError, match="bits"):
         to_uint16(np.zeros(2), bits=0)
+
+
+def test_detail_above_the_window_is_compressed_not_clipped():
+    # A wide column of contrast, far denser than the tissue that sets the window, with a
+    # lucent core (a filling defect): the core stays darker than the column around it.
+    img = _image()
+    img[40:90, 20:44] = 1500.0 * np.exp(-3.0)
+    img[55:75, 28:36] = 1500.0 * np.exp(-2.0)
+    mask = np.zeros((128, 128), dtype=bool)
+    mask[:, :105] = True
+    out = for_presentation(img, 0.1, mask=mask)
+    assert float(out[mask].max()) == pytest.approx(1.0)
+    assert float(out[45, 24]) - float(out[65, 32]) > 0.03
+    assert float(out[65, 32]) > float(out[60, 61]) > float(out[10, 80])
+    # Clipped at the window's top (no shoulder), the core all but vanishes.
+    clipped = for_presentation(img, 0.1, mask=mask, shoulder=0.0)
+    assert float(clipped[45, 24]) == 1.0
+    assert float(clipped[45, 24]) - float(clipped[65, 32]) < 0.01

@@ -8,7 +8,14 @@ documented, a choice of display and not physics:
 1. **Log**: ``L = -ln(I / I_ref)``, so that attenuation adds; contrast and dense tissue
    become bright (MONOCHROME2). ``I_ref`` is the median signal of the region.
 2. **Window**: ``L`` is mapped linearly to [0, 1] between its 0.5th and 99.5th percentiles
-   inside the breast mask (the whole image without one).
+   inside the breast mask (the whole image without one). What lies above the window (the
+   contrast-filled ducts are the densest things in a ductogram) is not clipped: above the
+   knee ``1 - s`` (``s``, the shoulder, 0.1 by default) values are compressed
+   logarithmically, ``knee + s ln(1 + (u - knee) / s)`` (slope 1 at the knee), and the image
+   is scaled so that its brightest pixel in the breast is 1 (an image with nothing above
+   its window is left as it is). A lucency inside a wide
+   column of contrast (a filling defect) keeps its contrast on the display instead of
+   vanishing in a clipped white.
 3. **Unsharp mask**: ``u + a (u - G_σ * u)`` with a Gaussian of σ = 4 mm and ``a`` = 0.6,
    which flattens the slow fall-off of thickness towards the skin line and lifts the
    contrast of structures a few mm across (ducts, lesions); edges are mirrored.
@@ -46,6 +53,21 @@ def _gaussian_blur(image, sigma_px: float, xp):
     return out.astype(image.dtype, copy=False)
 
 
+def _compress_above_window(u, shoulder: float, inside, xp) -> None:
+    """In place, when some value (in ``inside`` when given) lies above the window's top
+    1: values above the knee ``1 - shoulder`` compressed logarithmically, and the image
+    scaled so that its brightest value is 1."""
+    values = u[inside] if inside is not None else u
+    if values.size == 0 or not float(xp.max(values)) > 1.0:
+        return
+    knee = 1.0 - shoulder
+    above = u > xp.float32(knee)
+    excess = (u[above] - xp.float32(knee)) * xp.float32(1.0 / shoulder)
+    u[above] = xp.float32(knee) + xp.float32(shoulder) * xp.log1p(excess)
+    values = u[inside] if inside is not None else u
+    u *= xp.float32(1.0 / float(xp.max(values)))
+
+
 def for_presentation(
     for_processing: object,
     pixel_mm: float,
@@ -55,6 +77,7 @@ def for_presentation(
     unsharp_sigma_mm: float = 4.0,
     unsharp_amount: float = 0.6,
     contrast: float = 5.0,
+    shoulder: float = 0.1,
 ) -> object:
     """Log, window, unsharp mask and contrast curve (module notes).
 
@@ -75,6 +98,9 @@ def for_presentation(
         Weight of the unsharp mask, >= 0 (0 turns it off).
     contrast : float, optional
         Steepness k of the sigmoid, > 0.
+    shoulder : float, optional
+        Width ``s`` of the logarithmic shoulder that compresses what lies above the
+        window, in [0, 1); 0 clips it at the window's top.
 
     Returns
     -------
@@ -109,6 +135,8 @@ def for_presentation(
         raise ParameterError("unsharp_amount", unsharp_amount, "a weight >= 0")
     if not (math.isfinite(contrast) and contrast > 0):
         raise ParameterError("contrast", contrast, "a sigmoid steepness > 0")
+    if not (math.isfinite(shoulder) and 0.0 <= shoulder < 1.0):
+        raise ParameterError("shoulder", shoulder, "a shoulder width in [0, 1)")
     image = xp.asarray(for_processing, dtype=xp.float32)
     if mask is not None:
         if getattr(mask, "shape", None) != image.shape:
@@ -137,6 +165,8 @@ def for_presentation(
         low = _gaussian_blur(u, unsharp_sigma_mm / pixel_mm, xp)
         u += xp.float32(unsharp_amount) * (u - low)
         del low
+    if shoulder > 0:
+        _compress_above_window(u, shoulder, inside, xp)
     k = float(contrast)
     s_lo = 1.0 / (1.0 + math.exp(0.5 * k))
     s_hi = 1.0 / (1.0 + math.exp(-0.5 * k))
