@@ -193,3 +193,23 @@ def test_a_simulated_view_matches_its_truth(small_view, kind):
     assert seg.message is None
     assert dice(seg.mask, truth.contrast_mask) > DICE_SIMULATED
     assert cl_dice(seg.mask, truth.contrast_mask) > CL_DICE_SIMULATED
+
+
+def test_holes_that_hold_contrast_are_filled_and_tissue_ringed_by_ducts_is_not():
+    from ductogram.analysis.segmentation import _fill_contrast_holes
+
+    # Two 10 x 10 mm rings of mask (0.2 mm pixels) in one image: the first rims a pool
+    # as bright inside as its rim (the middle the duct-scale features miss), the second
+    # rings tissue at the background level.
+    rr, cc = np.mgrid[0:120, 0:240]
+    image = np.zeros((120, 240), np.float32)
+    mask = np.zeros((120, 240), bool)
+    for col, inside in ((60, 1.0), (180, 0.0)):
+        d = np.hypot(rr - 60, cc - col)
+        mask |= (d <= 25) & (d > 18)
+        image[(d <= 25) & (d > 18)] = 1.0
+        image[d <= 18] = inside
+    filled = _fill_contrast_holes(mask, image, 0.2)
+    assert filled[60, 60] and not filled[60, 180]
+    assert np.array_equal(filled & mask, mask)  # nothing taken away
+    assert filled.sum() - mask.sum() == int(((rr - 60) ** 2 + (cc - 60) ** 2 <= 18**2).sum())

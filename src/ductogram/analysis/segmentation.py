@@ -13,7 +13,10 @@ fill out to the lobular blush:
 4. the probability is interpolated back to the image grid and thresholded with hysteresis;
    small specks go, and when the cannulated orifice (``root_rc``) is known, only what
    connects to it, across gaps of up to :data:`ROOT_GAP_MM`, is kept: a ductogram is one
-   tree from the orifice.
+   tree from the orifice;
+5. holes in the mask that hold contrast (the middle of a bulb, a pool or a widened duct,
+   where the duct-scale features see no ridge) are filled; holes at the background level
+   (tissue ringed by ducts) stay (:data:`HOLE_FILL_SHARE`).
 
 Image frame: ``pixels[row, col]``; ``root_rc`` is (row, col) in pixels of that array.
 
@@ -96,6 +99,20 @@ which the probability is 1/2; measured on simulated views at 0.2 mm (Dice best a
 LOW_FRACTION = 0.6
 """Hysteresis: pixels above this fraction of the threshold join a duct that reaches the
 threshold somewhere [estimate]."""
+
+HOLE_FILL_SHARE = 0.9
+"""A hole in the mask (enclosed by it) is filled when it stands at least this share of
+the mask around it above the background: a pool, bulb or widened duct holds contrast
+across its middle, where the duct-scale features see no ridge and leave a hole; tissue
+ringed by ducts lies well below its ducts [estimate: on 16 simulated views at 85 µm,
+seed 7 of draw_cases, Dice 0.836 unfilled, 0.840 at 0.9; 0.5 filled dense tissue]."""
+
+HOLE_FILL_MAX_MM2 = 100.0
+"""Holes larger than this (mm²) are never filled: tissue ringed by ducts [estimate]."""
+
+HOLE_BACKGROUND_MM = 2.0
+"""The background of a hole: the median outside the mask within this distance (mm) of
+the hole's ring of mask."""
 
 CLASSIFIER_FILE = "duct_classifier.npz"
 """The shipped pixel classifier, trained by ``scripts/train_segmentation.py`` on simulated
@@ -566,7 +583,37 @@ def segment_ducts(
         )
     if not mask.any():
         return Segmentation(empty, probability, None, threshold, NO_DUCT_MESSAGE)
+    mask = _fill_contrast_holes(mask, image if bright else -image, pixel_mm)
     return Segmentation(mask, probability, root, threshold, None)
+
+
+def _fill_contrast_holes(mask: np.ndarray, image: np.ndarray, pixel_mm: float) -> np.ndarray:
+    """The mask with its holes that hold contrast filled (:data:`HOLE_FILL_SHARE`)."""
+    holes = ndi.binary_fill_holes(mask) & ~mask
+    labels, n = ndi.label(holes)
+    if n == 0:
+        return mask
+    out = mask.copy()
+    reach = max(int(np.ceil(HOLE_BACKGROUND_MM / pixel_mm)), 2)
+    max_px = HOLE_FILL_MAX_MM2 / pixel_mm**2
+    for i, box in enumerate(ndi.find_objects(labels), start=1):
+        rows = slice(max(box[0].start - reach - 2, 0), box[0].stop + reach + 2)
+        cols = slice(max(box[1].start - reach - 2, 0), box[1].stop + reach + 2)
+        hole = labels[rows, cols] == i
+        if hole.sum() > max_px:
+            continue
+        m = mask[rows, cols]
+        ring = ndi.binary_dilation(hole, iterations=2) & m
+        near = ndi.binary_dilation(ring, iterations=reach) & ~m & ~holes[rows, cols]
+        if not ring.any() or not near.any():
+            continue
+        img = image[rows, cols]
+        background = float(np.median(img[near]))
+        if float(np.median(img[hole])) - background >= HOLE_FILL_SHARE * (
+            float(np.median(img[ring])) - background
+        ):
+            out[rows, cols] |= hole
+    return out
 
 
 def _hysteresis(probability: np.ndarray, high: float, low: float, pixel_mm: float) -> np.ndarray:
