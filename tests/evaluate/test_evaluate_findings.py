@@ -59,8 +59,10 @@ def test_evaluate_findings_writes_its_files(tmp_path):
         seed=5,
         out=out,
         phantom={"lobes": 10, "orifices": 5, "tdlus_per_lobe": 30, "volume_ml": 350},
+        lesion="papilloma",
     )
     assert summary["exams"] + summary["failed_simulations"] == 1
+    assert summary["mix"] == "every exam with papilloma"
     assert {p.name for p in out.iterdir()} == {
         "exams.csv",
         "froc.json",
@@ -80,6 +82,7 @@ def test_evaluate_findings_writes_its_files(tmp_path):
     assert 0.0 <= saved["case_accuracy"] <= 1.0
     rows = (out / "exams.csv").read_text().splitlines()
     assert len(rows) == 2 and rows[0].startswith("case,seed,lesion")
+    assert rows[1].split(",")[2] == "papilloma"
     with pytest.raises(FileExistsError):
         evaluate_findings(1, seed=5, out=out)
 
@@ -89,6 +92,8 @@ def test_bad_arguments():
         evaluate_findings(1, seed=1, workers=0)
     with pytest.raises(ParameterError, match="cases"):
         evaluate_findings(0, seed=1)
+    with pytest.raises(ParameterError, match="lesion"):
+        evaluate_findings(1, seed=1, lesion="polyp")
 
 
 def test_location_of_a_found_lesion_against_its_true_centre():
