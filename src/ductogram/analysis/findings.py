@@ -28,8 +28,10 @@ width and excess of the segment it leaves (the narrower half of itself at a root
   filling defect is contrast, while the gaps between ducts (also surrounded by contrast)
   fall to the background. Dips within ``LUCENCY_ROOT_MM`` of the root are left out (the
   contrast pooled at the cannula's tip). The score ``S`` = floor x depth (up to 1) x
-  sqrt(area in mm2, up to 3), floor and depth in units of the typical excess, ranks a
-  mass inside a widened, contrast-filled duct first; the confidence is
+  sqrt(area in mm2, up to 3) x (widening / ``DEFECT_WIDENING``, up to 1)², floor and
+  depth in units of the typical excess, the widening the widest lumen next to the
+  lucency over the width of the duct feeding it (a mass widens its duct, an air bubble
+  does not), ranks a mass inside a widened, contrast-filled duct first; the confidence is
   ``S / (S + DEFECT_SCORE_HALF)``. Two or more in one view are *multiple filling
   defects* (111426).
 - **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): a short lucent run
@@ -38,7 +40,9 @@ width and excess of the segment it leaves (the narrower half of itself at a root
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
   segment's width before it: the column stops at an obstruction), inside the breast;
-  sure at ``CUTOFF_SURE_MM``. Ends inside a cyst fill are left out.
+  sure at ``CUTOFF_SURE_MM``. Ends inside a cyst fill are left out. The finding lies
+  where the column stops (the mask's end along the path's last direction), not at the
+  skeleton's tip, which stops about a radius short of it.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -144,6 +148,8 @@ LUCENCY_FLOOR = 0.5  # ... and its floor holds at least this share of it [estima
 LUCENCY_MIN_MM2 = 1.0  # smallest lucency taken (mm2)
 LUCENCY_ROOT_MM = 4.0  # dips this close to the root are the contrast pooled at the
 # cannula's tip (papillomas lie 3 mm or more from the nipple: lesions.py) [estimate]
+DEFECT_WIDENING = 1.3  # a mass widens its duct to at least this many times the width of
+# the duct that feeds it (a bubble does not: BUBBLE_WIDTH_RATIO) [estimate]
 DEFECT_SCORE_HALF = 5.0  # the lucency score at which the confidence is 0.5 [estimate: set
 # on simulated exams of seeds 7 and 8 of draw_cases, papillomas forced in seed 8]
 BUBBLE_MAX_GENERATION = 3  # bubbles stay in the proximal ducts (filling.py: within 30 mm)
@@ -154,6 +160,7 @@ CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal 
 CUTOFF_SURE_MM = 4.0  # ... and surely when this wide (an obstructing papilloma's bulb:
 # 0.7 of the mass's length, lesions.py) [estimate]
 CUTOFF_TAPER = 0.8  # ... and at least this share of the segment's width before its end
+HEAD_COURSE_MM = 5.0  # the course of a duct at its end: from this far back along it
 CUTOFF_EDGE_MM = 3.0  # ends this close to the breast's edge are not read as cut-offs
 NARROWING_RATIO = 0.5  # a narrowing is at most this share of the width on both sides
 NARROWING_MIN_MM = 0.8  # ... of ducts at least this wide
@@ -461,7 +468,15 @@ def _lucencies(ctx: _Context) -> list[Finding]:
             continue
         floor = float(np.median(ex[rr, cc])) / level
         dip = float(depth[rr, cc].max()) / level
-        score = floor * min(dip, 1.0) * np.sqrt(min(area, 3.0))
+        # A mass widens its duct; an air bubble (the mimic) sits in a duct of its own
+        # width: the score falls with the square of a widening short of DEFECT_WIDENING.
+        widened = _widening(ctx, centre, np.sqrt(area / np.pi) + 1.0)
+        score = (
+            floor
+            * min(dip, 1.0)
+            * np.sqrt(min(area, 3.0))
+            * min(widened / DEFECT_WIDENING, 1.0) ** 2
+        )
         # Its length: the region's longest extent (4 standard deviations along its axis).
         spread = np.linalg.eigvalsh(np.cov(np.vstack([rr, cc]))) if len(rr) > 2 else [1.0]
         size = max(4.0 * np.sqrt(max(spread[-1], 0.0)) * pitch, 2.0 * np.sqrt(area / np.pi))
@@ -474,10 +489,23 @@ def _lucencies(ctx: _Context) -> list[Finding]:
                 score / (score + DEFECT_SCORE_HALF),
                 f"a lucency of {area:.1f} mm2 inside the contrast: {dip:.1f} x the tree's "
                 f"typical excess below the contrast around it, over a floor of {floor:.1f} x "
-                "(contrast over and under a mass)",
+                f"(contrast over and under a mass), in a duct widened {widened:.1f} x",
             )
         )
     return out
+
+
+def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float:
+    """The widest lumen within ``radius_mm`` of ``rc`` over the width of the duct that
+    feeds its segment (:class:`_Context` baselines); 1 where no skeleton is that near."""
+    best = 1.0
+    for s, pr in enumerate(ctx.profiles):
+        if ctx.base_w[s] <= 0 or len(pr.rc) == 0:
+            continue
+        near = np.hypot(pr.rc[:, 0] - rc[0], pr.rc[:, 1] - rc[1]) * ctx.mm <= radius_mm
+        if near.any():
+            best = max(best, float(pr.width_mm[near].max()) / ctx.base_w[s])
+    return best
 
 
 def _bubbles(ctx: _Context) -> list[Finding]:
@@ -527,6 +555,44 @@ def _inside_breast(ctx: _Context, rc: np.ndarray, margin_mm: float) -> bool:
     return bool(ctx._inner[r, c] >= margin_mm)  # type: ignore[attr-defined]
 
 
+def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float, float]:
+    """Where the contrast column of a path ending at ``rc[-1]`` stops: from the middle of
+    its end (the path pixel deepest in the mask over the last two widths) on along the
+    duct's course (from ``HEAD_COURSE_MM`` back) while the duct mask goes on. The
+    skeleton's tip stops about a radius short of the end, often in a corner of it."""
+    n = len(rc)
+    steps = np.r_[0.0, np.cumsum(np.hypot(*np.diff(rc.astype(float), axis=0).T))] * ctx.mm
+    from_end = steps[-1] - steps
+    near = np.flatnonzero(from_end <= 2.0 * width_mm)
+    reach = int(np.ceil(3.0 * width_mm / ctx.mm)) + 2
+    h, w = ctx.mask.shape
+    r0, c0 = max(int(rc[-1, 0]) - reach, 0), max(int(rc[-1, 1]) - reach, 0)
+    r1, c1 = min(int(rc[-1, 0]) + reach + 1, h), min(int(rc[-1, 1]) + reach + 1, w)
+    depth = ndi.distance_transform_edt(np.pad(ctx.mask[r0:r1, c0:c1], 1))[1:-1, 1:-1]
+    inside = near[
+        (rc[near, 0] >= r0) & (rc[near, 0] < r1) & (rc[near, 1] >= c0) & (rc[near, 1] < c1)
+    ]
+    if len(inside) == 0:
+        return float(rc[-1, 0]), float(rc[-1, 1])
+    middle = rc[inside[np.argmax(depth[rc[inside, 0] - r0, rc[inside, 1] - c0])]].astype(float)
+    back = rc[
+        int(np.flatnonzero(from_end >= HEAD_COURSE_MM)[-1]) if from_end[0] >= HEAD_COURSE_MM else 0
+    ]
+    course = middle - back.astype(float)
+    norm = float(np.hypot(*course))
+    if norm == 0 or n < 2:
+        return float(middle[0]), float(middle[1])
+    course /= norm
+    head = middle
+    for k in range(1, int(4 * width_mm / ctx.mm) + 1):
+        p = middle + 0.5 * k * course
+        r, c = round(p[0]), round(p[1])
+        if not (0 <= r < h and 0 <= c < w and ctx.mask[r, c]):
+            break
+        head = p
+    return float(head[0]), float(head[1])
+
+
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
     """Free ends where the duct stops at a calibre well above a terminal duct's."""
     out = []
@@ -554,10 +620,11 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         if any(np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm for c in cysts):
             continue
         conf = float(np.clip((w_end - CUTOFF_MIN_MM) / (CUTOFF_SURE_MM - CUTOFF_MIN_MM), 0, 1))
+        head = _column_head(ctx, pr.rc, w_end)
         out.append(
             ctx.finding(
                 FindingKind.CUT_OFF,
-                (float(tip[0]), float(tip[1])),
+                head,
                 w_end,
                 s,
                 conf,
