@@ -82,6 +82,8 @@ FAINT_PROBABILITY = 0.8  # ... or with a mean duct probability below this [estim
 FAINT_SHARE = 0.3  # a free-ended path with less contrast for its width than this share
 # of the tree's typical is not a duct [estimate; tuned on simulated views]
 BLUSH_WIDENING = 1.3  # a terminal duct ends where it widens past this many duct calibres
+BLUSH_DUCT_MAX_MM = 0.8  # ... a terminal duct: 0.1-0.5 mm across (clinical.md §3), with
+# the blur of the mask
 BLUSH_MIN_WIDENING = 2.5  # ... into a blush at least this many calibres wide [estimate;
 # both tuned on simulated views, where TDLUs fill beyond the terminal duct]
 CROSSING_SPAN_RADII = 4.0  # junctions closer than this many summed radii are one place
@@ -94,13 +96,17 @@ CROSSING_ARM_MIN_PX = 6.0  # ... over at least this many pixels [estimates; tune
 # simulated views]
 
 
-def _blush_start(local: np.ndarray, radius: np.ndarray) -> int | None:
+def _blush_start(
+    local: np.ndarray, radius: np.ndarray, max_duct_radius: float = np.inf
+) -> int | None:
     """Index where a terminal path widens into a lobular blush (acini filled beyond the
     terminal duct), or None. The duct calibre is the median of the path's first 60 %;
     the blush is the run at the free end wider than ``BLUSH_WIDENING`` times it, kept
     only if it reaches ``BLUSH_MIN_WIDENING`` times, is at most half the path, and is
     wider inside (distance to the wall, ``radius``) than the duct: a plain round end
-    also gathers its cap's area at its last pixels, but narrows."""
+    also gathers its cap's area at its last pixels, but narrows. Only a terminal duct
+    (radius at most ``max_duct_radius``, pixels) ends in a blush: a wider duct that ends
+    in a bulb stops at an obstruction (a papilloma's cup), which is kept."""
     n = len(local)
     if n < 8:
         return None
@@ -116,7 +122,7 @@ def _blush_start(local: np.ndarray, radius: np.ndarray) -> int | None:
     if n - 1 - k > n // 2 or local[k + 1 :].max() < BLUSH_MIN_WIDENING * duct:
         return None
     duct_r = float(np.median(radius[1 : max(int(0.6 * n), 2)]))
-    if radius[k + 1 :].max() < 1.5 * duct_r + 0.5:
+    if duct_r > max_duct_radius or radius[k + 1 :].max() < 1.5 * duct_r + 0.5:
         return None
     return k
 
@@ -1166,7 +1172,7 @@ def build_tree(
         else:
             local_d = local
         if degree[ends_[s]] == 1 and blush and not overlap[ends_[s]]:
-            cut = _blush_start(local, g.radius[p])
+            cut = _blush_start(local, g.radius[p], 0.5 * BLUSH_DUCT_MAX_MM / scale)
             if cut is not None:
                 c, local, local_d = c[: cut + 1], local[: cut + 1], local_d[: cut + 1]
                 node_rc[ends_[s]] = c[-1] + offset
