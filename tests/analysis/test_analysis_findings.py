@@ -99,6 +99,20 @@ def test_a_duct_filled_to_its_width_is_no_filling_defect():
     assert FindingKind.FILLING_DEFECT not in _kinds(find_findings(image, reading, marks))
 
 
+def test_duct_ending_in_a_cup_is_a_sure_cut_off_where_the_column_stops():
+    # A 1.5 mm duct that widens into a 4.4 mm bulb and stops (the contrast column ends
+    # against an obstructing mass): not a lobular blush to be cut back, but a cut-off, at
+    # the column's end (row 150 + 2.2 mm), not at the skeleton's tip inside the bulb.
+    tubes = [((4, 60), (130, 60), 0.75, 0.75), ((130, 60), (140, 60), 0.75, 2.2)]
+    tubes.append(((140, 60), (150, 60), 2.2, 2.2))
+    image, reading, marks = _view((200, 120), tubes)
+    found = find_findings(image, reading, marks)
+    cut = [f for f in found if f.kind == FindingKind.CUT_OFF]
+    assert len(cut) == 1, _kinds(found)
+    assert abs(cut[0].row - 161) * PIXEL_MM <= 1.0 and abs(cut[0].col - 60) * PIXEL_MM <= 0.5
+    assert cut[0].size_mm >= 3.5 and cut[0].confidence >= 0.9
+
+
 def test_background_ringed_by_ducts_is_no_filling_defect():
     # Two ducts part and meet again around 6 x 12 mm of tissue: contrast surrounds the
     # gap as it surrounds a mass, but the gap's floor is background, not contrast.
