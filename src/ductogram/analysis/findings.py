@@ -423,15 +423,11 @@ class _Context:
         )
 
 
-def _disc(radius_px: float) -> np.ndarray:
-    r = int(np.ceil(radius_px))
-    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
-    return (yy**2 + xx**2) <= radius_px**2
-
-
 def _lucencies(ctx: _Context) -> list[Finding]:
     """Filling defects: lucencies that contrast surrounds and whose floor is still
     contrast (see the module's docstring)."""
+    from .landmarks import _block_mean, _disc
+
     tree = ctx.tree
     sk = tree.skeleton_rc
     if len(sk) == 0 or not ctx.mask.any():
@@ -445,13 +441,9 @@ def _lucencies(ctx: _Context) -> list[Finding]:
     cols = np.flatnonzero(ctx.mask.any(axis=0))
     pad = int(np.ceil(max(LUCENCY_REACH_MM) / ctx.mm))
     r0, c0 = max(rows[0] - pad, 0), max(cols[0] - pad, 0)
-    r1 = r0 + (min(rows[-1] + pad, ctx.mask.shape[0]) - r0) // f * f
-    c1 = c0 + (min(cols[-1] + pad, ctx.mask.shape[1]) - c0) // f * f
-    if r1 - r0 < 3 * f or c1 - c0 < 3 * f:
-        return []
-    sub = ctx.excess[r0:r1, c0:c1]
-    h, w = sub.shape
-    ex = sub.reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+    r1 = min(rows[-1] + pad + 1, ctx.mask.shape[0])
+    c1 = min(cols[-1] + pad + 1, ctx.mask.shape[1])
+    ex = _block_mean(ctx.excess[r0:r1, c0:c1], f)
     ex = ndi.gaussian_filter(ex, LUCENCY_SMOOTH_MM / pitch)
     ex = ndi.grey_closing(ex, footprint=_disc(0.5 * LUCENCY_SEAM_MM / pitch))
     depth = np.zeros_like(ex)

@@ -331,8 +331,10 @@ def _breast_field(
     return s - np.float32(threshold), breast - background, None
 
 
-def _disc(radius_px: int) -> np.ndarray:
-    yy, xx = np.mgrid[-radius_px : radius_px + 1, -radius_px : radius_px + 1]
+def _disc(radius_px: float) -> np.ndarray:
+    """Footprint of the pixels within ``radius_px`` of the centre."""
+    r = int(np.ceil(radius_px))
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     return yy**2 + xx**2 <= radius_px * radius_px
 
 

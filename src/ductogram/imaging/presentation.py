@@ -58,14 +58,15 @@ def _compress_above_window(u, shoulder: float, inside, xp) -> None:
     1: values above the knee ``1 - shoulder`` compressed logarithmically, and the image
     scaled so that its brightest value is 1."""
     values = u[inside] if inside is not None else u
-    if values.size == 0 or not float(xp.max(values)) > 1.0:
+    top = float(xp.max(values)) if values.size else 0.0
+    if not top > 1.0:
         return
     knee = 1.0 - shoulder
     above = u > xp.float32(knee)
     excess = (u[above] - xp.float32(knee)) * xp.float32(1.0 / shoulder)
     u[above] = xp.float32(knee) + xp.float32(shoulder) * xp.log1p(excess)
-    values = u[inside] if inside is not None else u
-    u *= xp.float32(1.0 / float(xp.max(values)))
+    # The compression is increasing, so the brightest value stays the brightest.
+    u *= xp.float32(1.0 / (knee + shoulder * math.log1p((top - knee) / shoulder)))
 
 
 def for_presentation(
