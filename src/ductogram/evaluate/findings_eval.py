@@ -48,6 +48,7 @@ import numpy as np
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, write_json_atomic
 from .harness import LESIONS, CaseSpec, case_setup, draw_cases
+from .quality_eval import EXTRAVASATED_MIN_ML
 
 __all__ = [
     "TARGETS",
@@ -58,7 +59,6 @@ __all__ = [
 ]
 
 TARGET_KINDS = ("papilloma", "multiple_papillomas")
-EXTRAVASATED_MIN_ML = 0.01  # contrast in the tissue that makes the exam incomplete [estimate]
 TARGET_MIN_MM = 3.0  # filling defects of at least this size are the FROC targets (issue 7)
 MATCH_MM = 2.0  # a detection within this of a lesion's outline finds it [estimate]
 DETECTION_KINDS = ("filling defect", "abrupt duct termination")

@@ -52,7 +52,7 @@ from scipy.spatial import cKDTree
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, write_json_atomic
 from .metrics import cl_dice, dice
-from .points import match_points, segment_tree_points
+from .points import PointMatch, match_points, segment_tree_points
 
 __all__ = ["CaseSpec", "draw_cases", "evaluate", "score_reading", "simulate_case"]
 
@@ -379,7 +379,8 @@ def score_reading(image, reading) -> dict[str, Any]:
         read_end = tree.node_rc[tree.end_points]
     else:
         read_branch = read_end = np.zeros((0, 2))
-    true_branch = tp.branch_rc[inside(tp.branch_rc)]
+    shown = inside(tp.branch_rc)
+    true_branch = tp.branch_rc[shown]
     for name, det, tru in (
         ("bifurcation", read_branch, true_branch),
         ("end", read_end, tp.end_rc[inside(tp.end_rc)]),
@@ -392,22 +393,23 @@ def score_reading(image, reading) -> dict[str, Any]:
         out[f"{name}_recall"] = m.recall
         out[f"{name}_f1"] = m.f1
     # Branch points clear of other ducts' images; a reading's point near a true one that
-    # is not clear (or one too short to be seen) is neither right nor wrong.
-    clear = tp.branch_clear[inside(tp.branch_rc)]
+    # is not clear, or near one too short to be seen (pruned from the truth's points), is
+    # neither right nor wrong.
+    clear = tp.branch_clear[shown]
     every = segment_tree_points(truth.centreline_px).branch_rc
-    unclear = np.vstack([true_branch[~clear], every])
+    if len(tp.branch_rc) and len(every):
+        every = every[cKDTree(tp.branch_rc).query(every)[0] > 1e-6]
+    excused = np.vstack([true_branch[~clear], every])
     m = match_points(read_branch, true_branch[clear], tol_px)
     loose = np.setdiff1d(np.arange(len(read_branch)), m.pairs[:, 0])
-    if len(loose) and len(unclear):
-        d, _ = cKDTree(unclear).query(read_branch[loose])
+    if len(loose) and len(excused):
+        d, _ = cKDTree(excused).query(read_branch[loose])
         loose = loose[d > tol_px]
-    n_read = m.n_matched + len(loose)
-    p = m.n_matched / n_read if n_read else 1.0
-    r = m.n_matched / int(clear.sum()) if clear.any() else 1.0
-    out["clear_bifurcation_true"] = int(clear.sum())
-    out["clear_bifurcation_read"] = n_read
-    out["clear_bifurcation_matched"] = m.n_matched
-    out["clear_bifurcation_f1"] = 2 * p * r / (p + r) if p + r > 0 else 0.0
+    cm = PointMatch(m.pairs, m.distances, m.n_matched + len(loose), int(clear.sum()))
+    out["clear_bifurcation_true"] = cm.n_true
+    out["clear_bifurcation_read"] = cm.n_detected
+    out["clear_bifurcation_matched"] = cm.n_matched
+    out["clear_bifurcation_f1"] = cm.f1
 
     samples, true_d = _calibre_samples(
         truth, scale_mm, np.vstack([tp.branch_rc, tp.end_rc, tp.root_rc])
