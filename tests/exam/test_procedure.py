@@ -350,6 +350,16 @@ def test_streams_are_independent(make_patient, papilloma_phantom, monkeypatch):
 # ----------------------------------------------------------------------------- complications
 
 
+def test_injection_stops_at_fullness_and_says_so(make_patient, papilloma_phantom):
+    # 5 mL planned into a system that holds far less: only what it holds goes in, none
+    # leaks, and the log says the plan was cut short (clinical.md §1.4).
+    proc, fill = run_exam(make_patient(), papilloma_phantom, {"volume_ml": 5.0}, rng=0)
+    assert fill.injected_ml < 5.0 and fill.extravasated_ml == 0.0
+    (inject,) = proc.steps(Step.INJECT)
+    assert "(of 5 mL planned: stopped at fullness)" in inject.detail
+    assert ComplicationKind.EXTRAVASATION not in [c.kind for c in proc.complications]
+
+
 def test_large_volume_extravasates_and_reschedules(make_patient, papilloma_phantom):
     settings = {"volume_ml": 5.0, "stop_at_fullness": False}  # pushed on past fullness
     proc, fill = run_exam(make_patient(), papilloma_phantom, settings, rng=0)
