@@ -583,6 +583,13 @@ def project_segments(
     image = xp.zeros(geometry.rows * geometry.cols)
     if len(a) == 0:
         return image.reshape(geometry.rows, geometry.cols)
+    # The nodes are checked before the tubes are projected, not after.
+    junctions = None if nodes is None else list(_junctions(nodes, a, b, r0, r1))
+    for tube, _, _ in junctions or ():
+        if np.any(w[tube] != w[tube][:, :1]):
+            from ..core.errors import ParameterError
+
+            raise ParameterError("weights", "different at a node", "one weight per node's tubes")
     offsets = _subpixel_offsets(supersample)
     boxes = _tube_boxes(geometry, a, b, np.maximum(r0, r1), float(np.abs(offsets).max()))
     terms = _device(xp, *_frustum_terms(geometry.source_mm, a, b, r0, r1))
@@ -592,8 +599,10 @@ def project_segments(
     for body, rows, cols in _pairs(*boxes, chunk=max(chunk // len(offsets), 1), xp=xp):
         acc = _summed_chords(chords, geometry, rows, cols, offsets, tuple(t[body] for t in terms))
         scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
-    if nodes is not None:
-        _subtract_junction_overlaps(image, geometry, nodes, a, b, r0, r1, w, terms, offsets, chunk)
+    if junctions:
+        _subtract_junction_overlaps(
+            image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk
+        )
     return image.reshape(geometry.rows, geometry.cols)
 
 
@@ -653,10 +662,11 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
         yield tube, near[:, 0], reach
 
 
-def _subtract_junction_overlaps(image, geometry, nodes, a, b, r0, r1, w, terms, offsets, chunk):
+def _subtract_junction_overlaps(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk):
     """Take from ``image`` (flat, on the device) what :func:`project_segments` counted
     twice where tubes meet: per pixel, Σ chords − chord of the union, over the tubes of
-    each node and the rays that pass within the ball of :func:`_junctions` around it.
+    each node (``junctions``: the groups :func:`_junctions` yields) and the rays that
+    pass within the ball around it.
 
     Each tube's inside along a ray is one interval (the frustum is convex), so the union's
     length is that of a union of ``k`` intervals: sorted by start, interval ``i`` adds the
@@ -677,12 +687,8 @@ def _subtract_junction_overlaps(image, geometry, nodes, a, b, r0, r1, w, terms, 
     # source and the detector (their separation shrinks by 1 / m towards the source).
     spread = float(np.abs(offsets).max()) * np.sqrt(2.0) * geometry.pixel_mm + 1e-6
     wide = _device(xp, *_frustum_terms(geometry.source_mm, *_widened(a, b, r0, r1, spread)))
-    for tube, centre, reach in _junctions(nodes, a, b, r0, r1):
+    for tube, centre, reach in junctions:
         weight = w[tube]
-        if np.any(weight != weight[:, :1]):
-            from ..core.errors import ParameterError
-
-            raise ParameterError("weights", "different at a node", "one weight per node's tubes")
         k = tube.shape[1]
         boxes = _ball_boxes(geometry, centre, reach + spread, 0.0)
         members, w_dev = _device(xp, tube, weight[:, 0])
