@@ -409,11 +409,11 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
         geometry, a_d, b_d, r0, r1, nodes=nodes, supersample=supersample, xp=xp
     )
 
-    def ellipsoids(items):
-        """(centres, semi-axes, rotations) in the detector frame."""
+    def ellipsoids(items, carry=_carried_ellipsoids):
+        """(centres, semi-axes, rotations) in the detector frame, carried by ``carry``."""
         if not items:
             return np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3, 3))
-        return _carried_ellipsoids(
+        return carry(
             comp,
             geometry,
             [e.centre_mm for e in items],
@@ -477,14 +477,7 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
             xp=xp,
         )
     # Masses and bubbles displace contrast; a mass is tissue (glandular), a bubble air.
-    defects = list(fill.defects)
-    c, s, rt = _carried_in_lumen(
-        comp,
-        geometry,
-        [m.centre_mm for m in defects],
-        [m.semi_axes_mm for m in defects],
-        [m.rotation for m in defects],
-    )
+    c, s, rt = ellipsoids(list(fill.defects), _carried_in_lumen)
     masses = project_ellipsoids(geometry, c, s, rt, supersample=supersample, xp=xp)
     bubbles = xp.zeros_like(contrast)
     bubble_truth = np.zeros((0, 3))
@@ -518,7 +511,9 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
     m_mid = geometry.magnification_at(0.5 * (a_d[:, 2] + b_d[:, 2]))
     lesions = []
     for lesion in tree.lesions:
-        bodies = list(lesion.masses) + list(lesion.cavities)
+        # Masses sit in the lumen and are carried as it is; cavities as the tissue.
+        bodies = [(m, _carried_in_lumen) for m in lesion.masses]
+        bodies += [(cavity, _carried_ellipsoids) for cavity in lesion.cavities]
         centre = _carried(comp, geometry, lesion.centre_mm[None])[0]
         entry = {
             "kind": lesion.kind.value,
@@ -528,10 +523,9 @@ def _contrast(comp, geometry, tree, fill, supersample, xp=np):
         }
         if bodies:
             outline = []
-            for k, body in enumerate(bodies):
-                u = np.random.default_rng(0).normal(size=(256, 3))
-                u /= np.linalg.norm(u, axis=1, keepdims=True)
-                carry = _carried_in_lumen if k < len(lesion.masses) else _carried_ellipsoids
+            u = np.random.default_rng(0).normal(size=(256, 3))
+            u /= np.linalg.norm(u, axis=1, keepdims=True)
+            for body, carry in bodies:
                 c_d, q_d, r_d = carry(
                     comp, geometry, body.centre_mm, body.semi_axes_mm, body.rotation
                 )
