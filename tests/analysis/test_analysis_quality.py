@@ -127,7 +127,7 @@ def _tube(bubble: bool):
         root_rc=(494.0, 150.0),
         tree=tree,
         total_length_mm=38.8,
-        max_generation=1,
+        segments=[SimpleNamespace(index=0, parent=-1, length_mm=38.8)],
         mask_array=lambda: duct,
     )
     marks = Landmarks(breast, np.zeros((0, 2)), (499.0, 150.0), (494.0, 150.0), "top")

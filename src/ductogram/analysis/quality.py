@@ -324,13 +324,10 @@ def under_filling_evidence(ctx: _Context) -> dict[str, float]:
     as a generation: where two ducts' images touch, the tree gains short segments between
     junctions that are no generation of their own."""
     reading = ctx.reading
-    seen = 0 if reading is None else int(reading.max_generation)
-    if reading is not None and getattr(reading, "segments", None):
-        depth: dict[int, int] = {}
-        for s in sorted(reading.segments, key=lambda s: s.index):  # parents come first
-            here = int(s.length_mm >= GENERATION_MIN_MM)
-            depth[s.index] = depth.get(s.parent, 0) + here
-        seen = max(depth.values(), default=0)
+    depth: dict[int, int] = {}
+    for s in reading.segments if reading is not None else ():  # parents come first
+        depth[s.index] = depth.get(s.parent, 0) + int(s.length_mm >= GENERATION_MIN_MM)
+    seen = max(depth.values(), default=0)
     return {
         "max_generation": float(seen),
         "tree_length_mm": float(reading.total_length_mm) if reading is not None else 0.0,
