@@ -3,7 +3,7 @@
 Voxel simulators (VICTRE/MC-GPU) represent anatomy as voxels (50 µm in VICTRE). Here the
 same contrast-filled ducts of one CC view are (a) projected analytically per ray
 (:func:`ductogram.imaging.projection.project_segments`, 2 × 2 rays per pixel, the union
-of the tubes where they meet) and (b)
+of the tubes where they meet, mitred at bends) and (b)
 voxelised at 50 µm (a voxel is contrast if its centre lies in a duct) and summed along each
 ray by trilinear ray marching at 25 µm steps, on a patch of the detector around the ducts
 near the nipple (the whole breast at 50 µm would be billions of voxels).
@@ -25,15 +25,16 @@ from scipy.ndimage import map_coordinates
 from ductogram.anatomy import generate_phantom
 from ductogram.exam.filling import fill_ducts
 from ductogram.imaging.materials import iodine_contrast, mu_per_mm
-from ductogram.imaging.projection import project_segments
+from ductogram.imaging.projection import _junctions, project_segments
 from ductogram.imaging.scene import build_scene, contrast_tubes, tube_nodes
 
 VOXEL_MM = 0.05
 PATCH_MM = 8.0
 
 
-def voxelise(a, b, r0, r1, origin, shape):
-    """Occupancy (0/1) of voxels whose centre lies inside any tapered tube."""
+def voxelise(a, b, r0, r1, origin, shape, planes=None):
+    """Occupancy (0/1) of voxels whose centre lies inside any tapered tube; ``planes``
+    (normals and points, one per tube, or None) cut a tube to ``n · (x - p) <= 0``."""
     vol = np.zeros(shape, dtype=np.float32)
     for k in range(len(a)):
         lo = np.floor((np.minimum(a[k], b[k]) - max(r0[k], r1[k]) - origin) / VOXEL_MM).astype(int)
@@ -51,6 +52,8 @@ def voxelise(a, b, r0, r1, origin, shape):
         s = (p - a[k]) @ e
         radial = np.linalg.norm(p - a[k] - s[..., None] * e, axis=-1)
         inside = (s >= 0) & (s <= length) & (radial <= r0[k] + (r1[k] - r0[k]) * s / length)
+        if planes is not None:
+            inside &= (p - planes[1][k]) @ planes[0][k] <= 0
         block = vol[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]]
         block[inside] = 1.0
     return vol
@@ -97,6 +100,16 @@ def main() -> None:
         axis=1,
     )
     vol = voxelise(a[near], b[near], r0[near], r1[near], origin, shape)
+    # The wedges that mitre the bends (:func:`ductogram.imaging.projection._mitre`).
+    for _, _, _, mitre in _junctions(nodes, a, b, r0, r1):
+        if mitre is None:
+            continue
+        start, stop, r_start, r_stop, normal, node = mitre
+        start, stop, normal = (v.reshape(-1, 3) for v in (start, stop, normal))
+        wedges = (start, stop, r_start.ravel(), r_stop.ravel())
+        planes = (normal, np.repeat(node, 2, axis=0))
+        vol = np.maximum(vol, voxelise(*wedges, origin, shape, planes=planes))
+    t_vox = time.perf_counter() - t0
     t_vox = time.perf_counter() - t0
 
     t0 = time.perf_counter()

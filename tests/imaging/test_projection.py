@@ -180,23 +180,34 @@ def test_the_detector_is_never_larger_than_a_real_one():
     assert g.cols * g.pixel_mm <= 300.0 + 2 * g.pixel_mm
 
 
-# --- where tubes meet: the union, not the sum -----------------------------------------------
+# --- where tubes meet: the union (mitred at a bend), not the sum ----------------------------
 
 
-def _inside_any_tube(x, a, b, r0, r1) -> np.ndarray:
-    """Whether each point of ``x`` (..., 3) lies in one of the tapered tubes at least."""
+def _inside_any_tube(x, a, b, r0, r1, mitred=False) -> np.ndarray:
+    """Whether each point of ``x`` (..., 3) lies in one of the tapered tubes at least.
+    ``mitred``: two tubes that meet at a bend (``b[0] == a[1]``), each also continued
+    (with its taper) past the node on to the plane that bisects the bend."""
     inside = np.zeros(x.shape[:-1], dtype=bool)
+    if mitred:
+        node = b[0]
+        u_in = (b[0] - a[0]) / np.linalg.norm(b[0] - a[0])
+        u_out = (b[1] - a[1]) / np.linalg.norm(b[1] - a[1])
+        normal = (u_in + u_out) / np.linalg.norm(u_in + u_out)  # the bisecting plane's
+        ahead = (x - node) @ normal
     for k in range(len(a)):
         length = np.linalg.norm(b[k] - a[k])
         e = (b[k] - a[k]) / length
         w = x - a[k]
         s = w @ e
         radius = r0[k] + (r1[k] - r0[k]) * s / length
-        inside |= (s >= 0) & (s <= length) & ((w * w).sum(-1) - s * s <= radius * radius)
+        lengthwise = (s >= 0) & (s <= length)
+        if mitred:  # ... or on to the bisecting plane, past the flat end at the node
+            lengthwise |= (ahead <= 0) & (s >= 0) if k == 0 else (ahead >= 0) & (s <= length)
+        inside |= lengthwise & (radius >= 0) & ((w * w).sum(-1) - s * s <= radius * radius)
     return inside
 
 
-def _union_by_sampling(g, rows, cols, a, b, r0, r1, samples=4001) -> np.ndarray:
+def _union_by_sampling(g, rows, cols, a, b, r0, r1, mitred=False, samples=4001) -> np.ndarray:
     """Length (mm) of the ray from the focal spot to each detector point (continuous pixel
     indices) inside the union of the tubes: points along the part of the ray at the tubes'
     heights, each tested against every tube (midpoint rule)."""
@@ -212,7 +223,7 @@ def _union_by_sampling(g, rows, cols, a, b, r0, r1, samples=4001) -> np.ndarray:
     for start in range(0, len(targets), 64):
         ray = targets[start : start + 64] - source
         x = source + t[None, :, None] * ray[:, None, :]
-        hits = _inside_any_tube(x, a, b, r0, r1).sum(axis=1)
+        hits = _inside_any_tube(x, a, b, r0, r1, mitred).sum(axis=1)
         out[start : start + 64] = hits * dt * np.linalg.norm(ray, axis=1)
     return out
 
@@ -279,8 +290,10 @@ def test_a_ray_through_a_duct_junction_crosses_the_union_of_the_tubes_once():
             [0.3, 0.3, 0.25, 0.2],
             [0.35, 0.2, 0.2, 0.15],
         ),
-        # A bend of a chain: the inner side of the elbow is shared.
+        # A bend of a chain: the inner side of the elbow is shared, the outer mitred.
         ([[-1.0, 0, 0], [1, 0.7, 0.2]], [0.3, 0.3], [0.3, 0.25]),
+        # A sharp bend, tapering away from the node on both sides.
+        ([[-1.0, 0.3, 0.4], [0.2, -1, 0.1]], [0.4, 0.4], [0.45, 0.2]),
     ],
 )
 def test_junction_paths_match_the_union_for_every_ray_of_every_pixel(
@@ -294,7 +307,8 @@ def test_junction_paths_match_the_union_for_every_ray_of_every_pixel(
     a, b, r0, r1, nodes = _junction(node, directions, lengths, radii_at_node, radii_far)
     union = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
     summed = project_segments(g, a, b, r0, r1, supersample=2)
-    rows, cols = np.nonzero(summed > 0)
+    bend = len(a) == 2  # mitred: rays through the wedges differ from the sum too
+    rows, cols = np.nonzero((summed > 0) | (union > 0))
     expected = np.zeros(len(rows))
     for dr in (-0.25, 0.25):
         for dc in (-0.25, 0.25):
@@ -306,12 +320,17 @@ def test_junction_paths_match_the_union_for_every_ray_of_every_pixel(
                 ]
             )
             path = chords.sum(axis=0)
-            shared = np.count_nonzero(chords > 0, axis=0) >= 2  # only these can differ
-            path[shared] = _union_by_sampling(g, rows[shared] + dr, cols[shared] + dc, a, b, r0, r1)
+            shared = (np.count_nonzero(chords > 0, axis=0) >= 2) | bend  # only these can differ
+            path[shared] = _union_by_sampling(
+                g, rows[shared] + dr, cols[shared] + dc, a, b, r0, r1, mitred=bend
+            )
             expected += path / 4
     np.testing.assert_allclose(union[rows, cols], expected, atol=2e-3)
-    assert np.all(union[summed == 0] == 0)
     assert (summed - union).max() > 0.05  # what the sum counted twice
+    if bend:
+        assert (union - summed).max() > 0.05  # the wedge the mitre fills
+    else:
+        assert np.all(union[summed == 0] == 0)
 
 
 def test_a_straight_chain_of_tubes_has_no_seam():
@@ -329,6 +348,39 @@ def test_a_straight_chain_of_tubes_has_no_seam():
         nodes=np.array([[-1, 7], [7, -1]]),
     )
     np.testing.assert_allclose(chain, whole, rtol=0, atol=1e-7)  # mm: grazing rays' rounding
+
+
+def test_a_bent_duct_has_no_seam_at_its_joint():
+    # Two cylinders lying flat meet at a 40° bend: the wedge between their flat ends on the
+    # outer side (2 r sin 20° = 0.55 mm wide at the rim) is mitred, so every ray within
+    # 0.8 r of the bent centre line crosses at least the lumen there (rays lean by < 2°: a
+    # point at d from the axis has 2 sqrt(r² - d²) of lumen above it).
+    g = Geometry(pixel_mm=0.05, rows=500, cols=300)
+    node, r = np.array([20.0, 2.0, 30.0]), 0.8
+    t = np.radians(40.0)
+    a, b, r0, r1, nodes = _junction(
+        node, [[-1.0, 0, 0], [np.cos(t), np.sin(t), 0]], [3.0, 3.0], [r, r], [r, r]
+    )
+    path = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=1)
+    plain = project_segments(g, a, b, r0, r1, supersample=1)
+    rows, cols = np.mgrid[: g.rows, : g.cols]
+    at = g.pixel_centres_mm(rows.ravel(), cols.ravel())  # detector points
+    # Each pixel's ray where it crosses the duct's plane.
+    p = g.source_mm + (at - g.source_mm) * (g.source_mm[2] - node[2]) / g.source_mm[2]
+    d = np.full(len(p), np.inf)
+    for k in range(2):
+        e = (b[k] - a[k]) / np.linalg.norm(b[k] - a[k])
+        s = np.clip((p - a[k]) @ e, 0.0, np.linalg.norm(b[k] - a[k]))
+        d = np.minimum(d, np.linalg.norm(p - (a[k] + s[:, None] * e), axis=1))
+    # Within 0.8 r of the centre line, and away from the tubes' flat far ends.
+    inner = ((d <= 0.8 * r) & (np.linalg.norm(p - node, axis=1) <= 2.0)).reshape(g.rows, g.cols)
+    floor = 2 * np.sqrt(r * r - (0.8 * r) ** 2) * 0.99
+    assert inner.sum() > 1000
+    assert path[inner].min() >= floor
+    assert plain[inner].min() < 0.1  # the seam the flat ends left
+    # A cylinder bent by a mitre holds the volume of the straight one, π r² × 6 mm.
+    volume = path.sum() * g.pixel_mm**2 / g.magnification_at(node[2]) ** 2
+    assert volume == pytest.approx(np.pi * r * r * 6.0, rel=2e-3)
 
 
 def test_the_projected_volume_of_a_junction_is_the_volume_of_the_union():

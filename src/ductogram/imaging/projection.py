@@ -24,14 +24,16 @@ geometry (:mod:`ductogram.imaging.geometry`) uses the detector frame.
 
 A pixel's path is the sum of its chords through the bodies, with one exception: where duct
 segments meet at a node (a parent's end, its children's starts), their tubes overlap near
-it, and there the path is the chord through their union, the shared lumen counted once
-(:func:`project_segments` with ``nodes``). Each tube's inside along a ray is one interval
-of the ray, so the union's chord is the length of a union of intervals, found for the rays
+it, and there the path is the chord through their union, the shared lumen counted once,
+and where a duct bends the wedge between its flat-ended tubes is filled (a mitre joint;
+:func:`project_segments` with ``nodes``). Each body's inside along a ray is one interval
+of the ray, so the joint's chord is the length of a union of intervals, found for the rays
 near each node only.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -537,7 +539,7 @@ def project_segments(
     xp=np,
 ):
     """Sum over tapered tubes of (weight ×) the chord of each pixel's rays through them;
-    where tubes meet at a node, the chord through their union.
+    where tubes meet at a node, the chord through their union (mitred where a duct bends).
 
     Parameters
     ----------
@@ -553,9 +555,10 @@ def project_segments(
     nodes : (M, 2) int array, optional
         A label for the node at each tube's ends ``a`` and ``b``; -1 for an end that meets
         no other tube. Tubes whose ends carry the same label meet there (a duct tree's
-        node: the parent segment's end, its children's starts), and a ray crosses the
-        lumen they share near it once (see :func:`_subtract_junction_overlaps`). Default:
-        every tube on its own, their chords summed.
+        node: the parent segment's end, its children's starts): a ray crosses the lumen
+        they share near it once, and where just two meet, one ending and one starting (a
+        bend), their joint is mitred (see :func:`_join_at_nodes`). Default: every tube on
+        its own, their chords summed.
     supersample : int
         Rays per pixel along each axis (anti-aliasing); their chords are averaged.
     chunk : int, optional
@@ -585,7 +588,7 @@ def project_segments(
         return image.reshape(geometry.rows, geometry.cols)
     # The nodes are checked before the tubes are projected, not after.
     junctions = None if nodes is None else list(_junctions(nodes, a, b, r0, r1))
-    for tube, _, _ in junctions or ():
+    for tube, *_ in junctions or ():
         if np.any(w[tube] != w[tube][:, :1]):
             from ..core.errors import ParameterError
 
@@ -600,9 +603,7 @@ def project_segments(
         acc = _summed_chords(chords, geometry, rows, cols, offsets, tuple(t[body] for t in terms))
         scatter_add(image, rows * geometry.cols + cols, acc * (w_dev[body] / len(offsets)))
     if junctions:
-        _subtract_junction_overlaps(
-            image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk
-        )
+        _join_at_nodes(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk)
     return image.reshape(geometry.rows, geometry.cols)
 
 
@@ -610,9 +611,11 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
     """The tubes that meet at each node (their ends labelled alike in ``nodes``, at one
     point), grouped by how many meet there.
 
-    Yields, per count ``k >= 2``, ``(members, centre_mm, reach_mm)``: ``(J, k)`` tube indices,
-    ``(J, 3)`` node positions and ``(J,)`` radii of a ball around each node that holds every
-    point shared by two of its tubes (same frame as ``a`` and ``b``).
+    Yields, per count ``k >= 2`` (and for ``k = 2``, bends and others apart),
+    ``(members, centre_mm, reach_mm, mitre)``: ``(J, k)`` tube indices, ``(J, 3)`` node
+    positions, ``(J,)`` radii of a ball around each node that holds every point shared by
+    two of its tubes and the mitre's wedges (same frame as ``a`` and ``b``), and for bends
+    the wedges (:func:`_mitre`; None for other nodes).
 
     The ball [derived here]: tube ``A`` leaves the node along the unit axis ``u`` for
     ``L_A`` with radius at most ``ρ_A``, tube ``B`` along ``v`` with ``ρ_B``, and
@@ -649,6 +652,12 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
         u = axis / np.maximum(length, 1e-12)[..., None]
         rho = np.maximum(r0, r1)[tube]
         reach = np.zeros(len(tube))
+        # A bend: two tubes, one ending and one starting there.
+        bend = at_b[:, 0, 0] != at_b[:, -1, 0] if k == 2 else np.zeros(len(tube), bool)
+        if bend.any():
+            ends = at_b[bend, :, 0]
+            mitre = _mitre(near[bend, 0], u[bend], length[bend], tube[bend], ends, r0, r1)
+            reach[bend] = mitre[-1]
         for i in range(k):
             for j in range(i + 1, k):
                 c = np.einsum("ni,ni->n", u[:, i], u[:, j])
@@ -659,49 +668,150 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
                 own = np.hypot(np.minimum(s_i, length[:, i]), rho[:, i])
                 other = np.hypot(np.minimum(s_j, length[:, j]), rho[:, j])
                 reach = np.maximum(reach, np.minimum(own, other))
-        yield tube, near[:, 0], reach
+        if bend.any():
+            yield tube[bend], near[bend, 0], reach[bend], mitre[:-1]
+        if not bend.all():
+            yield tube[~bend], near[~bend, 0], reach[~bend], None
 
 
-def _subtract_junction_overlaps(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk):
-    """Take from ``image`` (flat, on the device) what :func:`project_segments` counted
-    twice where tubes meet: per pixel, Σ chords − chord of the union, over the tubes of
-    each node (``junctions``: the groups :func:`_junctions` yields) and the rays that
-    pass within the ball around it.
+def _mitre(node, u, length, tube, at_b, r0, r1):
+    """The wedges that fill the outer side of bends, where two tubes meet at a node with
+    their flat ends at an angle: per bend, each tube continued past the node (with its
+    taper) and cut by the plane that bisects the bend, on the tube's own side. With the
+    two tubes they make a mitre joint, which for cylinders of one radius is the bent
+    cylinder exactly [derived here: both tubes cut the bisecting plane in one ellipse].
 
-    Each tube's inside along a ray is one interval (the frustum is convex), so the union's
-    length is that of a union of ``k`` intervals: sorted by start, interval ``i`` adds the
-    part of it beyond the furthest end ``m`` of those before it, and Σ lengths − union =
-    Σ_i max(0, min(stop_i, m) − start_i), exact for any ``k`` (the one-dimensional
-    measure of a union of intervals: V. Klee, "Can the measure of ∪[a_i, b_i] be computed
-    in less than O(n log n) steps?", Amer. Math. Monthly 84 (1977) 284–285; for two or
-    three tubes the same as inclusion–exclusion). Here the order comes from pairwise
-    comparisons (no sort: ``k`` is small and every step is elementwise). Overlaps of tubes
-    that do not share a node (crossing ducts, a tube with its grandparent) are left summed.
+    For a bend of ``θ`` (``cos θ = -u_A · u_B``, the axes ``u`` leading away from the node)
+    the wedge opens ``2 r sin(θ / 2)`` at the rim and the bisecting plane stands at most
+    ``e = r tan(θ / 2)`` past a tube's end (``r`` at ``e``, the taper continued), so each
+    continuation is that long, but no
+    longer than the shorter tube (a wedge stays in its node's neighbourhood and meets no
+    tube of another node there; a bend sharper than its tubes are long is filled in part).
 
-    Most rays near a node cross no shared lumen: a pixel is kept only when its central ray
-    crosses a shared part of the tubes widened by how far its other rays pass from it
-    (:func:`_widened`), and only kept pixels have all their rays traced.
+    Returns the continuations ``(a, b, r0, r1)``, ``(J, 2, 3)`` and ``(J, 2)``, the planes'
+    normals ``(J, 2, 3)`` (a wedge is where ``n · (x - node) <= 0``), the nodes ``(J, 3)``,
+    and the radius ``(J,)`` of a ball around each node that holds its wedges."""
+    cos_bend = np.clip(-np.einsum("ni,ni->n", u[:, 0], u[:, 1]), -1.0, 1.0)
+    tan_half = np.sqrt((1.0 - cos_bend) / np.maximum(1.0 + cos_bend, 1e-12))
+    at_node = np.where(at_b, r1[tube], r0[tube])  # (J, 2)
+    far = np.where(at_b, r0[tube], r1[tube])
+    slope = (far - at_node) / np.maximum(length, 1e-12)  # growth per mm away from the node
+    # The plane stands e = r(e) tan(θ / 2) past the end at the rim, the radius continued
+    # past the node r(e) = r - slope e; at least a micrometre (no degenerate continuation).
+    grow = 1.0 + slope * tan_half[:, None]
+    with np.errstate(divide="ignore"):
+        run = np.where(grow > 0, at_node * tan_half[:, None] / grow, np.inf)
+    run = np.clip(run, 1e-3, length.min(axis=1, keepdims=True))
+    start = np.repeat(node[:, None], 2, axis=1)
+    stop = start - run[..., None] * u
+    end_radius = np.maximum(at_node - slope * run, 0.0)
+    across = u[:, ::-1] - u  # the bisecting plane's normal, towards the other tube
+    size = np.linalg.norm(across, axis=-1, keepdims=True)
+    normal = np.where(size > 1e-9, across / np.maximum(size, 1e-12), -u)  # hairpin: the end
+    reach = np.hypot(run, np.maximum(at_node, end_radius)).max(axis=1)
+    return start, stop, at_node, end_radius, normal, node, reach
+
+
+def _join_at_nodes(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk):
+    """Replace in ``image`` (flat, on the device), where tubes meet, the sum of their
+    chords by the chord of their joint (per pixel, Σ chords − chord of the joint, taken
+    away), over the tubes of each node (``junctions``: the groups :func:`_junctions`
+    yields) and the rays that pass within the ball around it. The joint is the union of
+    the tubes and, at a bend, of the wedges that mitre it (:func:`_mitre`): without them
+    a bent duct shows a lucent seam at every node, as wide as a bubble in an ectatic duct.
+
+    Each body's inside along a ray is one interval (the frustums, and the wedges cut from
+    them by a plane, are convex), so the joint's length is that of a union of intervals:
+    sorted by start, interval ``i`` adds the part of it beyond the furthest end ``m`` of
+    those before it, and Σ lengths − union = Σ_i max(0, min(stop_i, m) − start_i), exact
+    for any number of intervals (the one-dimensional measure of a union of intervals: V.
+    Klee, "Can the measure of ∪[a_i, b_i] be computed in less than O(n log n) steps?",
+    Amer. Math. Monthly 84 (1977) 284–285; for two or three the same as
+    inclusion–exclusion). Here the order comes from pairwise comparisons (no sort: the
+    count is small and every step is elementwise). Overlaps of tubes that do not share a
+    node (crossing ducts, a tube with its grandparent) are left summed.
+
+    Most rays near a node cross no shared lumen and no wedge: a pixel is kept only when
+    its central ray crosses a shared part of the tubes or a wedge, each widened by how far
+    the pixel's other rays pass from it (:func:`_widened`), and only kept pixels have all
+    their rays traced.
     """
     xp = array_namespace(image)
     # A pixel's rays pass at most this far (mm) from its central ray anywhere between the
     # source and the detector (their separation shrinks by 1 / m towards the source).
     spread = float(np.abs(offsets).max()) * np.sqrt(2.0) * geometry.pixel_mm + 1e-6
     wide = _device(xp, *_frustum_terms(geometry.source_mm, *_widened(a, b, r0, r1, spread)))
-    for tube, centre, reach in junctions:
+    for tube, centre, reach, mitre in junctions:
         weight = w[tube]
         k = tube.shape[1]
         boxes = _ball_boxes(geometry, centre, reach + spread, 0.0)
         members, w_dev = _device(xp, tube, weight[:, 0])
-        size = max(chunk // (len(offsets) * k), 1)
+        wedges = wide_wedges = ()
+        if mitre is not None:
+            wedges = _device(xp, *_wedge_terms(geometry.source_mm, *mitre, 0.0))
+            wide_wedges = _device(xp, *_wedge_terms(geometry.source_mm, *mitre, spread))
+        excess = functools.partial(_joint_excess, k)
+        size = max(chunk // (len(offsets) * (k + 2)), 1)
         for node, rows, cols in _pairs(*boxes, chunk=size, xp=xp):
             own = tuple(t[members[node, m]] for m in range(k) for t in wide)
-            near = _junction_excess(*_ray_directions(geometry, rows, cols, 0.0, 0.0), *own) > 0
+            own = (*own, *(t[node] for t in wide_wedges))
+            ray = _ray_directions(geometry, rows, cols, 0.0, 0.0)
+            near = _near_joint(k, *ray, *own)
             if not bool(near.any()):
                 continue
             node, rows, cols = node[near], rows[near], cols[near]
             own = tuple(t[members[node, m]] for m in range(k) for t in terms)
-            acc = _summed_chords(_junction_excess, geometry, rows, cols, offsets, own)
+            own = (*own, *(t[node] for t in wedges))
+            acc = _summed_chords(excess, geometry, rows, cols, offsets, own)
             scatter_add(image, rows * geometry.cols + cols, -acc * (w_dev[node] / len(offsets)))
+
+
+_PLANE_TERM_COUNT = 4
+_WEDGE_TERM_COUNT = _FRUSTUM_TERM_COUNT + _PLANE_TERM_COUNT
+
+
+def _wedge_terms(source, start, stop, r_start, r_stop, normal, node, margin: float) -> tuple:
+    """What the wedges of :func:`_mitre` need along a ray that does not depend on its
+    direction, grown by ``margin`` (mm): per node, the first wedge's frustum terms
+    (:func:`_frustum_terms`) and plane terms ``(n_x, n_y, n_z, n · (S - node) - margin)``,
+    then the second's."""
+    out = []
+    for i in range(2):
+        tube = (start[:, i], stop[:, i], r_start[:, i], r_stop[:, i])
+        if margin > 0:
+            tube = _widened(*tube, margin)
+        n = normal[:, i]
+        height = np.einsum("ni,ni->n", n, np.asarray(source, dtype=float) - node) - margin
+        out += [*_frustum_terms(source, *tube), *n.T, height]
+    return tuple(out)
+
+
+def _wedge_spans(d: tuple, terms: tuple) -> list:
+    """The intervals of rays ``source + t d`` in the wedges of ``terms``
+    (:func:`_wedge_terms`): each frustum's interval cut by its half-space
+    ``n · (x - node) <= 0``, that is ``h + t n · d <= 0``."""
+    xp = array_namespace(*d)
+    n = _FRUSTUM_TERM_COUNT
+    spans = []
+    for m in range(0, len(terms), _WEDGE_TERM_COUNT):
+        start, stop = _frustum_intervals(d, terms[m : m + n])
+        plane = terms[m + n : m + _WEDGE_TERM_COUNT]
+        nd, h = _dot(d, plane[:3]), plane[3]
+        root = -h / xp.where(nd == 0, 1.0, nd)
+        never = (nd == 0) & (h > 0)
+        lo = xp.where(nd < 0, root, xp.where(never, 1.0, 0.0))
+        hi = xp.where(nd > 0, root, xp.where(never, 0.0, 1.0))
+        start = xp.maximum(start, xp.clip(lo, 0.0, 1.0))
+        stop = xp.maximum(xp.minimum(stop, xp.clip(hi, 0.0, 1.0)), start)
+        spans.append((start, stop))
+    return spans
+
+
+def _tube_spans(d: tuple, terms: tuple) -> list:
+    """The intervals (:func:`_frustum_intervals`) of the frustums whose terms are given one
+    tube after the other."""
+    n = _FRUSTUM_TERM_COUNT
+    return [_frustum_intervals(d, terms[m : m + n]) for m in range(0, len(terms), n)]
 
 
 def _widened(a, b, r0, r1, margin: float):
@@ -718,18 +828,34 @@ def _widened(a, b, r0, r1, margin: float):
     return a - margin * e, b + margin * e, r0 - k * margin + grow, r1 + k * margin + grow
 
 
-def _junction_excess(dx, dy, dz, *terms):
-    """Σ chords − chord of the union of the frustums whose terms (:func:`_frustum_terms`,
-    one tube after the other) are given, for rays ``source + t d``, t in [0, 1]."""
+def _joint_excess(k: int, dx, dy, dz, *terms):
+    """Σ chords of the ``k`` frustums − chord of the union of them and the wedges, for rays
+    ``source + t d``, t in [0, 1]: ``terms`` are the frustums' (:func:`_frustum_terms`,
+    one tube after the other), then the wedges' (:func:`_wedge_terms`), if any. Negative
+    where the wedges add more than the tubes share."""
     d = (dx, dy, dz)
-    n = _FRUSTUM_TERM_COUNT
-    spans = [_frustum_intervals(d, terms[m : m + n]) for m in range(0, len(terms), n)]
-    return _overlap_in_union(array_namespace(dx), spans) * _dot(d, d) ** 0.5
+    n = k * _FRUSTUM_TERM_COUNT
+    spans = _tube_spans(d, terms[:n])
+    wedges = _wedge_spans(d, terms[n:])
+    added = sum(stop - start for start, stop in wedges)
+    xp = array_namespace(dx)
+    return (_overlap_in_union(xp, [*spans, *wedges]) - added) * _dot(d, d) ** 0.5
+
+
+def _near_joint(k: int, dx, dy, dz, *terms):
+    """Whether rays ``source + t d`` cross a part that two of the ``k`` frustums share, or a
+    wedge (terms as in :func:`_joint_excess`)."""
+    d = (dx, dy, dz)
+    n = k * _FRUSTUM_TERM_COUNT
+    near = _overlap_in_union(array_namespace(dx), _tube_spans(d, terms[:n])) > 0
+    for start, stop in _wedge_spans(d, terms[n:]):
+        near = near | (stop > start)
+    return near
 
 
 def _overlap_in_union(xp, spans: list) -> object:
     """Σ lengths − length of the union of intervals ``[(start, stop), ...]`` (arrays, one
-    interval of each per ray): see :func:`_subtract_junction_overlaps`."""
+    interval of each per ray): see :func:`_join_at_nodes`."""
     total = 0.0
     for i, (start_i, stop_i) in enumerate(spans):
         furthest = None  # the furthest end of the intervals before i (by start, then index)
