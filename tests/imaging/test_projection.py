@@ -383,6 +383,37 @@ def test_a_bent_duct_has_no_seam_at_its_joint():
     assert volume == pytest.approx(np.pi * r * r * 6.0, rel=2e-3)
 
 
+def test_nodes_of_every_kind_in_one_call_project_as_each_alone():
+    # A bend, a Y and a four-tube node far apart, labelled in one call: the same image as
+    # the three projected one by one (the groups are told apart by their own labels).
+    g = Geometry(pixel_mm=0.1, rows=400, cols=400)
+    t = np.radians(35.0)
+    parts = [
+        _junction(
+            np.array([8.0, -10.0, 30.0]),
+            [[-1.0, 0, 0], [np.cos(t), np.sin(t), 0]],
+            [2.0, 2.5],
+            [0.5, 0.5],
+            [0.5, 0.4],
+        ),
+        _y_shape(np.array([20.0, 0.0, 30.0]), 30.0, 0.4),
+        _junction(
+            np.array([30.0, 10.0, 28.0]),
+            [[-1.0, 0, 0.2], [1, 0.8, 0], [1, -0.8, 0.3], [-0.7, 0.5, -0.4]],
+            [2.0] * 4,
+            [0.3, 0.3, 0.25, 0.2],
+            [0.35, 0.2, 0.2, 0.15],
+        ),
+    ]
+    alone = sum(project_segments(g, *part[:4], nodes=part[4], supersample=1) for part in parts)
+    a, b, r0, r1 = (np.concatenate([part[i] for part in parts]) for i in range(4))
+    nodes = np.concatenate(
+        [np.where(part[4] >= 0, part[4] + 10 * i, -1) for i, part in enumerate(parts)]
+    )
+    together = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=1)
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-9)
+
+
 def test_the_projected_volume_of_a_junction_is_the_volume_of_the_union():
     # Over the detector, path × pixel area adds up to the volume × m² (a flat Y at one
     # height); the union's volume by Monte Carlo, 4 million points.

@@ -655,8 +655,8 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
         # A bend: two tubes, one ending and one starting there.
         bend = at_b[:, 0, 0] != at_b[:, -1, 0] if k == 2 else np.zeros(len(tube), bool)
         if bend.any():
-            ends = at_b[bend, :, 0]
-            mitre = _mitre(near[bend, 0], u[bend], length[bend], tube[bend], ends, r0, r1)
+            ending = at_b[bend, :, 0]
+            mitre = _mitre(near[bend, 0], u[bend], length[bend], tube[bend], ending, r0, r1)
             reach[bend] = mitre[-1]
         for i in range(k):
             for j in range(i + 1, k):
