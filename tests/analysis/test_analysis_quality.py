@@ -67,9 +67,9 @@ def clean_codes(ductogram_views):
 
 
 def test_clean_views_have_no_flags(clean_codes):
-    # Air bubbles are left out here: their detector rests on the read tree's calibres and
-    # generations and gives a false flag on some clean views (evaluate.quality_eval); the
-    # synthetic duct below is its clean negative.
+    # Air bubbles are left out here: their detector follows the read paths, and where a
+    # path strays into the tissue beside a duct it gives a false flag on some clean views
+    # (about 5 %, evaluate.quality_eval); the synthetic duct below is its clean negative.
     assert {key: codes - {"air_bubbles"} for key, codes in clean_codes.items()} == {
         key: set() for key in clean_codes
     }
@@ -102,26 +102,41 @@ def test_no_contrast_and_under_filling(problem_views):
     assert "under_filling" in under and "no_contrast" not in under
 
 
-def _tube(bubble: bool):
+def _tube(defect: str | None = None):
     """A synthetic for-processing view: a breast disc with a straight 2 mm contrast-filled
-    duct running from the nipple towards the chest wall, with (or without) a round 1.2 mm
-    air bubble in its lumen; its landmarks and a reading of the duct."""
+    duct (a cylinder of radius R = 1 mm, projected) running from the nipple towards the
+    chest wall, with one defect 13 mm from the root, or none: ``"bubble"``, a sphere of air
+    of 0.6 R (1.2 mm across: it removes 0.6 of the centre line's contrast, 0.36 of the
+    cross-section's); ``"seam"``, a one-pixel stripe across the duct at half its contrast
+    (a join); ``"gap"``, a 1 mm break of the column (two pieces read as one path); its
+    landmarks and a reading of the duct."""
     rows, cols = np.mgrid[0:560, 0:300]
     pixel = 0.2
     breast = (rows / 500.0) ** 2 + ((cols - 150) / 600.0) ** 2 < 1
     attenuation = np.where(breast, 1.5, 0.0)
     radius = 5.0  # pixels (1 mm)
+    mu = 0.8 / radius  # contrast attenuation per pixel of path: 1.6 through the middle
     across = np.abs(cols - 150.0)
     duct = (across < radius) & (rows > 300) & (rows < 495)
-    attenuation += np.where(duct, 0.8 * np.sqrt(np.clip(1 - (across / radius) ** 2, 0, 1)), 0)
-    if bubble:
+    chord = np.sqrt(np.clip(radius**2 - across**2, 0, None))
+    attenuation += np.where(duct, mu * chord, 0)
+    if defect == "bubble":
         d2 = (rows - 430.0) ** 2 + (cols - 150.0) ** 2
-        attenuation -= 0.8 * np.sqrt(np.clip(1 - d2 / 3.0**2, 0, 1)) * duct
+        attenuation -= mu * np.sqrt(np.clip(3.0**2 - d2, 0, None)) * duct
+    elif defect == "seam":
+        attenuation -= np.where(duct & (rows == 430), 0.5 * mu * chord, 0)
+    elif defect == "gap":
+        attenuation -= np.where(duct & (abs(rows - 430) <= 2), mu * chord, 0)
     rng = np.random.default_rng(0)
     signal = 1000.0 * np.exp(-attenuation) * (1 + 0.005 * rng.standard_normal(breast.shape))
     image = Image(signal, (pixel, pixel), kind=PixelKind.FOR_PROCESSING, view="CC")
     path = np.stack([np.arange(494, 300, -1), np.full(194, 150)], axis=1)
-    tree = SimpleNamespace(generation=np.array([1]), paths_rc=(path,), calibre_mm=np.array([2.0]))
+    tree = SimpleNamespace(
+        parent=np.array([-1]),
+        generation=np.array([1]),
+        paths_rc=(path,),
+        calibre_mm=np.array([2.0]),
+    )
     reading = SimpleNamespace(
         found=True,
         root_rc=(494.0, 150.0),
@@ -135,12 +150,34 @@ def _tube(bubble: bool):
 
 
 def test_air_bubble_in_a_synthetic_duct():
-    with_bubble = quality_evidence(*_tube(True))
-    without = quality_evidence(*_tube(False))
-    assert with_bubble["air_bubbles"]["bubbles"] == 1
-    assert flagged("air_bubbles", with_bubble["air_bubbles"])
-    assert without["air_bubbles"]["bubbles"] == 0
-    assert not flagged("air_bubbles", without["air_bubbles"])
+    with_bubble = quality_evidence(*_tube("bubble"))["air_bubbles"]
+    assert with_bubble["bubbles"] == 1
+    assert flagged("air_bubbles", with_bubble)
+    # Its centre line loses about 0.6 of its contrast (smoothed and blurred a little).
+    assert 0.45 <= with_bubble["deepest"] <= 0.65
+    without = quality_evidence(*_tube())["air_bubbles"]
+    assert without["bubbles"] == 0
+    assert not flagged("air_bubbles", without)
+
+
+@pytest.mark.parametrize("defect", ["seam", "gap"])
+def test_seams_and_gaps_are_no_bubbles(defect):
+    """A stripe across the duct takes as much of its cross-section as of its centre line
+    (a bubble takes less); a break goes down to the tissue (a bubble leaves the rim)."""
+    evidence = quality_evidence(*_tube(defect))["air_bubbles"]
+    assert evidence["bubbles"] == 0
+    assert not flagged("air_bubbles", evidence)
+
+
+def test_air_bubbles_stay_proximal():
+    """The same bubble beyond BUBBLE_REACH_MM from the root is not looked for."""
+    from ductogram.analysis.quality import BUBBLE_REACH_MM
+
+    image, reading, marks = _tube("bubble")
+    far = SimpleNamespace(
+        **{**vars(reading), "root_rc": (430.0 + BUBBLE_REACH_MM / 0.2 + 6, 150.0)}
+    )
+    assert quality_evidence(image, far, marks)["air_bubbles"]["bubbles"] == 0
 
 
 def test_flags_are_complete_records():

@@ -24,10 +24,11 @@ or to the noise σ.
   ``BLUSH_OPENING_MM`` wide removes the ducts; what stays above ``BLUSH_LEVEL`` times the
   duct contrast, within ``BLUSH_NEAR_DUCT_MM`` of the ducts, cut at half its own peak, round
   and at least ``BLUSH_MIN_AREA_MM2``, is a blush outside the tree;
-- :func:`air_bubble_evidence` (**air bubbles**): in the lumen of the proximal ducts (read
-  generations up to ``BUBBLE_GENERATIONS``, within ``BUBBLE_REACH_MM`` of the root), dips
-  under a grey closing ``BUBBLE_CLOSING_MM`` wide deeper than ``BUBBLE_MIN_PEAK`` of the
-  local duct contrast, centred on the duct, round, of a bubble's size;
+- :func:`air_bubble_evidence` (**air bubbles**): along each read duct path of at least
+  ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, a short dip (at most
+  ``BUBBLE_MAX_WIDTH_MM``) of both the centre line (``BUBBLE_MIN_DEPTH`` to
+  ``BUBBLE_MAX_DEPTH`` of the duct's level) and the duct's cross-section, with the duct
+  going on at its level on both sides, on a straight path, no deep valley;
 - :func:`speck_evidence` (**deodorant / powder specks**): at least ``SPECK_MIN_COUNT``
   isolated dots (white top-hat over ``SPECK_SIGMAS`` noise σ, their whole component above
   ``SPECK_LOW_SIGMAS`` at most ``SPECK_MAX_AREA_MM2``) within ``SPECK_SKIN_MM`` of the skin
@@ -45,8 +46,9 @@ or to the noise σ.
   after the motion, so there the anatomy's edges carry the sign (a weakness to revisit).
 
 Thresholds marked [measured] were tuned on simulated FOR PROCESSING views (seeds
-1000-1079 of :func:`ductogram.evaluate.quality_eval.simulate_quality_case`) and are
-reported on seeds 2000-2039 (``evaluate_quality``).
+1000-1079 of :func:`ductogram.evaluate.quality_eval.simulate_quality_case`; the air
+bubbles' on 1000-1139 and 5000-5049) and are reported on seeds 2000-2139
+(``evaluate_quality``).
 """
 
 from __future__ import annotations
@@ -101,20 +103,38 @@ BLUSH_NEAR_DUCT_MM = 5.0  # extravasated contrast lies beside the duct it left
 BLUSH_CIRCULARITY = 0.7  # soaked tissue is a round blush; tissue and duct crowns are not
 BLUSH_MIN_AREA_MM2 = 20.0  # a soaked sphere of 0.05 mL at 25 % porosity is ~4 mm in
 # radius (50 mm² in projection, 12 mm² at half its peak); smaller is a lobular blush [estimate]
-BUBBLE_CLOSING_MM = 2.5  # wider than a bubble (0.5-0.9 of a 0.5-1.5 mm lumen radius)
-BUBBLE_DEPTH = 0.3  # dip, as a share of the duct's local contrast [measured]
-BUBBLE_MIN_AREA_MM2 = 0.1  # a lucency at least ~0.5 mm across (smaller dark dots are
-# noise or the joins of the duct's pieces) [measured]
-BUBBLE_MAX_AREA_MM2 = 8.0  # at most 0.9 of a 1.5 mm lumen radius, round
-BUBBLE_MIN_PEAK = 0.5  # its deepest point, as a share of the duct contrast [measured]
-BUBBLE_MAX_ELONGATION = 1.8  # round: principal moments' ratio, square root [measured]
-BUBBLE_CENTRED = 0.4  # its deepest point this close to the lumen's centre line (share of
-# the radius): a bubble fills the lumen; gaps between ducts lie at its edge [measured]
-BUBBLE_GENERATIONS = 2  # bubbles are looked for in the main duct and its branches
-BUBBLE_CORE = 0.8  # ... in the lumen: this share of the local radius around the path
-BUBBLE_MAX_CALIBRE_MM = 4.0  # wider read calibres are overlaps, not one lumen
-BUBBLE_REACH_MM = 40.0  # bubbles stay in the proximal ducts (filling.py puts them within
-# 30 mm of the orifice along the duct) [estimate]
+# Air bubbles: measured on the tuning views (seeds 1000-1139 of simulate_quality_case, and
+# 5000-5049 all with bubbles: 60 views with 152 bubbles, 130 without) [measured], against
+# the bubbles' truth (filling.py: spheres of 0.5-0.9 of the lumen radius, within 30 mm of
+# the orifice along the duct; 0.35-0.9 mm across in the image).
+BUBBLE_REACH_MM = 35.0  # bubbles lie this close to the read root in the image (compression
+# stretches the 30 mm along the duct) [measured: 90 % of the bubbles within 40 mm; 35 mm
+# keeps most of them and leaves out the crowded periphery]
+BUBBLE_MIN_CALIBRE_MM = 0.8  # a read segment this wide or wider: a proximal duct that holds
+# a bubble one can see [measured: 10 % of the bubbles' segments narrower]
+BUBBLE_MIN_LEVEL = 0.5  # its centre line stands this share of the duct contrast above the
+# tissue background (a well-filled duct, not a faint or overlapping one) [measured]
+BUBBLE_CONTEXT_MM = 3.0  # the duct's level: the median along the path this far each side
+BUBBLE_SIDE_MM = (0.5, 1.5)  # the duct goes on, at its level, on both sides of the dip
+# (a bubble is 0.35-0.9 mm across)
+BUBBLE_SIDE_LEVEL = 0.7  # ... its cross-section at least this share of the level [measured]
+BUBBLE_MIN_DEPTH = 0.25  # the centre line dips by this share of its level or more
+BUBBLE_MAX_DEPTH = 0.8  # ... and not to the tissue: a bubble leaves the rim of the column
+# (at most 0.9 of the radius), a path through tissue does not [measured]
+BUBBLE_MIN_SECTION_DIP = 0.1  # the duct's cross-section (the excess summed across the
+# duct) dips too: the bubble removes contrast, not a wandering path [measured]
+BUBBLE_MAX_SECTION_SHARE = 0.9  # ... but less than the centre line does: a sphere of
+# radius ρ in a lumen of radius R removes ρ/R of the centre line and (ρ/R)² of the
+# cross-section; a seam or stripe across the duct removes the same share of both [measured:
+# bubbles 0.45-0.93 (10th-90th percentile); costs 1 of the 60 tuning views with bubbles]
+BUBBLE_MARGIN_PX = 1.5  # the cross-section spans the read calibre and this margin
+BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half its depth, is no longer than
+# this along the duct (a bubble, not a crossing gap) [measured: 90 % of bubbles 0.2-1.0]
+BUBBLE_MAX_CURVATURE = 0.2  # the largest Hessian eigenvalue (σ = 1 pixel, times σ², over
+# the level): a bubble is a shallow pit; a gap between two ducts a deep valley [measured]
+BUBBLE_MAX_BEND_PX = 2.0  # the path runs straight through the bubble: the dip lies this
+# close to the chord between the path's points 1 mm before and after it [measured]
+BUBBLE_SMOOTH_PX = 0.6  # Gaussian σ of the image before the profiles are read [estimate]
 SPECK_OPENING_MM = 0.6  # wider than a speck (0.1-0.4 mm), narrower than most ducts
 SPECK_SIGMAS = 12.0  # white top-hat over the noise σ [measured]
 SPECK_MAX_AREA_MM2 = 0.2  # a speck is a dot [estimate]
@@ -415,85 +435,131 @@ def extravasation_evidence(ctx: _Context) -> dict[str, float]:
     return out
 
 
-def _proximal_paths(ctx: _Context, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The skeleton paths of the proximal ducts (generations up to ``BUBBLE_GENERATIONS``)
-    inside ``box`` (r0, r1, c0, c1), and their local lumen radius (pixels; 0 elsewhere)."""
-    r0, r1, c0, c1 = box
-    radius = np.zeros((r1 - r0, c1 - c0), np.float32)
-    tree = getattr(ctx.reading, "tree", None)
-    if tree is None:
-        return radius > 0, radius
-    px = ctx.pixel_mm
-    for s in np.flatnonzero(np.asarray(tree.generation) <= BUBBLE_GENERATIONS):
-        path = np.asarray(tree.paths_rc[s])
-        calibre = float(tree.calibre_mm[s])
-        if len(path) == 0 or not math.isfinite(calibre):
-            continue
-        rows, cols = path[:, 0] - r0, path[:, 1] - c0
-        inside = (rows >= 0) & (rows < radius.shape[0]) & (cols >= 0) & (cols < radius.shape[1])
-        radius[rows[inside], cols[inside]] = 0.5 * min(calibre, BUBBLE_MAX_CALIBRE_MM) / px
-    return radius > 0, radius
+def _extended_paths(tree: Any, s: int, reach_px: int) -> list[tuple[np.ndarray, int]]:
+    """Segment ``s``'s path (row, col), led in by ``reach_px`` pixels of its parent's and
+    led out by as many of each child's (one path per child), with the index of its first
+    own pixel: a dip near a junction keeps its context on both sides."""
+    own = np.asarray(tree.paths_rc[s], float)
+    parent = int(tree.parent[s])
+    head = np.asarray(tree.paths_rc[parent], float)[-reach_px:-1] if parent >= 0 else own[:0]
+    tails = [
+        np.asarray(tree.paths_rc[c], float)[1:reach_px]
+        for c in np.flatnonzero(np.asarray(tree.parent) == s)
+    ]
+    return [(np.concatenate([head, own, tail]), len(head)) for tail in tails or [own[:0]]]
 
 
-def _elongation(spot: np.ndarray) -> float:
-    """Square root of the ratio of the principal second moments of a pixel set (1: round)."""
-    rows, cols = np.nonzero(spot)
-    if len(rows) < 3:
-        return 1.0
-    cov = np.cov(np.stack([rows, cols]).astype(float)) + np.eye(2) / 12.0
-    lo, hi = np.linalg.eigvalsh(cov)
-    return float(math.sqrt(hi / max(lo, 1e-9)))
+def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) -> float:
+    """Length along the path (mm) over which ``values`` stay below half way from their
+    value at ``i`` up to ``level``."""
+    half = values[i] + 0.5 * (level - values[i])
+    below = values < half
+    j, k = i, i
+    while j > 0 and below[j - 1]:
+        j -= 1
+    while k < len(values) - 1 and below[k + 1]:
+        k += 1
+    return float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm)))
 
 
 def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
-    """Evidence for air bubbles: round lucent spots in the lumen of the proximal ducts
-    (generations up to ``BUBBLE_GENERATIONS``, within ``BUBBLE_REACH_MM`` of the root): how
-    many, and the deepest (share of the duct's local contrast: the grey closing
-    ``BUBBLE_CLOSING_MM`` wide over the tissue background, at least half the duct
-    contrast)."""
+    """Evidence for air bubbles: short dips in the contrast column of the proximal ducts.
+
+    Along each read path of a segment at least ``BUBBLE_MIN_CALIBRE_MM`` wide, within
+    ``BUBBLE_REACH_MM`` of the root (image frame), two profiles of the excess over the tissue
+    background are read: the centre line, and the cross-section (the excess summed across
+    the read calibre and ``BUBBLE_MARGIN_PX``). A bubble is a local minimum of the
+    cross-section that dips by ``BUBBLE_MIN_SECTION_DIP`` of its level (the median over
+    ``BUBBLE_CONTEXT_MM`` each side) or more, over at most ``BUBBLE_MAX_WIDTH_MM``, the duct
+    going on at ``BUBBLE_SIDE_LEVEL`` of its level on both sides (``BUBBLE_SIDE_MM`` away);
+    where the centre line stands at least ``BUBBLE_MIN_LEVEL`` of the duct contrast and dips
+    by ``BUBBLE_MIN_DEPTH`` to ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by at
+    most ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
+    (``BUBBLE_MAX_BEND_PX``) and the image is no deep valley (``BUBBLE_MAX_CURVATURE``).
+    Returns how many were found and the deepest centre-line dip among them (share of the
+    level).
+    """
     reading = ctx.reading
-    if reading is None or reading.root_rc is None or ctx.duct_contrast <= 0:
+    tree = getattr(reading, "tree", None)
+    if reading is None or reading.root_rc is None or tree is None or ctx.duct_contrast <= 0:
         return {"bubbles": 0.0}
     px = ctx.pixel_mm
-    root = reading.root_rc
+    root = np.asarray(reading.root_rc, float)
     reach = BUBBLE_REACH_MM / px
+    context = round(BUBBLE_CONTEXT_MM / px)
+    pad = context + 10
     rows_n, cols_n = ctx.scale.shape
-    r0, r1 = max(int(root[0] - reach), 0), min(int(root[0] + reach) + 1, rows_n)
-    c0, c1 = max(int(root[1] - reach), 0), min(int(root[1] + reach) + 1, cols_n)
-    paths, radius = _proximal_paths(ctx, (r0, r1, c0, c1))
-    paths &= ctx.breast[r0:r1, c0:c1]
-    rows, cols = np.mgrid[r0:r1, c0:c1]
-    paths &= np.hypot(rows - root[0], cols - root[1]) <= reach
-    if not paths.any():
-        return {"bubbles": 0.0}
-    # Distance to the nearest path pixel, and that pixel's lumen radius.
-    dist, (ir, ic) = ndi.distance_transform_edt(~paths, return_indices=True)
-    lumen = radius[ir, ic]
-    region = dist <= np.maximum(BUBBLE_CORE * lumen, 1.0)
-    scale = ndi.gaussian_filter(ctx.scale[r0:r1, c0:c1], 0.5)
-    n = max(3, round(BUBBLE_CLOSING_MM / px) | 1)
-    closed = ndi.grey_closing(scale, size=(n, n))
-    local = closed - ctx.full_background(r0, r1, c0, c1)
-    contrast = np.maximum(local, 0.5 * ctx.duct_contrast)
-    share = np.where(region, (closed - scale) / contrast, 0.0)
-    labels, count = ndi.label(share > BUBBLE_DEPTH)
-    if count == 0:
-        return {"bubbles": 0.0, "deepest": float(share.max())}
-    found = 0
+    r0, r1 = max(int(root[0] - reach) - pad, 0), min(int(root[0] + reach) + pad + 1, rows_n)
+    c0, c1 = max(int(root[1] - reach) - pad, 0), min(int(root[1] + reach) + pad + 1, cols_n)
+    crop = ctx.scale[r0:r1, c0:c1]
+    excess = ndi.gaussian_filter(crop, BUBBLE_SMOOTH_PX) - ctx.full_background(r0, r1, c0, c1)
+    # The largest Hessian eigenvalue at σ = 1 pixel (scale-normalised).
+    hrr = ndi.gaussian_filter(crop, 1.0, order=(2, 0))
+    hcc = ndi.gaussian_filter(crop, 1.0, order=(0, 2))
+    hrc = ndi.gaussian_filter(crop, 1.0, order=(1, 1))
+    curvature = 0.5 * (hrr + hcc) + np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc**2)
+    breast = ctx.breast[r0:r1, c0:c1]
+    found: list[tuple[float, float]] = []
     deepest = 0.0
-    for i, box in enumerate(ndi.find_objects(labels)):
-        spot = labels[box] == i + 1
-        area = float(spot.sum()) * px * px
-        values = np.where(spot, share[box], -1.0)
-        at = np.unravel_index(np.argmax(values), spot.shape)
-        depth = float(values[at])
-        r, c = at[0] + box[0].start, at[1] + box[1].start
-        centred = dist[r, c] <= max(BUBBLE_CENTRED * lumen[r, c], 1.0)
-        if BUBBLE_MIN_AREA_MM2 <= area <= BUBBLE_MAX_AREA_MM2 and centred:
-            deepest = max(deepest, depth)
-            if depth >= BUBBLE_MIN_PEAK and _elongation(spot) <= BUBBLE_MAX_ELONGATION:
-                found += 1
-    return {"bubbles": float(found), "deepest": deepest, "candidates": float(count)}
+    for s in range(len(tree.paths_rc)):
+        own = np.asarray(tree.paths_rc[s])
+        calibre = float(tree.calibre_mm[s])
+        if len(own) < 2 or not calibre >= BUBBLE_MIN_CALIBRE_MM:
+            continue
+        near = np.hypot(own[:, 0] - root[0], own[:, 1] - root[1]) <= reach
+        if not near.any():
+            continue
+        half_width = 0.5 * calibre / px + BUBBLE_MARGIN_PX
+        across = np.arange(-half_width, half_width + 1e-6, 0.5)
+        for path, first in _extended_paths(tree, s, context):
+            local = path - (r0, c0)
+            step = np.hypot(*np.diff(local, axis=0).T)
+            arc = np.concatenate([[0.0], np.cumsum(step)]) * px
+            tangent = np.gradient(ndi.gaussian_filter1d(local, 3.0, axis=0, mode="nearest"), axis=0)
+            tangent /= np.maximum(np.hypot(tangent[:, 0], tangent[:, 1]), 1e-9)[:, None]
+            normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+            points = local[:, None, :] + across[None, :, None] * normal[:, None, :]
+            sampled = ndi.map_coordinates(
+                excess, [points[..., 0].ravel(), points[..., 1].ravel()], order=1, mode="nearest"
+            ).reshape(points.shape[:2])
+            section = np.clip(sampled, 0.0, None).sum(axis=1)
+            centre = ndi.map_coordinates(excess, local.T, order=1, mode="nearest")
+            for i in range(first, first + len(own)):
+                if not near[i - first] or not (
+                    section[i] <= section[i - 1] and section[i] <= section[min(i + 1, len(arc) - 1)]
+                ):
+                    continue
+                d = arc - arc[i]
+                left = (d <= -BUBBLE_SIDE_MM[0]) & (d >= -BUBBLE_SIDE_MM[1])
+                right = (d >= BUBBLE_SIDE_MM[0]) & (d <= BUBBLE_SIDE_MM[1])
+                around = (np.abs(d) <= BUBBLE_CONTEXT_MM) & (np.abs(d) >= BUBBLE_SIDE_MM[0])
+                if not (left.any() and right.any()):
+                    continue
+                level = float(np.median(section[around]))
+                line = float(np.median(centre[around]))
+                if level <= 0 or line < BUBBLE_MIN_LEVEL * ctx.duct_contrast:
+                    continue
+                depth = (line - centre[i]) / line
+                section_dip = (level - section[i]) / level
+                r, c = (int(v) for v in np.round(local[i]))
+                if not (
+                    BUBBLE_MIN_SECTION_DIP <= section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
+                    and BUBBLE_MIN_DEPTH <= depth <= BUBBLE_MAX_DEPTH
+                    and min(section[left].max(), section[right].max()) >= BUBBLE_SIDE_LEVEL * level
+                    and _dip_width_mm(section, arc, i, level) <= BUBBLE_MAX_WIDTH_MM
+                    and curvature[r, c] <= BUBBLE_MAX_CURVATURE * line
+                    and breast[r, c]
+                ):
+                    continue
+                a, b = local[np.argmin(np.abs(d + 1.0))], local[np.argmin(np.abs(d - 1.0))]
+                chord, off = b - a, local[i] - a
+                bend = abs(chord[0] * off[1] - chord[1] * off[0]) / max(np.hypot(*chord), 1e-9)
+                if bend > BUBBLE_MAX_BEND_PX:
+                    continue
+                if all(abs(r - fr) + abs(c - fc) > 2 for fr, fc in found):
+                    found.append((r, c))
+                    deepest = max(deepest, float(depth))
+    return {"bubbles": float(len(found)), "deepest": deepest}
 
 
 def speck_evidence(ctx: _Context) -> dict[str, float]:
