@@ -162,6 +162,27 @@ def test_tree_ending_abruptly_at_1_5_mm_is_a_cut_off():
     assert c.size_mm == pytest.approx(1.5, abs=0.4)
     assert c.code.value == "111427" and c.code.scheme == "DCM"
     assert c.generation == 2 and len(c.path_from_root) == 2
+    # It stops at its own width: no bulb, so no sure cut-off (the fill may have run out).
+    assert c.confidence < 0.1
+
+
+def test_a_bulb_before_the_end_makes_the_cut_off_sure():
+    # The same 1.5 mm duct as above stopping, and stopping after a bulb 2.5 and 3.2 mm
+    # wide (a papilloma that stops the column widens the duct before it): the confidence
+    # rises with the bulb, from none without it to sure at 3 mm.
+    confidence = []
+    for bulb in (None, 1.25, 1.6):
+        tubes = [((4, 60), (80, 60), 0.9, 0.9), ((80, 60), (200, 20), 0.6, 0.1)]
+        if bulb is None:
+            tubes.append(((80, 60), (150, 95), 0.75, 0.75))
+        else:
+            tubes += [((80, 60), (140, 90), 0.75, 0.75), ((140, 90), (145, 92), 0.75, bulb)]
+            tubes.append(((145, 92), (150, 95), bulb, bulb))
+        image, reading, marks = _view((220, 120), tubes)
+        cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+        assert len(cut) == 1
+        confidence.append(cut[0].confidence)
+    assert confidence[0] < 0.1 < confidence[1] < 0.9 <= confidence[2]
 
 
 def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():

@@ -39,10 +39,14 @@ width and excess of the segment it leaves (the narrower half of itself at a root
   (generation <= ``BUBBLE_MAX_GENERATION``). Reported as a bubble, not as a papilloma.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
-  segment's width before it: the column stops at an obstruction), inside the breast;
-  sure at ``CUTOFF_SURE_MM``. Ends inside a cyst fill are left out. The finding lies
-  where the column stops (the mask's end along the path's last direction), not at the
-  skeleton's tip, which stops about a radius short of it.
+  segment's width before it: the column stops at an obstruction), inside the breast.
+  Ends inside a cyst fill are left out. The finding lies where the column stops (the
+  mask's end along the path's last direction), not at the skeleton's tip, which stops
+  about a radius short of it. Its confidence rises from 0 to 1 as the widest round lumen
+  within ``CUTOFF_BULB_REACH_MM`` of that end (twice the mask's largest distance to its
+  wall there) goes from ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma
+  that stops the column widens the duct before it into a bulb, while a duct that merely
+  ends (the fill ran out, the tree was cut at a crossing) keeps its width.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -160,8 +164,13 @@ BUBBLE_WIDTH_RATIO = 1.2  # a bubble does not widen the duct
 BUBBLE_MAX_MM = 4.0  # longest lucent run taken for a bubble
 CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal ducts
 # are 0.1-0.5 mm: clinical.md §3) [estimate]
-CUTOFF_SURE_MM = 4.0  # ... and surely when this wide (an obstructing papilloma's bulb:
-# 0.7 of the mass's length, lesions.py) [estimate]
+CUTOFF_BULB_REACH_MM = 2.5  # the bulb at a column's end: the lumen this near where it stops
+CUTOFF_BULB_MIN_MM = 2.0  # the bulb's width (widest round lumen) where confidence starts ...
+CUTOFF_BULB_SURE_MM = 3.0  # ... and where it is sure [measured on draw_cases seeds 7, 8, 9
+# (papillomas forced in 8 and 9), 0.2 mm views: the 13 obstructing papillomas' ends read
+# 1.2-4.0 mm (median 2.9; 11 at >= 2.25), the 1,712 other ends >= 2.5 mm in 11 cases,
+# >= 3.0 mm in 1; the width profile's end, the old measure, gave the papillomas 0.06-0.97
+# of confidence and 47 other ends >= 0.25]
 CUTOFF_TAPER = 0.8  # ... and at least this share of the segment's width before its end
 HEAD_COURSE_MM = 5.0  # the course of a duct at its end: from this far back along it
 CUTOFF_EDGE_MM = 3.0  # ends this close to the breast's edge are not read as cut-offs
@@ -588,6 +597,20 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
     return float(head[0]), float(head[1])
 
 
+def _end_bulb(ctx: _Context, head: tuple[float, float]) -> float:
+    """The widest round lumen (mm: twice the mask's largest distance to its wall) within
+    ``CUTOFF_BULB_REACH_MM`` of ``head``, where a column stops."""
+    reach = CUTOFF_BULB_REACH_MM / ctx.mm
+    pad = int(np.ceil(2 * reach)) + 1  # room for the wall of a lumen centred at the reach
+    r, c = round(head[0]), round(head[1])
+    h, w = ctx.mask.shape
+    r0, c0, r1, c1 = max(r - pad, 0), max(c - pad, 0), min(r + pad + 1, h), min(c + pad + 1, w)
+    inside = ndi.distance_transform_edt(np.pad(ctx.mask[r0:r1, c0:c1], 1))[1:-1, 1:-1]
+    rows, cols = np.mgrid[r0:r1, c0:c1]
+    near = np.hypot(rows - head[0], cols - head[1]) <= reach
+    return float(2.0 * inside[near].max() * ctx.mm) if near.any() else 0.0
+
+
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
     """Free ends where the duct stops at a calibre well above a terminal duct's."""
     out = []
@@ -614,17 +637,20 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
             continue
         if any(np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm for c in cysts):
             continue
-        conf = float(np.clip((w_end - CUTOFF_MIN_MM) / (CUTOFF_SURE_MM - CUTOFF_MIN_MM), 0, 1))
         head = _column_head(ctx, pr.rc, w_end)
+        bulb = _end_bulb(ctx, head)
+        span = CUTOFF_BULB_SURE_MM - CUTOFF_BULB_MIN_MM
+        conf = float(np.clip((bulb - CUTOFF_BULB_MIN_MM) / span, 0, 1))
         out.append(
             ctx.finding(
                 FindingKind.CUT_OFF,
                 head,
-                w_end,
+                max(w_end, bulb),
                 s,
                 conf,
                 f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
-                f"ducts are under {CUTOFF_MIN_MM:g} mm), no filling beyond",
+                f"ducts are under {CUTOFF_MIN_MM:g} mm) in a lumen {bulb:.1f} mm wide, "
+                "no filling beyond",
                 along_mm=float(pr.from_root_mm[-1]),
             )
         )
