@@ -96,6 +96,11 @@ def test_one_view_says_what_it_cannot_tell():
     assert loc.distance_is_lower_bound
     assert any(u.startswith("clock hour: needs a CC and an ML/MLO view") for u in loc.unknown)
     assert loc.text() == "left breast, medial half, anterior depth, at least 3 cm from the nipple"
+    # Next to the nipple: a bound of 0 cm tells nothing; two views say "retroareolar".
+    near = locate(99.0, 50.0, _frame("CC"))
+    assert near.distance_from_nipple_cm == 0 and "cm from the nipple" not in near.text()
+    pair = locate_pair((99.0, 50.0), _frame("CC"), (99.0, 50.0), _frame("ML"))
+    assert pair.text().endswith("anterior depth, retroareolar")
     ml = locate(80.0, 60.0, _frame("ML"))
     assert ml.side == "upper" and ml.position_mm[2] is None
 

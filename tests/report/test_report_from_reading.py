@@ -138,3 +138,19 @@ def test_adapter_rejects_other_objects():
     bad = {**READING, "lesions": [{**READING["lesions"][0], "kind": "tumour"}]}
     with pytest.raises(ParameterError, match="lesion"):
         inputs_from_exam_reading(bad)
+
+
+def test_a_one_view_bound_of_zero_is_no_distance():
+    # The reading leaves out a one-view distance whose bound is 0 cm: the report says the
+    # distance is unknown, not "retroareolar"; two views at 0 cm are retroareolar.
+    import copy
+
+    reading = copy.deepcopy(READING)
+    lesion = reading["lesions"][0]
+    lesion["distance_from_nipple_cm"] = 0.2
+    lesion["location"] = "left breast, medial half, anterior depth"
+    (f,) = inputs_from_exam_reading(reading)[0]
+    assert f.distance_from_nipple_cm is None and "distance from the nipple" in f.unknown
+    lesion["location"] = "left breast, 11 o'clock, anterior depth, retroareolar"
+    (f,) = inputs_from_exam_reading(reading)[0]
+    assert f.distance_from_nipple_cm == 0

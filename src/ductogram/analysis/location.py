@@ -172,7 +172,9 @@ class Location(BaseModel):
 
     def text(self) -> str:
         """The radiology phrase, e.g. ``left breast, 2 o'clock, middle depth, 3 cm from
-        the nipple``; what is unknown is left out (or, for the distance, marked "at least").
+        the nipple``; what is unknown is left out (or, for the distance, marked "at least":
+        one view shows it foreshortened; a bound of 0 cm says nothing and is left out; 0 cm is
+        "retroareolar").
         """
         parts = [f"{self.laterality} breast" if self.laterality else "breast side unknown"]
         if self.clock_hour is not None:
@@ -181,9 +183,13 @@ class Location(BaseModel):
             parts.append(f"{self.side} half")
         if self.depth is not None:
             parts.append(f"{self.depth} depth")
-        if self.distance_from_nipple_cm is not None:
-            at_least = "at least " if self.distance_is_lower_bound else ""
-            parts.append(f"{at_least}{self.distance_from_nipple_cm} cm from the nipple")
+        cm = self.distance_from_nipple_cm
+        if cm is not None and not (cm == 0 and self.distance_is_lower_bound):
+            if cm == 0:  # under half a centimetre: behind the areola, as the report says it
+                parts.append("retroareolar")
+            else:
+                at_least = "at least " if self.distance_is_lower_bound else ""
+                parts.append(f"{at_least}{cm} cm from the nipple")
         return ", ".join(parts)
 
 
