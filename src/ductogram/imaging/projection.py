@@ -684,9 +684,9 @@ def _mitre(node, u, length, tube, at_b, r0, r1):
     For a bend of ``θ`` (``cos θ = -u_A · u_B``, the axes ``u`` leading away from the node)
     the wedge opens ``2 r sin(θ / 2)`` at the rim and the bisecting plane stands at most
     ``e = r tan(θ / 2)`` past a tube's end (``r`` at ``e``, the taper continued), so each
-    continuation is that long, but no
-    longer than the shorter tube (a wedge stays in its node's neighbourhood and meets no
-    tube of another node there; a bend sharper than its tubes are long is filled in part).
+    continuation is that long, but no longer than the shorter tube (a wedge stays in its
+    node's neighbourhood and meets no tube of another node there; a bend sharper than its
+    tubes are long is filled in part).
 
     Returns the continuations ``(a, b, r0, r1)``, ``(J, 2, 3)`` and ``(J, 2)``, the planes'
     normals ``(J, 2, 3)`` (a wedge is where ``n · (x - node) <= 0``), the nodes ``(J, 3)``,
