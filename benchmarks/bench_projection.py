@@ -101,15 +101,14 @@ def main() -> None:
     )
     vol = voxelise(a[near], b[near], r0[near], r1[near], origin, shape)
     # The wedges that mitre the bends (:func:`ductogram.imaging.projection._mitre`).
-    for _, _, _, mitre in _junctions(nodes, a, b, r0, r1):
+    for _, centre, _, mitre in _junctions(nodes, a, b, r0, r1):
         if mitre is None:
             continue
-        start, stop, r_start, r_stop, normal, node = mitre
-        start, stop, normal = (v.reshape(-1, 3) for v in (start, stop, normal))
-        wedges = (start, stop, r_start.ravel(), r_stop.ravel())
-        planes = (normal, np.repeat(node, 2, axis=0))
+        offset, r_node, r_far, normal = mitre
+        start = np.repeat(centre, 2, axis=0)
+        wedges = (start, start + offset.reshape(-1, 3), r_node.ravel(), r_far.ravel())
+        planes = (normal.reshape(-1, 3), start)
         vol = np.maximum(vol, voxelise(*wedges, origin, shape, planes=planes))
-    t_vox = time.perf_counter() - t0
     t_vox = time.perf_counter() - t0
 
     t0 = time.perf_counter()

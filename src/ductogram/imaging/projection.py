@@ -656,8 +656,7 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
         bend = at_b[:, 0, 0] != at_b[:, -1, 0] if k == 2 else np.zeros(len(tube), bool)
         if bend.any():
             ending = at_b[bend, :, 0]
-            mitre = _mitre(near[bend, 0], u[bend], length[bend], tube[bend], ending, r0, r1)
-            reach[bend] = mitre[-1]
+            mitre, reach[bend] = _mitre(u[bend], length[bend], tube[bend], ending, r0, r1)
         for i in range(k):
             for j in range(i + 1, k):
                 c = np.einsum("ni,ni->n", u[:, i], u[:, j])
@@ -669,12 +668,12 @@ def _junctions(nodes, a: np.ndarray, b: np.ndarray, r0: np.ndarray, r1: np.ndarr
                 other = np.hypot(np.minimum(s_j, length[:, j]), rho[:, j])
                 reach = np.maximum(reach, np.minimum(own, other))
         if bend.any():
-            yield tube[bend], near[bend, 0], reach[bend], mitre[:-1]
+            yield tube[bend], near[bend, 0], reach[bend], mitre
         if not bend.all():
             yield tube[~bend], near[~bend, 0], reach[~bend], None
 
 
-def _mitre(node, u, length, tube, at_b, r0, r1):
+def _mitre(u, length, tube, at_b, r0, r1):
     """The wedges that fill the outer side of bends, where two tubes meet at a node with
     their flat ends at an angle: per bend, each tube continued past the node (with its
     taper) and cut by the plane that bisects the bend, on the tube's own side. With the
@@ -688,9 +687,10 @@ def _mitre(node, u, length, tube, at_b, r0, r1):
     node's neighbourhood and meets no tube of another node there; a bend sharper than its
     tubes are long is filled in part).
 
-    Returns the continuations ``(a, b, r0, r1)``, ``(J, 2, 3)`` and ``(J, 2)``, the planes'
-    normals ``(J, 2, 3)`` (a wedge is where ``n · (x - node) <= 0``), the nodes ``(J, 3)``,
-    and the radius ``(J,)`` of a ball around each node that holds its wedges."""
+    Returns the wedges, ``(offset, r_node, r_far, normal)``: each continuation's far end
+    from the node ``(J, 2, 3)``, its radii at the node and there ``(J, 2)``, and the
+    normal ``(J, 2, 3)`` of its plane (a wedge is where ``n · (x - node) <= 0``); and the
+    radius ``(J,)`` of a ball around each node that holds its wedges."""
     cos_bend = np.clip(-np.einsum("ni,ni->n", u[:, 0], u[:, 1]), -1.0, 1.0)
     tan_half = np.sqrt((1.0 - cos_bend) / np.maximum(1.0 + cos_bend, 1e-12))
     at_node = np.where(at_b, r1[tube], r0[tube])  # (J, 2)
@@ -702,14 +702,12 @@ def _mitre(node, u, length, tube, at_b, r0, r1):
     with np.errstate(divide="ignore"):
         run = np.where(grow > 0, at_node * tan_half[:, None] / grow, np.inf)
     run = np.clip(run, 1e-3, length.min(axis=1, keepdims=True))
-    start = np.repeat(node[:, None], 2, axis=1)
-    stop = start - run[..., None] * u
     end_radius = np.maximum(at_node - slope * run, 0.0)
     across = u[:, ::-1] - u  # the bisecting plane's normal, towards the other tube
     size = np.linalg.norm(across, axis=-1, keepdims=True)
     normal = np.where(size > 1e-9, across / np.maximum(size, 1e-12), -u)  # hairpin: the end
     reach = np.hypot(run, np.maximum(at_node, end_radius)).max(axis=1)
-    return start, stop, at_node, end_radius, normal, node, reach
+    return (-run[..., None] * u, at_node, end_radius, normal), reach
 
 
 def _join_at_nodes(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, chunk):
@@ -748,8 +746,8 @@ def _join_at_nodes(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, 
         members, w_dev = _device(xp, tube, weight[:, 0])
         wedges = wide_wedges = ()
         if mitre is not None:
-            wedges = _device(xp, *_wedge_terms(geometry.source_mm, *mitre, 0.0))
-            wide_wedges = _device(xp, *_wedge_terms(geometry.source_mm, *mitre, spread))
+            wedges = _device(xp, *_wedge_terms(geometry.source_mm, centre, *mitre, 0.0))
+            wide_wedges = _device(xp, *_wedge_terms(geometry.source_mm, centre, *mitre, spread))
         excess = functools.partial(_joint_excess, k)
         size = max(chunk // (len(offsets) * (k + 2)), 1)
         for node, rows, cols in _pairs(*boxes, chunk=size, xp=xp):
@@ -770,14 +768,14 @@ _PLANE_TERM_COUNT = 4
 _WEDGE_TERM_COUNT = _FRUSTUM_TERM_COUNT + _PLANE_TERM_COUNT
 
 
-def _wedge_terms(source, start, stop, r_start, r_stop, normal, node, margin: float) -> tuple:
-    """What the wedges of :func:`_mitre` need along a ray that does not depend on its
-    direction, grown by ``margin`` (mm): per node, the first wedge's frustum terms
-    (:func:`_frustum_terms`) and plane terms ``(n_x, n_y, n_z, n · (S - node) - margin)``,
-    then the second's."""
+def _wedge_terms(source, node, offset, r_node, r_far, normal, margin: float) -> tuple:
+    """What the wedges of :func:`_mitre` at ``node`` (J, 3) need along a ray that does not
+    depend on its direction, grown by ``margin`` (mm): per node, the first wedge's frustum
+    terms (:func:`_frustum_terms`) and plane terms ``(n_x, n_y, n_z, n · (S - node) -
+    margin)``, then the second's."""
     out = []
     for i in range(2):
-        tube = (start[:, i], stop[:, i], r_start[:, i], r_stop[:, i])
+        tube = (node, node + offset[:, i], r_node[:, i], r_far[:, i])
         if margin > 0:
             tube = _widened(*tube, margin)
         n = normal[:, i]
