@@ -70,6 +70,7 @@ of the reported evaluation, :mod:`ductogram.evaluate.findings_eval`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -394,6 +395,16 @@ class _Context:
                 self.base_w[s] = float(np.median(src.width_mm[inner]))
                 self.base_e[s] = float(np.median(src.excess[inner]))
 
+    @cached_property
+    def wall_mm(self) -> np.ndarray:
+        """Each mask pixel's distance to the mask's wall (object mm; 0 off the mask)."""
+        return ndi.distance_transform_edt(self.mask) * self.mm
+
+    @cached_property
+    def breast_depth_mm(self) -> np.ndarray:
+        """Each breast pixel's distance to the skin line (object mm)."""
+        return ndi.distance_transform_edt(self.breast) * self.mm
+
     def finding(
         self,
         kind: str,
@@ -552,11 +563,9 @@ def _inside_breast(ctx: _Context, rc: np.ndarray, margin_mm: float) -> bool:
         m = int(margin_mm / ctx.mm)
         h, w = ctx.mask.shape
         return m <= r < h - m and m <= c < w - m
-    if not hasattr(ctx, "_inner"):
-        ctx._inner = ndi.distance_transform_edt(ctx.breast) * ctx.mm  # type: ignore[attr-defined]
     r = int(np.clip(round(rc[0]), 0, ctx.mask.shape[0] - 1))
     c = int(np.clip(round(rc[1]), 0, ctx.mask.shape[1] - 1))
-    return bool(ctx._inner[r, c] >= margin_mm)  # type: ignore[attr-defined]
+    return bool(ctx.breast_depth_mm[r, c] >= margin_mm)
 
 
 def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float, float]:
@@ -568,17 +577,7 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
     steps = np.r_[0.0, np.cumsum(np.hypot(*np.diff(rc.astype(float), axis=0).T))] * ctx.mm
     from_end = steps[-1] - steps
     near = np.flatnonzero(from_end <= 2.0 * width_mm)
-    reach = int(np.ceil(3.0 * width_mm / ctx.mm)) + 2
-    h, w = ctx.mask.shape
-    r0, c0 = max(int(rc[-1, 0]) - reach, 0), max(int(rc[-1, 1]) - reach, 0)
-    r1, c1 = min(int(rc[-1, 0]) + reach + 1, h), min(int(rc[-1, 1]) + reach + 1, w)
-    depth = ndi.distance_transform_edt(np.pad(ctx.mask[r0:r1, c0:c1], 1))[1:-1, 1:-1]
-    inside = near[
-        (rc[near, 0] >= r0) & (rc[near, 0] < r1) & (rc[near, 1] >= c0) & (rc[near, 1] < c1)
-    ]
-    if len(inside) == 0:
-        return float(rc[-1, 0]), float(rc[-1, 1])
-    middle = rc[inside[np.argmax(depth[rc[inside, 0] - r0, rc[inside, 1] - c0])]].astype(float)
+    middle = rc[near[np.argmax(ctx.wall_mm[rc[near, 0], rc[near, 1]])]].astype(float)
     back = rc[
         int(np.flatnonzero(from_end >= HEAD_COURSE_MM)[-1]) if from_end[0] >= HEAD_COURSE_MM else 0
     ]
@@ -588,6 +587,7 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
         return float(middle[0]), float(middle[1])
     course /= norm
     head = middle
+    h, w = ctx.mask.shape
     for k in range(1, int(4 * width_mm / ctx.mm) + 1):
         p = middle + 0.5 * k * course
         r, c = round(p[0]), round(p[1])
@@ -601,14 +601,13 @@ def _end_bulb(ctx: _Context, head: tuple[float, float]) -> float:
     """The widest round lumen (mm: twice the mask's largest distance to its wall) within
     ``CUTOFF_BULB_REACH_MM`` of ``head``, where a column stops."""
     reach = CUTOFF_BULB_REACH_MM / ctx.mm
-    pad = int(np.ceil(2 * reach)) + 1  # room for the wall of a lumen centred at the reach
+    k = int(np.ceil(reach))
     r, c = round(head[0]), round(head[1])
     h, w = ctx.mask.shape
-    r0, c0, r1, c1 = max(r - pad, 0), max(c - pad, 0), min(r + pad + 1, h), min(c + pad + 1, w)
-    inside = ndi.distance_transform_edt(np.pad(ctx.mask[r0:r1, c0:c1], 1))[1:-1, 1:-1]
+    r0, c0, r1, c1 = max(r - k, 0), max(c - k, 0), min(r + k + 1, h), min(c + k + 1, w)
     rows, cols = np.mgrid[r0:r1, c0:c1]
     near = np.hypot(rows - head[0], cols - head[1]) <= reach
-    return float(2.0 * inside[near].max() * ctx.mm) if near.any() else 0.0
+    return float(2.0 * ctx.wall_mm[r0:r1, c0:c1][near].max()) if near.any() else 0.0
 
 
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
@@ -767,7 +766,7 @@ def _cysts(ctx: _Context) -> list[Finding]:
     mask = ctx.mask
     if not mask.any():
         return []
-    edt = ndi.distance_transform_edt(mask) * ctx.mm
+    edt = ctx.wall_mm
     r_min = 0.5 * CYST_MIN_MM
     peaks = (edt >= r_min) & (edt == ndi.maximum_filter(edt, size=max(int(2.0 / ctx.mm), 3)))
     out: list[Finding] = []
