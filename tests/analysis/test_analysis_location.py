@@ -98,7 +98,9 @@ def test_one_view_says_what_it_cannot_tell():
     assert loc.text() == "left breast, medial half, anterior depth, at least 3 cm from the nipple"
     # Next to the nipple: a bound of 0 cm tells nothing; two views say "retroareolar".
     near = locate(99.0, 50.0, _frame("CC"))
-    assert near.distance_from_nipple_cm == 0 and "cm from the nipple" not in near.text()
+    assert near.distance_from_nipple_cm is None and near.distance_is_lower_bound
+    assert near.distance_mm is not None and near.distance_mm < 5.0
+    assert "cm from the nipple" not in near.text() and "retroareolar" not in near.text()
     pair = locate_pair((99.0, 50.0), _frame("CC"), (99.0, 50.0), _frame("ML"))
     assert pair.text().endswith("anterior depth, retroareolar")
     ml = locate(80.0, 60.0, _frame("ML"))

@@ -141,16 +141,32 @@ def test_adapter_rejects_other_objects():
 
 
 def test_a_one_view_bound_of_zero_is_no_distance():
-    # The reading leaves out a one-view distance whose bound is 0 cm: the report says the
-    # distance is unknown, not "retroareolar"; two views at 0 cm are retroareolar.
-    import copy
+    # A finding over the nipple in its one view: the reading's lesion has no distance (a
+    # bound of 0 cm tells nothing), and the report says the distance is unknown, not
+    # "retroareolar"; two views at 0 cm are retroareolar.
+    from ductogram.analysis.assessment import ExamReading, _lesion
+    from ductogram.analysis.findings import Finding
+    from ductogram.analysis.location import ImageOrientation, ViewFrame, locate, locate_pair
 
-    reading = copy.deepcopy(READING)
-    lesion = reading["lesions"][0]
-    lesion["distance_from_nipple_cm"] = 0.2
-    lesion["location"] = "left breast, medial half, anterior depth"
-    (f,) = inputs_from_exam_reading(reading)[0]
-    assert f.distance_from_nipple_cm is None and "distance from the nipple" in f.unknown
-    lesion["location"] = "left breast, 11 o'clock, anterior depth, retroareolar"
-    (f,) = inputs_from_exam_reading(reading)[0]
-    assert f.distance_from_nipple_cm == 0
+    def frame(view):  # nipple at (100, 50), 1 mm pixels, rows towards the nipple
+        across = "lateral" if view == "CC" else "superior"
+        return ViewFrame(
+            view=view,
+            laterality="L",
+            nipple_rc=(100.0, 50.0),
+            orientation=ImageOrientation(across_towards=across),
+            spacing_mm=(1.0, 1.0),
+            image_shape=(120, 100),
+        )
+
+    finding = Finding(kind="filling defect", view="CC", row=99, col=50, size_mm=4.0)
+    reading = ExamReading.model_validate(READING).model_dump()
+    for location, expected in (
+        (locate(99.0, 50.0, frame("CC")), None),
+        (locate_pair((99.0, 50.0), frame("CC"), (99.0, 50.0), frame("ML")), 0),
+    ):
+        lesion = _lesion([finding], location.text(), location).model_dump()
+        reading["lesions"] = [{**lesion, "counted": True}]
+        (f,) = inputs_from_exam_reading(reading)[0]
+        assert f.distance_from_nipple_cm == expected
+        assert ("distance from the nipple" in f.unknown) == (expected is None)

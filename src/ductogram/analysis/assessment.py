@@ -278,8 +278,9 @@ def _lesion(
     first = members[0]
     codes = [f.code for f in members if f.code is not None]
     cm = None
-    if location is not None and getattr(location, "distance_mm", None) is not None:
-        cm = round(float(location.distance_mm) / 10.0, 1)
+    if location is not None:  # its distance, unless it says none (a lower bound of 0 cm)
+        if getattr(location, "distance_from_nipple_cm", None) is not None:
+            cm = round(float(location.distance_mm) / 10.0, 1)
     elif first.distance_from_nipple_mm is not None:
         cm = round(first.distance_from_nipple_mm / 10.0, 1)
     return ExamLesion(

@@ -159,7 +159,9 @@ class Location(BaseModel):
     laterality: Literal["left", "right"] | None
     clock_hour: int | None = Field(None, ge=1, le=12)
     depth: Literal["anterior", "middle", "posterior"] | None = None
-    distance_from_nipple_cm: int | None = Field(None, ge=0)
+    distance_from_nipple_cm: int | None = Field(
+        None, ge=0, description="whole cm; None when unknown or a lower bound of 0 cm"
+    )
     distance_mm: float | None = Field(None, ge=0.0)
     distance_is_lower_bound: bool = False
     position_mm: tuple[float | None, float | None, float | None] = (None, None, None)
@@ -173,8 +175,7 @@ class Location(BaseModel):
     def text(self) -> str:
         """The radiology phrase, e.g. ``left breast, 2 o'clock, middle depth, 3 cm from
         the nipple``; what is unknown is left out (or, for the distance, marked "at least":
-        one view shows it foreshortened; a bound of 0 cm says nothing and is left out; 0 cm is
-        "retroareolar").
+        one view shows it foreshortened; 0 cm is "retroareolar").
         """
         parts = [f"{self.laterality} breast" if self.laterality else "breast side unknown"]
         if self.clock_hour is not None:
@@ -184,12 +185,11 @@ class Location(BaseModel):
         if self.depth is not None:
             parts.append(f"{self.depth} depth")
         cm = self.distance_from_nipple_cm
-        if cm is not None and not (cm == 0 and self.distance_is_lower_bound):
-            if cm == 0:  # under half a centimetre: behind the areola, as the report says it
-                parts.append("retroareolar")
-            else:
-                at_least = "at least " if self.distance_is_lower_bound else ""
-                parts.append(f"{at_least}{cm} cm from the nipple")
+        if cm == 0:  # under half a centimetre: behind the areola, as the report says it
+            parts.append("retroareolar")
+        elif cm is not None:
+            at_least = "at least " if self.distance_is_lower_bound else ""
+            parts.append(f"{at_least}{cm} cm from the nipple")
         return ", ".join(parts)
 
 
@@ -472,8 +472,11 @@ def _depth(posterior_mm: float, nipple_line_mm: float) -> str | None:
     return DEPTH_THIRDS[0] if f < 1 / 3 else DEPTH_THIRDS[1] if f < 2 / 3 else DEPTH_THIRDS[2]
 
 
-def _cm(mm: float) -> int:
-    return max(MIN_REPORTED_CM, math.floor(mm / 10.0 + 0.5))
+def _cm(mm: float, lower_bound: bool) -> int | None:
+    """Whole cm from the nipple; None for a lower bound that rounds to 0 (it tells
+    nothing: the finding lies over the nipple in projection)."""
+    cm = max(MIN_REPORTED_CM, math.floor(mm / 10.0 + 0.5))
+    return None if lower_bound and cm == 0 else cm
 
 
 def _uncompressed(
@@ -539,7 +542,7 @@ def locate(row: float, col: float, frame: ViewFrame) -> Location:
         laterality=lat,
         clock_hour=None,
         depth=_depth(pos, line),
-        distance_from_nipple_cm=_cm(dist),
+        distance_from_nipple_cm=_cm(dist, True),
         distance_mm=round(dist, 2),
         distance_is_lower_bound=True,
         position_mm=(round(posterior, 2), superior, lateral),
@@ -621,7 +624,7 @@ def locate_pair(
         laterality=lat_name,
         clock_hour=hour,
         depth=_depth(pos, line),
-        distance_from_nipple_cm=_cm(dist),
+        distance_from_nipple_cm=_cm(dist, lower),
         distance_mm=round(dist, 2),
         distance_is_lower_bound=lower,
         position_mm=(

@@ -73,8 +73,6 @@ def _finding(lesion: Any) -> ReportFinding:
     if depth is None:
         unknown.append("depth")
     cm = _get(lesion, "distance_from_nipple_cm")
-    if text and "from the nipple" not in text and "retroareolar" not in text:
-        cm = None  # the reading left it out: a one-view bound of 0 cm tells nothing
     if cm is None:
         unknown.append("distance from the nipple")
     elif "at least" in text:
