@@ -6,13 +6,16 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from ductogram.analysis.landmarks import Landmarks
 from ductogram.analysis.quality import (
     QUALITY_CODES,
+    BubbleSite,
     QualityFlag,
     air_bubble_evidence,
     assess_quality,
+    bubble_sites,
     flagged,
     quality_evidence,
 )
@@ -160,13 +163,46 @@ def test_air_bubble_in_a_synthetic_duct():
     assert not flagged("air_bubbles", without)
 
 
+def test_bubble_site_in_a_synthetic_duct():
+    """The sphere of 0.6 R at (430, 150): one site there, on the duct's one segment, its
+    centre line down by about 0.6 and its cross-section by about 0.6² (a share of about
+    0.6 of the centre line's dip; smoothing and the margin move both a little)."""
+    image, reading, marks = _tube("bubble")
+    sites = bubble_sites(image, reading, marks)
+    assert len(sites) == 1
+    site = sites[0]
+    assert isinstance(site, BubbleSite)
+    assert abs(site.row - 430.0) <= 1 and abs(site.col - 150.0) <= 1
+    assert 0.45 <= site.depth <= 0.65
+    assert 0.45 <= site.section_share <= 0.75
+    assert (site.segment, site.calibre_mm) == (0, 2.0)
+    # The evidence counts the same sites.
+    assert quality_evidence(image, reading, marks)["air_bubbles"]["deepest"] == site.depth
+    with pytest.raises(ValidationError):
+        site.row = 0.0  # frozen
+    # Landmarks are found when not given: the same site.
+    assert bubble_sites(image, reading) == sites
+
+
+def test_no_bubble_sites_without_a_root_or_a_tree():
+    image, reading, marks = _tube("bubble")
+    rootless = SimpleNamespace(**{**vars(reading), "root_rc": None})
+    assert bubble_sites(image, rootless, marks) == []
+    treeless = SimpleNamespace(**{**vars(reading), "tree": None})
+    assert bubble_sites(image, treeless, marks) == []
+    with pytest.raises(ParameterError, match="image"):
+        bubble_sites(np.zeros((10, 10)), reading, marks)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("defect", ["seam", "gap"])
 def test_seams_and_gaps_are_no_bubbles(defect):
     """A stripe across the duct takes as much of its cross-section as of its centre line
     (a bubble takes less); a break goes down to the tissue (a bubble leaves the rim)."""
-    evidence = quality_evidence(*_tube(defect))["air_bubbles"]
+    image, reading, marks = _tube(defect)
+    evidence = quality_evidence(image, reading, marks)["air_bubbles"]
     assert evidence["bubbles"] == 0
     assert not flagged("air_bubbles", evidence)
+    assert bubble_sites(image, reading, marks) == []
 
 
 def test_air_bubbles_stay_proximal():

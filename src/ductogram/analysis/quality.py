@@ -28,7 +28,8 @@ or to the noise σ.
   ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, a short dip (at most
   ``BUBBLE_MAX_WIDTH_MM``) of both the centre line (``BUBBLE_MIN_DEPTH`` to
   ``BUBBLE_MAX_DEPTH`` of the duct's level) and the duct's cross-section, with the duct
-  going on at its level on both sides, on a straight path, no deep valley;
+  going on at its level on both sides, on a straight path, no deep valley (the sites, for
+  the findings: :func:`bubble_sites`, a list of :class:`BubbleSite`);
 - :func:`speck_evidence` (**deodorant / powder specks**): at least ``SPECK_MIN_COUNT``
   isolated dots (white top-hat over ``SPECK_SIGMAS`` noise σ, their whole component above
   ``SPECK_LOW_SIGMAS`` at most ``SPECK_MAX_AREA_MM2``) within ``SPECK_SKIN_MM`` of the skin
@@ -65,9 +66,11 @@ from ..core.image import Image
 
 __all__ = [
     "QUALITY_CODES",
+    "BubbleSite",
     "QualityFlag",
     "air_bubble_evidence",
     "assess_quality",
+    "bubble_sites",
     "extravasation_evidence",
     "flagged",
     "metal_evidence",
@@ -462,8 +465,50 @@ def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) 
     return float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm)))
 
 
-def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
-    """Evidence for air bubbles: short dips in the contrast column of the proximal ducts.
+class BubbleSite(BaseModel):
+    """One air bubble seen in a duct (see :func:`bubble_sites`); image frame, pixels."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: float = Field(description="row of the dip on the read path (pixels, image frame)")
+    col: float = Field(description="column of the dip on the read path (pixels, image frame)")
+    depth: float = Field(description="the centre line's dip, a share of its level")
+    section_share: float = Field(
+        description="the cross-section's dip (share of its level) over the centre line's; "
+        "about rho/R for a sphere of radius rho in a lumen of radius R, 1 for a seam"
+    )
+    calibre_mm: float = Field(description="the read calibre of the duct it sits on (mm)")
+    segment: int = Field(description="index of the reading's segment it sits on")
+
+
+def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[BubbleSite]:
+    """The air bubbles seen in the proximal ducts of one view (see :func:`_bubble_sites`).
+
+    Parameters
+    ----------
+    image : Image
+        One view, FOR PROCESSING or FOR PRESENTATION.
+    reading : Reading
+        Its :func:`~ductogram.analysis.reading.read_view` (read when None).
+    landmarks : Landmarks, optional
+        Its :func:`~ductogram.analysis.landmarks.find_landmarks` (found when not given).
+
+    Returns
+    -------
+    list of BubbleSite
+        One per bubble (a bubble seen from a path and its extension counted once), in
+        the order found; empty without a reading, a root or duct contrast.
+
+    Raises
+    ------
+    ParameterError
+        If ``image`` is not an :class:`~ductogram.core.Image`.
+    """
+    return _bubble_sites(_Context(*_inputs(image, reading, landmarks))) or []
+
+
+def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
+    """Short dips in the contrast column of the proximal ducts: the air bubbles.
 
     Along each read path of a segment at least ``BUBBLE_MIN_CALIBRE_MM`` wide, within
     ``BUBBLE_REACH_MM`` of the root (image frame), two profiles of the excess over the tissue
@@ -476,13 +521,13 @@ def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
     by ``BUBBLE_MIN_DEPTH`` to ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by at
     most ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
     (``BUBBLE_MAX_BEND_PX``) and the image is no deep valley (``BUBBLE_MAX_CURVATURE``).
-    Returns how many were found and the deepest centre-line dip among them (share of the
-    level).
+    Sites within 2 pixels (city block) of one found before are the same bubble. None
+    where there is nothing to look along (no reading, root or tree, no duct contrast).
     """
     reading = ctx.reading
     tree = getattr(reading, "tree", None)
     if reading is None or reading.root_rc is None or tree is None or ctx.duct_contrast <= 0:
-        return {"bubbles": 0.0}
+        return None
     px = ctx.pixel_mm
     root = np.asarray(reading.root_rc, float)
     reach = BUBBLE_REACH_MM / px
@@ -499,8 +544,7 @@ def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
     hrc = ndi.gaussian_filter(crop, 1.0, order=(1, 1))
     curvature = 0.5 * (hrr + hcc) + np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc**2)
     breast = ctx.breast[r0:r1, c0:c1]
-    found: list[tuple[float, float]] = []
-    deepest = 0.0
+    found: list[BubbleSite] = []
     for s in range(len(tree.paths_rc)):
         own = np.asarray(tree.paths_rc[s])
         calibre = float(tree.calibre_mm[s])
@@ -556,10 +600,28 @@ def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
                 bend = abs(chord[0] * off[1] - chord[1] * off[0]) / max(np.hypot(*chord), 1e-9)
                 if bend > BUBBLE_MAX_BEND_PX:
                     continue
-                if all(abs(r - fr) + abs(c - fc) > 2 for fr, fc in found):
-                    found.append((r, c))
-                    deepest = max(deepest, float(depth))
-    return {"bubbles": float(len(found)), "deepest": deepest}
+                row, col = r + r0, c + c0
+                if all(abs(row - site.row) + abs(col - site.col) > 2 for site in found):
+                    found.append(
+                        BubbleSite(
+                            row=float(row),
+                            col=float(col),
+                            depth=float(depth),
+                            section_share=float(section_dip / depth),
+                            calibre_mm=calibre,
+                            segment=s,
+                        )
+                    )
+    return found
+
+
+def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
+    """Evidence for air bubbles (:func:`_bubble_sites`): how many were found and the
+    deepest centre-line dip among them (share of the level)."""
+    sites = _bubble_sites(ctx)
+    if sites is None:
+        return {"bubbles": 0.0}
+    return {"bubbles": float(len(sites)), "deepest": max((b.depth for b in sites), default=0.0)}
 
 
 def speck_evidence(ctx: _Context) -> dict[str, float]:
@@ -730,6 +792,20 @@ def quality_evidence(
     Parameters and defaults as :func:`assess_quality`; a view without contrast has no
     under-filling, extravasation or bubble evidence to give (empty-handed values).
     """
+    ctx = _Context(*_inputs(image, reading, landmarks))
+    return {
+        "no_contrast": no_contrast_evidence(ctx),
+        "under_filling": under_filling_evidence(ctx),
+        "extravasation": extravasation_evidence(ctx),
+        "air_bubbles": air_bubble_evidence(ctx),
+        "specks": speck_evidence(ctx),
+        "metal": metal_evidence(ctx),
+        "motion_blur": motion_evidence(ctx),
+    }
+
+
+def _inputs(image: Image, reading: Any, landmarks: Any) -> tuple[Image, Any, Any]:
+    """The view, its reading and its landmarks, read and found where not given."""
     if not isinstance(image, Image):
         raise ParameterError("image", type(image).__name__, "a ductogram.core.Image")
     if landmarks is None:
@@ -740,13 +816,4 @@ def quality_evidence(
         from .reading import read_view
 
         reading = read_view(image)
-    ctx = _Context(image, reading, landmarks)
-    return {
-        "no_contrast": no_contrast_evidence(ctx),
-        "under_filling": under_filling_evidence(ctx),
-        "extravasation": extravasation_evidence(ctx),
-        "air_bubbles": air_bubble_evidence(ctx),
-        "specks": speck_evidence(ctx),
-        "metal": metal_evidence(ctx),
-        "motion_blur": motion_evidence(ctx),
-    }
+    return image, reading, landmarks
