@@ -184,6 +184,20 @@ def test_bubble_site_in_a_synthetic_duct():
     assert bubble_sites(image, reading) == sites
 
 
+def test_bubble_site_seen_from_a_path_along_the_duct_s_side():
+    """A read path 3 pixels off the axis of the 5-pixel-radius duct passes beside the
+    3-pixel bubble (its centre line would hardly dip): the profiles are read on the duct's
+    axis, so the bubble is found there, as deep as from the axis."""
+    image, reading, marks = _tube("bubble")
+    path = np.asarray(reading.tree.paths_rc[0]) + np.array([0, 3])
+    tree = SimpleNamespace(**{**vars(reading.tree), "paths_rc": (path,)})
+    aside = SimpleNamespace(**{**vars(reading), "tree": tree, "root_rc": (494.0, 153.0)})
+    sites = bubble_sites(image, aside, marks)
+    assert len(sites) == 1
+    assert abs(sites[0].row - 430.0) <= 1 and abs(sites[0].col - 150.0) <= 1
+    assert 0.45 <= sites[0].depth <= 0.65
+
+
 def test_no_bubble_sites_without_a_root_or_a_tree():
     image, reading, marks = _tube("bubble")
     rootless = SimpleNamespace(**{**vars(reading), "root_rc": None})

@@ -25,7 +25,8 @@ or to the noise σ.
   duct contrast, within ``BLUSH_NEAR_DUCT_MM`` of the ducts, cut at half its own peak, round
   and at least ``BLUSH_MIN_AREA_MM2``, is a blush outside the tree;
 - :func:`air_bubble_evidence` (**air bubbles**): along each read duct path of at least
-  ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, a short dip (at most
+  ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, moved onto the duct's
+  axis (``BUBBLE_AXIS_MM``), a short dip (at most
   ``BUBBLE_MAX_WIDTH_MM``) of both the centre line (``BUBBLE_MIN_DEPTH`` to
   ``BUBBLE_MAX_DEPTH`` of the duct's level) and the duct's cross-section, with the duct
   going on at its level on both sides, on a straight path, no deep valley (the sites, for
@@ -130,9 +131,18 @@ BUBBLE_MAX_SECTION_SHARE = 0.9  # ... but less than the centre line does: a sphe
 # radius ρ in a lumen of radius R removes ρ/R of the centre line and (ρ/R)² of the
 # cross-section; a seam or stripe across the duct removes the same share of both [measured:
 # bubbles 0.45-0.93 (10th-90th percentile); costs 1 of the 60 tuning views with bubbles]
+BUBBLE_MIN_SECTION_SHARE = 0.3  # ... and more than this share of it: a sphere of at least
+# half the lumen's radius takes at least half as much of the section as of the centre line;
+# a path that strays off the duct dips on the centre line alone [measured: bubbles' 5th
+# percentile 0.37; the false sites 0.16-0.28]
 BUBBLE_MARGIN_PX = 1.5  # the cross-section spans the read calibre and this margin
-BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half its depth, is no longer than
-# this along the duct (a bubble, not a crossing gap) [measured: 90 % of bubbles 0.2-1.0]
+BUBBLE_AXIS_MM = 2.0  # the profiles are read on the duct's axis: the read path moved to the
+# centroid of the duct's cross-section, its median over this length (more than twice a
+# bubble's 0.35-0.9 mm, so a bubble does not move it); a read path may run along one side
+# of a wide duct [measured: the false sites of paths straying off the duct go, 6 to 2]
+BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half way up to the lower of its two
+# sides, is no longer than this along the duct (a bubble, not a crossing gap) [measured: 90 %
+# of bubbles 0.2-1.0; the sides, not the level: past a branch the duct goes on lower]
 BUBBLE_MAX_CURVATURE = 0.2  # the largest Hessian eigenvalue (σ = 1 pixel, times σ², over
 # the level): a bubble is a shallow pit; a gap between two ducts a deep valley [measured]
 BUBBLE_MAX_BEND_PX = 2.0  # the path runs straight through the bubble: the dip lies this
@@ -452,6 +462,31 @@ def _extended_paths(tree: Any, s: int, reach_px: int) -> list[tuple[np.ndarray, 
     return [(np.concatenate([head, own, tail]), len(head)) for tail in tails or [own[:0]]]
 
 
+def _across(image: np.ndarray, path: np.ndarray, normal: np.ndarray, offsets: np.ndarray):
+    """``image`` sampled (bilinear) across a path: (P, len(offsets)), at ``offsets`` pixels
+    along each point's unit ``normal`` (P, 2) from the path's points (P, 2; row, col)."""
+    points = path[:, None, :] + offsets[None, :, None] * normal[:, None, :]
+    return ndi.map_coordinates(
+        image, [points[..., 0].ravel(), points[..., 1].ravel()], order=1, mode="nearest"
+    ).reshape(points.shape[:2])
+
+
+def _axis_offset(
+    excess: np.ndarray, path: np.ndarray, normal: np.ndarray, calibre_px: float, window: int
+) -> np.ndarray:
+    """How far (pixels, along ``normal``) the duct's axis lies from each point of a read
+    path: the centroid of the top half of the excess across the duct (a calibre and
+    ``BUBBLE_MARGIN_PX`` each side), its median over ``window`` points along the path (a
+    bubble, shorter, does not move it), at most half the calibre."""
+    half = calibre_px + BUBBLE_MARGIN_PX
+    offsets = np.arange(-half, half + 1e-6, 0.5)
+    profile = _across(excess, path, normal, offsets)
+    top = np.clip(profile - 0.5 * profile.max(axis=1, keepdims=True), 0.0, None)
+    centroid = (top * offsets).sum(axis=1) / np.maximum(top.sum(axis=1), 1e-12)
+    axis = ndi.median_filter(centroid, size=window, mode="nearest")
+    return np.clip(axis, -0.5 * calibre_px, 0.5 * calibre_px)
+
+
 def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) -> float:
     """Length along the path (mm) over which ``values`` stay below half way from their
     value at ``i`` up to ``level``."""
@@ -511,15 +546,17 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
     """Short dips in the contrast column of the proximal ducts: the air bubbles.
 
     Along each read path of a segment at least ``BUBBLE_MIN_CALIBRE_MM`` wide, within
-    ``BUBBLE_REACH_MM`` of the root (image frame), two profiles of the excess over the tissue
-    background are read: the centre line, and the cross-section (the excess summed across
-    the read calibre and ``BUBBLE_MARGIN_PX``). A bubble is a local minimum of the
-    cross-section that dips by ``BUBBLE_MIN_SECTION_DIP`` of its level (the median over
-    ``BUBBLE_CONTEXT_MM`` each side) or more, over at most ``BUBBLE_MAX_WIDTH_MM``, the duct
-    going on at ``BUBBLE_SIDE_LEVEL`` of its level on both sides (``BUBBLE_SIDE_MM`` away);
-    where the centre line stands at least ``BUBBLE_MIN_LEVEL`` of the duct contrast and dips
-    by ``BUBBLE_MIN_DEPTH`` to ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by at
-    most ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
+    ``BUBBLE_REACH_MM`` of the root (image frame), moved onto the duct's axis
+    (:func:`_axis_offset`), two profiles of the excess over the tissue background are read:
+    the centre line, and the cross-section (the excess summed across the read calibre and
+    ``BUBBLE_MARGIN_PX``). A bubble is a local minimum of the cross-section that dips by
+    ``BUBBLE_MIN_SECTION_DIP`` of its level (the median over ``BUBBLE_CONTEXT_MM`` each side)
+    or more, the duct going on at ``BUBBLE_SIDE_LEVEL`` of its level on both sides
+    (``BUBBLE_SIDE_MM`` away), the dip at most ``BUBBLE_MAX_WIDTH_MM`` long at half way up
+    to the lower of the two sides; where the centre line stands at least
+    ``BUBBLE_MIN_LEVEL`` of the duct contrast and dips by ``BUBBLE_MIN_DEPTH`` to
+    ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by ``BUBBLE_MIN_SECTION_SHARE`` to
+    ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
     (``BUBBLE_MAX_BEND_PX``) and the image is no deep valley (``BUBBLE_MAX_CURVATURE``).
     Sites within 2 pixels (city block) of one found before are the same bubble. None
     where there is nothing to look along (no reading, root or tree, no duct contrast).
@@ -532,6 +569,7 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
     root = np.asarray(reading.root_rc, float)
     reach = BUBBLE_REACH_MM / px
     context = round(BUBBLE_CONTEXT_MM / px)
+    window = max(3, round(BUBBLE_AXIS_MM / px) | 1)  # path points, about one a pixel
     pad = context + 10
     rows_n, cols_n = ctx.scale.shape
     r0, r1 = max(int(root[0] - reach) - pad, 0), min(int(root[0] + reach) + pad + 1, rows_n)
@@ -562,11 +600,9 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
             tangent = np.gradient(ndi.gaussian_filter1d(local, 3.0, axis=0, mode="nearest"), axis=0)
             tangent /= np.maximum(np.hypot(tangent[:, 0], tangent[:, 1]), 1e-9)[:, None]
             normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
-            points = local[:, None, :] + across[None, :, None] * normal[:, None, :]
-            sampled = ndi.map_coordinates(
-                excess, [points[..., 0].ravel(), points[..., 1].ravel()], order=1, mode="nearest"
-            ).reshape(points.shape[:2])
-            section = np.clip(sampled, 0.0, None).sum(axis=1)
+            offset = _axis_offset(excess, local, normal, calibre / px, window)
+            local = local + offset[:, None] * normal
+            section = np.clip(_across(excess, local, normal, across), 0.0, None).sum(axis=1)
             centre = ndi.map_coordinates(excess, local.T, order=1, mode="nearest")
             for i in range(first, first + len(own)):
                 if not near[i - first] or not (
@@ -585,12 +621,15 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                     continue
                 depth = (line - centre[i]) / line
                 section_dip = (level - section[i]) / level
+                shoulder = min(section[left].max(), section[right].max())
                 r, c = (int(v) for v in np.round(local[i]))
                 if not (
-                    BUBBLE_MIN_SECTION_DIP <= section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
+                    BUBBLE_MIN_SECTION_DIP <= section_dip
+                    and BUBBLE_MIN_SECTION_SHARE * depth <= section_dip
+                    and section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
                     and BUBBLE_MIN_DEPTH <= depth <= BUBBLE_MAX_DEPTH
-                    and min(section[left].max(), section[right].max()) >= BUBBLE_SIDE_LEVEL * level
-                    and _dip_width_mm(section, arc, i, level) <= BUBBLE_MAX_WIDTH_MM
+                    and shoulder >= BUBBLE_SIDE_LEVEL * level
+                    and _dip_width_mm(section, arc, i, shoulder) <= BUBBLE_MAX_WIDTH_MM
                     and curvature[r, c] <= BUBBLE_MAX_CURVATURE * line
                     and breast[r, c]
                 ):
