@@ -198,6 +198,46 @@ def test_bubble_site_seen_from_a_path_along_the_duct_s_side():
     assert 0.45 <= sites[0].depth <= 0.65
 
 
+def test_a_bubble_seen_from_two_paths_is_one_site():
+    """The duct branches 6 mm past the bubble: its segment is read once with each child's
+    lead-out (two paths, the same bubble on both), and the bubble counts once."""
+    image, reading, marks = _tube("bubble")
+    path = np.asarray(reading.tree.paths_rc[0])
+    node = int(np.flatnonzero(path[:, 0] == 400)[0])
+    branch = np.stack([np.arange(400, 360, -1), np.arange(150, 190)], axis=1)
+    tree = SimpleNamespace(
+        parent=np.array([-1, 0, 0]),
+        generation=np.array([1, 2, 2]),
+        paths_rc=(path[: node + 1], path[node:], branch),
+        calibre_mm=np.array([2.0, 2.0, 2.0]),
+    )
+    branched = SimpleNamespace(**{**vars(reading), "tree": tree})
+    sites = bubble_sites(image, branched, marks)
+    assert [(s.row, s.col, s.segment) for s in sites] == [(430.0, 150.0, 0)]
+    assert quality_evidence(image, branched, marks)["air_bubbles"]["bubbles"] == 1
+
+
+@pytest.mark.parametrize("node_row", [426, 429, 430, 431, 434])
+def test_a_bubble_by_a_node_is_one_site(node_row):
+    """The read path split in two segments near the bubble (row 430): it is seen once,
+    from the segment that holds it (either, where the node is on it), with the other's
+    pixels as its context."""
+    image, reading, marks = _tube("bubble")
+    path = np.asarray(reading.tree.paths_rc[0])
+    node = int(np.flatnonzero(path[:, 0] == node_row)[0])
+    tree = SimpleNamespace(
+        parent=np.array([-1, 0]),
+        generation=np.array([1, 2]),
+        paths_rc=(path[: node + 1], path[node:]),
+        calibre_mm=np.array([2.0, 2.0]),
+    )
+    split = SimpleNamespace(**{**vars(reading), "tree": tree})
+    sites = bubble_sites(image, split, marks)
+    assert [(s.row, s.col) for s in sites] == [(430.0, 150.0)]
+    holds = {0} if node_row < 430 else {1} if node_row > 430 else {0, 1}
+    assert sites[0].segment in holds
+
+
 def test_no_bubble_sites_without_a_root_or_a_tree():
     image, reading, marks = _tube("bubble")
     rootless = SimpleNamespace(**{**vars(reading), "root_rc": None})

@@ -147,6 +147,8 @@ BUBBLE_MAX_CURVATURE = 0.2  # the largest Hessian eigenvalue (σ = 1 pixel, time
 # the level): a bubble is a shallow pit; a gap between two ducts a deep valley [measured]
 BUBBLE_MAX_BEND_PX = 2.0  # the path runs straight through the bubble: the dip lies this
 # close to the chord between the path's points 1 mm before and after it [measured]
+BUBBLE_SAME_MM = 1.0  # sites closer than this are one bubble (at most 0.9 mm across)
+# [measured: a bubble seen twice gave sites 0.6-1.0 mm apart on 4 tuning views]
 BUBBLE_SMOOTH_PX = 0.6  # Gaussian σ of the image before the profiles are read [estimate]
 SPECK_OPENING_MM = 0.6  # wider than a speck (0.1-0.4 mm), narrower than most ducts
 SPECK_SIGMAS = 12.0  # white top-hat over the noise σ [measured]
@@ -497,7 +499,9 @@ def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) 
         j -= 1
     while k < len(values) - 1 and below[k + 1]:
         k += 1
-    return float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm)))
+    # To a micrometre: along a straight path, the summed steps land a hair either side of
+    # a whole number of them, and a width equal to the limit must not pass or fail by that.
+    return round(float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm))), 6)
 
 
 class BubbleSite(BaseModel):
@@ -558,8 +562,9 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
     ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by ``BUBBLE_MIN_SECTION_SHARE`` to
     ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
     (``BUBBLE_MAX_BEND_PX``) and the image is no deep valley (``BUBBLE_MAX_CURVATURE``).
-    Sites within 2 pixels (city block) of one found before are the same bubble. None
-    where there is nothing to look along (no reading, root or tree, no duct contrast).
+    A site within ``BUBBLE_SAME_MM`` of one found before (seen again from a path's
+    extension, or at a second minimum) is the same bubble: the deeper of the two is kept.
+    None where there is nothing to look along (no reading, root or tree, no duct contrast).
     """
     reading = ctx.reading
     tree = getattr(reading, "tree", None)
@@ -639,18 +644,23 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                 bend = abs(chord[0] * off[1] - chord[1] * off[0]) / max(np.hypot(*chord), 1e-9)
                 if bend > BUBBLE_MAX_BEND_PX:
                     continue
-                row, col = r + r0, c + c0
-                if all(abs(row - site.row) + abs(col - site.col) > 2 for site in found):
-                    found.append(
-                        BubbleSite(
-                            row=float(row),
-                            col=float(col),
-                            depth=float(depth),
-                            section_share=float(section_dip / depth),
-                            calibre_mm=calibre,
-                            segment=s,
-                        )
-                    )
+                site = BubbleSite(
+                    row=float(r + r0),
+                    col=float(c + c0),
+                    depth=float(depth),
+                    section_share=float(section_dip / depth),
+                    calibre_mm=calibre,
+                    segment=s,
+                )
+                same = [
+                    k
+                    for k, seen in enumerate(found)
+                    if math.hypot(seen.row - site.row, seen.col - site.col) * px <= BUBBLE_SAME_MM
+                ]
+                if not same:
+                    found.append(site)
+                elif site.depth > found[same[0]].depth:
+                    found[same[0]] = site
     return found
 
 
