@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ductogram.analysis.findings import CODES, Finding, FindingKind, find_findings
+from ductogram.analysis.findings import (
+    CODES,
+    DISPLAY_EXPANSION,
+    DISPLAY_SHOULDER,
+    DISPLAY_TOP_PERCENTILE,
+    Finding,
+    FindingKind,
+    find_findings,
+    undo_display_shoulder,
+)
 from ductogram.analysis.graph import build_tree
 from ductogram.analysis.landmarks import Landmarks
 from ductogram.analysis.reading import Reading, reading_from_tree
@@ -297,3 +306,91 @@ def test_simulated_papilloma_is_found_where_it_is(lesion_views):
                     hits += 1
                     break
     assert hits >= 2
+
+
+def test_simulated_papilloma_is_found_on_the_display_image_too(lesion_views):
+    # The FOR PRESENTATION views of the same exams: their display curve compresses the
+    # top of its range, where a papilloma's widened column lies; with the shoulder undone,
+    # a detection lies on a papilloma in at least 3 of the 4 views (2 of 4 without).
+    from ductogram.analysis import read_view
+    from ductogram.evaluate.findings_eval import _near_lesion
+
+    hits = 0
+    for _, views in lesion_views.values():
+        for sv in views.values():
+            image = sv.presentation
+            assert image.kind == PixelKind.FOR_PRESENTATION
+            found = find_findings(image, read_view(image))
+            papillomas = [les for les in image.truth.lesions if les["kind"] == "papilloma"]
+            reach = 2.0 / (PIXEL_MM / image.magnification)
+            hits += any(
+                f.kind in (FindingKind.FILLING_DEFECT, FindingKind.CUT_OFF)
+                and any(_near_lesion(f.row, f.col, les, reach) for les in papillomas)
+                for f in found
+            )
+    assert hits >= 3
+
+
+def test_the_display_shoulder_is_undone_smoothly_above_its_knee_only():
+    v = np.linspace(-0.1, 1.1, 12001).astype(np.float32)
+    u = undo_display_shoulder(v)
+    top = float(np.percentile(v, DISPLAY_TOP_PERCENTILE))
+    knee = top - DISPLAY_SHOULDER
+    below = v <= knee
+    np.testing.assert_array_equal(u[below], v[below])
+    assert np.all(np.diff(u) >= 0)  # monotone: the order of grey levels is kept
+    # Slope 1 at the knee, exp(DISPLAY_EXPANSION) at the top, flat above the top.
+    dv = float(v[1] - v[0])
+    k = int(np.searchsorted(v, knee)) + 1
+    t = int(np.searchsorted(v, top)) - 1
+    assert (u[k + 1] - u[k]) / dv == pytest.approx(1.0, abs=0.01)
+    assert (u[t] - u[t - 1]) / dv == pytest.approx(np.exp(DISPLAY_EXPANSION), rel=0.01)
+    assert np.ptp(u[v > top + dv]) == 0.0
+    # The top comes back as the integral of the slope: knee + s (e^a - 1) / a.
+    a, s = DISPLAY_EXPANSION, DISPLAY_SHOULDER
+    assert float(u[-1]) == pytest.approx(knee + s * np.expm1(a) / a, rel=1e-4)
+
+
+def test_the_width_is_read_from_the_crest_when_the_path_runs_beside_it():
+    # A thin ridge (Gaussian profile, sigma 0.8 px: full width at half maximum 1.88 px)
+    # and a path 1.2 px beside its crest, where the excess is a third of the crest's: the
+    # width is the ridge's, not 0 (the profile read from the path's own sample).
+    from ductogram.analysis.findings import _half_max_widths
+
+    cols = np.arange(40, dtype=float)
+    ridge = np.exp(-0.5 * ((cols - 20.0) / 0.8) ** 2)
+    excess = np.tile(ridge, (60, 1))
+    path = np.column_stack([np.arange(10, 50), np.full(40, 21)])  # 1 px off; +0.2 sampling
+    widths = _half_max_widths(excess, path + np.array([0.0, 0.2]), reach_px=8.0)
+    # ... to the profile's sampling: the first samples below half, 0.5 px apart, each side.
+    assert np.all((widths >= 2.355 * 0.8) & (widths <= 2.355 * 0.8 + 1.0))
+    # No contrast at all near the path: nothing to measure (NaN), not a width of 0.
+    assert np.isnan(_half_max_widths(-excess, path, reach_px=8.0)).all()
+
+
+def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them():
+    # A 2.4 mm duct from the root with a sphere of air 1.6 mm across (0.67 of the lumen)
+    # 15 mm from it: one bubble of about its size, no filling defect.
+    from ductogram.analysis.findings import _Context, _bubbles, _not_bubbles
+
+    tubes = [((4, 60), (200, 60), 1.2, 1.2), ((200, 60), (230, 60), 1.2, 0.2)]
+    image, reading, marks = _view((240, 120), tubes, masses=[((80, 60), 0.8, 0.8)])
+    found = find_findings(image, reading, marks)
+    assert _kinds(found) == [FindingKind.AIR_BUBBLE]
+    bubble = found[0]
+    assert abs(bubble.row - 80) <= 2 and abs(bubble.col - 60) <= 2
+    assert 1.0 <= bubble.size_mm <= 2.0
+    assert bubble.distance_from_nipple_mm == pytest.approx(76 * PIXEL_MM, abs=1.0)
+    # A lucency read on it in this unwidened duct is the bubble; one 5 mm away is not.
+    ctx = _Context(image, reading, marks)
+    bubbles = _bubbles(ctx)
+    on = ctx.finding(FindingKind.FILLING_DEFECT, (81.0, 60.0), 1.5, None, 0.7, "")
+    off = ctx.finding(FindingKind.FILLING_DEFECT, (105.0, 60.0), 1.5, None, 0.7, "")
+    assert _not_bubbles(ctx, [on, off], bubbles) == [off]
+    # In a duct widened around it (a mass widens its duct), the lucency stays a defect.
+    widened = [*tubes[:1], ((60, 60), (100, 60), 2.0, 2.0)]
+    image, reading, marks = _view((240, 120), widened, masses=[((80, 60), 0.8, 0.8)])
+    ctx = _Context(image, reading, marks)
+    on = ctx.finding(FindingKind.FILLING_DEFECT, (81.0, 60.0), 1.5, None, 0.7, "")
+    fake = ctx.finding(FindingKind.AIR_BUBBLE, (80.0, 60.0), 1.6, None, 0.8, "")
+    assert _not_bubbles(ctx, [on], [fake]) == [on]

@@ -34,9 +34,12 @@ width and excess of the segment it leaves (the narrower half of itself at a root
   duct, an air bubble does not), ranks a mass inside a widened, contrast-filled duct
   first; the confidence is ``S / (S + DEFECT_SCORE_HALF)``. Two or more in one view are
   *multiple filling defects* (111426).
-- **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): a short lucent run
-  (``e <= 0.4 e_base``) at the duct's own width (no widening), in the proximal ducts
-  (generation <= ``BUBBLE_MAX_GENERATION``). Reported as a bubble, not as a papilloma.
+- **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): the sites of the
+  quality step's detector (:func:`~.quality.bubble_sites`: a short dip of the centre line
+  of a proximal duct that takes a smaller share of the duct's cross-section, as a sphere
+  does, while a seam takes the same share of both). A filling defect on a bubble (within
+  its radius and ``BUBBLE_VETO_MM``) in a duct not widened to ``DEFECT_WIDENING`` is that
+  bubble, reported as a bubble, not as a papilloma.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
   segment's width before it: the column stops at an obstruction), inside the breast.
@@ -77,9 +80,16 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage as ndi
 
-from ..core import Image, ParameterError
+from ..core import Image, ParameterError, PixelKind
 
-__all__ = ["CODES", "Finding", "FindingCode", "FindingKind", "find_findings"]
+__all__ = [
+    "CODES",
+    "Finding",
+    "FindingCode",
+    "FindingKind",
+    "find_findings",
+    "undo_display_shoulder",
+]
 
 
 class FindingCode(BaseModel):
@@ -140,6 +150,12 @@ ECTASIA_SURE_MM = 40.0  # length of widened duct that makes ectasia sure [estima
 AMPULLA_MM = 10.0  # the ampulla (lactiferous sinus): within this path length of the root
 BACKGROUND_MM = 8.0  # local background: a grey opening wider than any duct or defect
 BACKGROUND_PITCH_MM = 0.5  # ... computed on a grid this coarse
+DISPLAY_TOP_PERCENTILE = 99.99  # FOR PRESENTATION: the top of the display range ...
+DISPLAY_SHOULDER = 0.2  # ... and the span below it (duct-scale units: the window is 0-1)
+DISPLAY_EXPANSION = 2.5  # that is expanded, to exp(this) times the slope at the knee at the
+# top [measured on simulated presentation views, tuning seeds: papilloma exams of
+# draw_cases(30, 24), filling defects at confidence >= 0.5 in 6 of 14 views against 3,
+# false ones 1 against 3; the default mix draw_cases(30, 23), 2 of 4 against 0, 9 against 8]
 PROFILE_SMOOTH_PX = 5  # window of the mask-width profile (skeleton pixels)
 HALF_MAX_REACH_MM = 6.0  # the cross-section is read this far either side of the skeleton
 HALF_MAX_OF_ROUND = 3**0.5 / 2  # full width at half maximum / diameter of a round lumen
@@ -157,12 +173,14 @@ LUCENCY_AREA_CAP_MM2 = 7.0  # the score grows with the lucency's area up to this
 LUCENCY_ROOT_MM = 4.0  # dips this close to the root are the contrast pooled at the
 # cannula's tip (papillomas lie 3 mm or more from the nipple: lesions.py) [estimate]
 DEFECT_WIDENING = 1.3  # a mass widens its duct to at least this many times the width of
-# the duct that feeds it (a bubble does not: BUBBLE_WIDTH_RATIO) [estimate]
+# the duct that feeds it (a bubble does not) [estimate]
 DEFECT_SCORE_HALF = 7.6  # the lucency score at which the confidence is 0.5 [estimate: set
 # on simulated exams of seeds 7-9 of draw_cases, papillomas forced in seeds 8 and 9]
-BUBBLE_MAX_GENERATION = 3  # bubbles stay in the proximal ducts (filling.py: within 30 mm)
-BUBBLE_WIDTH_RATIO = 1.2  # a bubble does not widen the duct
-BUBBLE_MAX_MM = 4.0  # longest lucent run taken for a bubble
+BUBBLE_CONFIDENCE = 0.8  # a bubble site of the quality step is a bubble [measured: the
+# air-bubble flag's precision on its tuning views, quality.py]
+BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
+# this of its site is that bubble [estimate: the site lies on the read path, the lucency's
+# centre on the bubble]
 CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal ducts
 # are 0.1-0.5 mm: clinical.md §3) [estimate]
 CUTOFF_BULB_REACH_MM = 2.5  # the bulb at a column's end: the lumen this near where it stops
@@ -241,6 +259,45 @@ def _background(scale: np.ndarray, mm_per_px: float) -> np.ndarray:
     return np.repeat(np.repeat(bg, f, axis=0), f, axis=1)[:h, :w]
 
 
+def undo_display_shoulder(scale: np.ndarray) -> np.ndarray:
+    """Expand the top of a display's range: the inverse of a shoulder.
+
+    Display processing keeps the densest things (contrast-filled ducts) on screen by
+    compressing the top of its range (:mod:`ductogram.imaging.presentation`: a logarithmic
+    shoulder and a sigmoid; vendors' curves have a shoulder too). A lucency inside a wide
+    column of contrast then keeps a few percent of the column's contrast. The top
+    ``DISPLAY_SHOULDER`` of the range, below the ``DISPLAY_TOP_PERCENTILE`` percentile
+    ``top``, goes back through ``knee + s (exp(a t) - 1) / a`` with ``knee = top - s``,
+    ``s = DISPLAY_SHOULDER``, ``t = (v - knee) / s`` and ``a = DISPLAY_EXPANSION``: slope 1
+    at the knee (continuous), ``exp(a)`` at the top; what lies above the top (clipped on
+    the display) stays at the top's value.
+
+    Parameters
+    ----------
+    scale : ndarray
+        Duct-scale values of a FOR PRESENTATION view (:func:`~.landmarks.duct_scale`: 0
+        and 1 at its 1st and 99.5th percentiles).
+
+    Returns
+    -------
+    ndarray (float32)
+        A new array; values at or below the knee are unchanged.
+
+    Examples
+    --------
+    >>> v = np.linspace(0.0, 1.0, 10001)
+    >>> u = undo_display_shoulder(v)
+    >>> [round(float(u[k]), 3) for k in (4000, 8000, 9000, 10000)]
+    [0.4, 0.8, 0.999, 1.694]
+    """
+    v = np.asarray(scale, dtype=np.float32)
+    top = float(np.percentile(v, DISPLAY_TOP_PERCENTILE))
+    knee = top - DISPLAY_SHOULDER
+    t = np.clip((v - knee) / DISPLAY_SHOULDER, 0.0, 1.0)
+    expanded = knee + DISPLAY_SHOULDER * np.expm1(DISPLAY_EXPANSION * t) / DISPLAY_EXPANSION
+    return np.where(v > knee, expanded, v).astype(np.float32)
+
+
 def _steps(p: np.ndarray) -> np.ndarray:
     """Skeleton length (pixels) each path pixel stands for."""
     if len(p) < 2:
@@ -283,8 +340,13 @@ def _profiles(tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float) -> lis
         w_mask = w_mask / np.maximum(
             ndi.uniform_filter1d(st, PROFILE_SMOOTH_PX, mode="nearest"), 1e-9
         )
-        # Full width at half maximum of a round tube is sqrt(3)/2 of its diameter.
-        w = np.minimum(_half_max_widths(ex, q, reach_px) / HALF_MAX_OF_ROUND, w_mask + 2.0)
+        # Full width at half maximum of a round tube is sqrt(3)/2 of its diameter; where
+        # the path shows no contrast over the background (a gap the mask bridged, a
+        # crossing's shadow) the mask's own width stands in.
+        half_max = _half_max_widths(ex, q, reach_px)
+        w = np.where(
+            np.isnan(half_max), w_mask, np.minimum(half_max / HALF_MAX_OF_ROUND, w_mask + 2.0)
+        )
         e = ndi.median_filter(ex[q[:, 0], q[:, 1]], 3, mode="nearest")
         par = int(tree.parent[s])
         if par >= 0:
@@ -296,8 +358,9 @@ def _profiles(tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float) -> lis
 
 def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarray:
     """Width (pixels) of the duct across each path pixel: where the excess stays above
-    half its central value (full width at half maximum), along the path's normal. It
-    follows the contrast, not the mask, whose edge may take in background."""
+    half its crest (full width at half maximum), along the path's normal. It
+    follows the contrast, not the mask, whose edge may take in background. NaN where the
+    excess near the path is not above 0 (no contrast to measure)."""
     n = len(q)
     if n == 0:
         return np.zeros(0)
@@ -313,17 +376,18 @@ def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarr
     pts = c[:, None, :] + x[None, :, None] * nrm[:, None, :]
     v = ndi.map_coordinates(ex, [pts[..., 0].ravel(), pts[..., 1].ravel()], order=1, cval=0.0)
     v = v.reshape(n, len(x))
-    centre = len(x) // 2
-    near = np.abs(x) <= 1.5
-    peak = v[:, near].max(axis=1)
+    near = np.flatnonzero(np.abs(x) <= 1.5)
+    # The crest: the brightest sample within 1.5 pixels of the path (the path may run
+    # beside it), and from there the first sample below half of it on each side.
+    crest = near[0] + np.argmax(v[:, near], axis=1)
+    peak = v[np.arange(n), crest]
     below = v < 0.5 * peak[:, None]
-    # First sample below half the peak on each side of the centre.
-    right = below[:, centre:]
-    left = below[:, : centre + 1][:, ::-1]
-    r_idx = np.where(right.any(axis=1), right.argmax(axis=1), right.shape[1] - 1)
-    l_idx = np.where(left.any(axis=1), left.argmax(axis=1), left.shape[1] - 1)
-    width = (r_idx + l_idx) * 0.5
-    return np.where(peak > 0, width, 0.0)
+    j = np.arange(len(x))[None, :]
+    last = len(x) - 1
+    right = np.where(below & (j > crest[:, None]), j, last).min(axis=1)
+    left = np.where(below & (j < crest[:, None]), j, 0).max(axis=1)
+    width = (right - left) * 0.5
+    return np.where(peak > 0, width, np.nan)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -371,6 +435,8 @@ class _Context:
             tree = build_tree(self.mask, reading.root_rc, self.pixel_mm, image.magnification)
         self.tree = tree
         scale = duct_scale(image)
+        if image.kind == PixelKind.FOR_PRESENTATION:
+            scale = undo_display_shoulder(scale)
         self.excess = (scale - _background(scale, self.mm)).astype(np.float32)
         self.profiles = _profiles(tree, self.mask, self.excess, self.mm)
         self.landmarks = landmarks
@@ -524,37 +590,45 @@ def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float
 
 
 def _bubbles(ctx: _Context) -> list[Finding]:
-    """Air bubbles: lucent runs at the duct's own width in the proximal ducts."""
+    """Air bubbles: the sites of :func:`~.quality.bubble_sites` (a short dip of the
+    centre line in a proximal duct that takes a smaller share of the duct's cross-section,
+    as a sphere does), each as a finding the size of the sphere that dip implies
+    (diameter: the dip's share of the centre line times the duct's calibre)."""
+    from .quality import bubble_sites
+
     out = []
-    tree = ctx.tree
-    for s, pr in enumerate(ctx.profiles):
-        n = len(pr.rc)
-        bw, be = ctx.base_w[s], ctx.base_e[s]
-        if n < 5 or bw <= 0 or be <= 0:
-            continue
-        w, e = pr.width_mm, pr.excess
-        if tree.generation[s] > BUBBLE_MAX_GENERATION or bw < 0.5:
-            continue
-        lucent = (e <= 0.4 * be) & (w < BUBBLE_WIDTH_RATIO * bw)
-        for a, b in _runs(lucent):
-            run_mm = (b - a) * ctx.mm
-            if not 0.6 <= run_mm <= BUBBLE_MAX_MM or a == 0 or b >= n:
-                continue
-            k = a + int(np.argmin(e[a:b]))
-            depth = float(np.clip(1.0 - e[k] / be, 0, 1))
-            out.append(
-                ctx.finding(
-                    FindingKind.AIR_BUBBLE,
-                    tuple(pr.rc[k].tolist()),
-                    run_mm,
-                    s,
-                    0.5 * depth,
-                    f"round lucency of {run_mm:.1f} mm in a proximal duct "
-                    f"(generation {tree.generation[s]}) that is not widened",
-                    along_mm=float(pr.from_root_mm[k]),
-                )
+    for site in bubble_sites(ctx.image, ctx.reading, ctx.landmarks):
+        size = float(np.clip(site.depth, 0.0, 1.0)) * site.calibre_mm
+        out.append(
+            ctx.finding(
+                FindingKind.AIR_BUBBLE,
+                (site.row, site.col),
+                size,
+                site.segment if 0 <= site.segment < ctx.tree.n_segments else None,
+                BUBBLE_CONFIDENCE,
+                f"round lucency of {size:.1f} mm in a proximal duct {site.calibre_mm:.1f} mm "
+                f"wide: the centre line dips {site.depth:.0%}, the cross-section "
+                f"{site.depth * site.section_share:.0%} (a sphere's share), no widening",
             )
+        )
     return out
+
+
+def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) -> list[Finding]:
+    """The filling defects that are not one of the air bubbles: a lucency within the
+    bubble's radius and ``BUBBLE_VETO_MM`` of its site, in a duct not widened to
+    ``DEFECT_WIDENING`` (a mass widens its duct, a bubble does not), is the bubble."""
+    keep = []
+    for d in defects:
+        near = [
+            b
+            for b in bubbles
+            if np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
+        ]
+        if near and _widening(ctx, (d.row, d.col), 0.5 * d.size_mm + 1.0) < DEFECT_WIDENING:
+            continue
+        keep.append(d)
+    return keep
 
 
 def _inside_breast(ctx: _Context, rc: np.ndarray, margin_mm: float) -> bool:
@@ -885,7 +959,8 @@ def find_findings(image: Image, reading: Any, landmarks: Any = None) -> list[Fin
     if ctx.tree.n_segments == 0:
         return []
     cysts = _cysts(ctx)
-    found = _lucencies(ctx) + _bubbles(ctx) + _cutoffs(ctx, cysts) + cysts
+    bubbles = _bubbles(ctx)
+    found = _not_bubbles(ctx, _lucencies(ctx), bubbles) + bubbles + _cutoffs(ctx, cysts) + cysts
     found += _narrowing_and_wall(ctx) + _ectasia(ctx) + _extravasation(ctx)
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
     if len(defects) >= 2:
