@@ -371,7 +371,7 @@ def test_the_width_is_read_from_the_crest_when_the_path_runs_beside_it():
 def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them():
     # A 2.4 mm duct from the root with a sphere of air 1.6 mm across (0.67 of the lumen)
     # 15 mm from it: one bubble of about its size, no filling defect.
-    from ductogram.analysis.findings import _Context, _bubbles, _not_bubbles
+    from ductogram.analysis.findings import _bubbles, _Context, _not_bubbles
 
     tubes = [((4, 60), (200, 60), 1.2, 1.2), ((200, 60), (230, 60), 1.2, 0.2)]
     image, reading, marks = _view((240, 120), tubes, masses=[((80, 60), 0.8, 0.8)])
@@ -387,10 +387,28 @@ def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them()
     on = ctx.finding(FindingKind.FILLING_DEFECT, (81.0, 60.0), 1.5, None, 0.7, "")
     off = ctx.finding(FindingKind.FILLING_DEFECT, (105.0, 60.0), 1.5, None, 0.7, "")
     assert _not_bubbles(ctx, [on, off], bubbles) == [off]
-    # In a duct widened around it (a mass widens its duct), the lucency stays a defect.
-    widened = [*tubes[:1], ((60, 60), (100, 60), 2.0, 2.0)]
+    # In a duct widened twice around it (a mass widens its duct), it stays a defect.
+    widened = [*tubes[:1], ((60, 60), (100, 60), 2.4, 2.4)]
     image, reading, marks = _view((240, 120), widened, masses=[((80, 60), 0.8, 0.8)])
     ctx = _Context(image, reading, marks)
     on = ctx.finding(FindingKind.FILLING_DEFECT, (81.0, 60.0), 1.5, None, 0.7, "")
     fake = ctx.finding(FindingKind.AIR_BUBBLE, (80.0, 60.0), 1.6, None, 0.8, "")
     assert _not_bubbles(ctx, [on], [fake]) == [on]
+
+
+def test_a_duct_ending_beside_a_wide_one_does_not_borrow_its_bulb():
+    # A 1.4 mm duct stops at row 150, a pixel from the wall of a 3.4 mm branch running
+    # beside it: the column stops in its own lumen, 1.4 mm wide, no bulb (the widest
+    # lumen within reach, taken over every duct, was the neighbour's 3.2 mm: sure).
+    tubes = [
+        ((4, 60), (100, 60), 0.7, 0.7),
+        ((100, 60), (150, 60), 0.7, 0.7),
+        ((100, 60), (120, 73), 0.6, 0.6),
+        ((120, 73), (200, 73), 1.7, 1.7),
+        ((200, 73), (230, 73), 1.7, 0.2),
+    ]
+    image, reading, marks = _view((240, 120), tubes)
+    cutoffs = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+    assert len(cutoffs) == 1 and abs(cutoffs[0].row - 150) <= 6
+    assert cutoffs[0].confidence < 0.2
+    assert "in a lumen 1." in cutoffs[0].evidence

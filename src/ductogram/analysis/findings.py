@@ -10,12 +10,16 @@ radiologists use (clinical.md §2.1); the codes are in one table, :data:`CODES`.
 Method (image frame: row, col in pixels; sizes in mm at object scale, detector size
 divided by the magnification). Along every segment of the tree two profiles are read at
 each skeleton pixel: the lumen width ``w`` (the full width at half maximum of the
-contrast across the duct, along the path's normal, divided by sqrt(3)/2 so that a round
-lumen gives its diameter; at most the duct mask's width, as in :mod:`.graph`, plus 2
-pixels) and the central excess ``e`` (the duct-scale intensity over its local background,
-a grey opening wider than any duct). A filled tube's central excess grows with its
-calibre (the path length through the contrast). Each segment's baseline is the median
-width and excess of the segment it leaves (the narrower half of itself at a root).
+contrast across the duct, along the path's normal, from its crest within 1.5 pixels of
+the path, divided by sqrt(3)/2 so that a round lumen gives its diameter; at most the duct
+mask's width, as in :mod:`.graph`, plus 2 pixels; the mask's width where there is no
+contrast to measure) and the central excess ``e`` (the duct-scale intensity over its local
+background, a grey opening wider than any duct). A filled tube's central excess grows
+with its calibre (the path length through the contrast). Each segment's baseline is the
+median width and excess of the segment it leaves (the narrower half of itself at a root).
+A FOR PRESENTATION view is read with the top of its display range expanded again
+(:func:`undo_display_shoulder`): display curves compress it, where the widest columns
+of contrast, and the papillomas in them, lie.
 
 - **Intraluminal filling defect** (a papilloma): a lucency inside the column of contrast
   (:func:`_lucencies`). On a grid of ``LUCENCY_PITCH_MM`` the excess is smoothed, thin
@@ -38,8 +42,8 @@ width and excess of the segment it leaves (the narrower half of itself at a root
   quality step's detector (:func:`~.quality.bubble_sites`: a short dip of the centre line
   of a proximal duct that takes a smaller share of the duct's cross-section, as a sphere
   does, while a seam takes the same share of both). A filling defect on a bubble (within
-  its radius and ``BUBBLE_VETO_MM``) in a duct not widened to ``DEFECT_WIDENING`` is that
-  bubble, reported as a bubble, not as a papilloma.
+  its radius and ``BUBBLE_VETO_MM``) in a duct not widened to ``BUBBLE_VETO_WIDENING`` is
+  that bubble, reported as a bubble, not as a papilloma.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
   segment's width before it: the column stops at an obstruction), inside the breast.
@@ -181,6 +185,10 @@ BUBBLE_CONFIDENCE = 0.8  # a bubble site of the quality step is a bubble [measur
 BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
 # this of its site is that bubble [estimate: the site lies on the read path, the lucency's
 # centre on the bubble]
+BUBBLE_VETO_WIDENING = 1.7  # ... in a duct widened less than this (a mass widens its duct
+# more than the proximal column around a bubble is wide) [measured on tuning exams,
+# draw_cases(30, 23), (30, 24) papillomas, (70, 25) normals: lucencies on bubble sites
+# widened 1.42-2.01 (median 1.5, 6 of 7 under 1.7), on a papilloma 1.89]
 CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal ducts
 # are 0.1-0.5 mm: clinical.md §3) [estimate]
 CUTOFF_BULB_REACH_MM = 2.5  # the bulb at a column's end: the lumen this near where it stops
@@ -617,7 +625,7 @@ def _bubbles(ctx: _Context) -> list[Finding]:
 def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) -> list[Finding]:
     """The filling defects that are not one of the air bubbles: a lucency within the
     bubble's radius and ``BUBBLE_VETO_MM`` of its site, in a duct not widened to
-    ``DEFECT_WIDENING`` (a mass widens its duct, a bubble does not), is the bubble."""
+    ``BUBBLE_VETO_WIDENING`` (a mass widens its duct, a bubble does not), is the bubble."""
     keep = []
     for d in defects:
         near = [
@@ -625,7 +633,8 @@ def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) 
             for b in bubbles
             if np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
         ]
-        if near and _widening(ctx, (d.row, d.col), 0.5 * d.size_mm + 1.0) < DEFECT_WIDENING:
+        reach = 0.5 * d.size_mm + 1.0
+        if near and _widening(ctx, (d.row, d.col), reach) < BUBBLE_VETO_WIDENING:
             continue
         keep.append(d)
     return keep
@@ -671,17 +680,39 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
     return float(head[0]), float(head[1])
 
 
-def _end_bulb(ctx: _Context, head: tuple[float, float]) -> float:
+def _end_bulb(ctx: _Context, head: tuple[float, float], segment: int) -> float:
     """The widest round lumen (mm: twice the mask's largest distance to its wall) within
-    ``CUTOFF_BULB_REACH_MM`` of ``head``, where a column stops."""
+    ``CUTOFF_BULB_REACH_MM`` of ``head``, where the column of ``segment`` stops, over the
+    mask pixels nearer to that segment's skeleton than to any other's: a duct that ends
+    beside another (or beside a crossing's blob) does not borrow its width."""
     reach = CUTOFF_BULB_REACH_MM / ctx.mm
     k = int(np.ceil(reach))
     r, c = round(head[0]), round(head[1])
     h, w = ctx.mask.shape
     r0, c0, r1, c1 = max(r - k, 0), max(c - k, 0), min(r + k + 1, h), min(c + k + 1, w)
     rows, cols = np.mgrid[r0:r1, c0:c1]
-    near = np.hypot(rows - head[0], cols - head[1]) <= reach
-    return float(2.0 * ctx.wall_mm[r0:r1, c0:c1][near].max()) if near.any() else 0.0
+    near = (np.hypot(rows - head[0], cols - head[1]) <= reach) & ctx.mask[r0:r1, c0:c1]
+    if not near.any():
+        return 0.0
+    # Owner of each pixel: the segment of the nearest skeleton pixel (those within the
+    # window and a margin as wide as the widest lumen it may hold).
+    sk = ctx.tree.skeleton_rc
+    margin = 2 * k
+    inside = (
+        (sk[:, 0] >= r0 - margin)
+        & (sk[:, 0] < r1 + margin)
+        & (sk[:, 1] >= c0 - margin)
+        & (sk[:, 1] < c1 + margin)
+    )
+    if inside.any():
+        from scipy.spatial import cKDTree
+
+        pts = np.column_stack([rows[near], cols[near]])
+        _, nearest = cKDTree(sk[inside]).query(pts)
+        own = ctx.tree.skeleton_segment[inside][nearest] == segment
+        if own.any():
+            return float(2.0 * ctx.wall_mm[r0:r1, c0:c1][near][own].max())
+    return float(2.0 * ctx.wall_mm[r0:r1, c0:c1][near].max())
 
 
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
@@ -711,7 +742,7 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         if any(np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm for c in cysts):
             continue
         head = _column_head(ctx, pr.rc, w_end)
-        bulb = _end_bulb(ctx, head)
+        bulb = _end_bulb(ctx, head, s)
         span = CUTOFF_BULB_SURE_MM - CUTOFF_BULB_MIN_MM
         conf = float(np.clip((bulb - CUTOFF_BULB_MIN_MM) / span, 0, 1))
         out.append(
