@@ -180,8 +180,9 @@ DEFECT_WIDENING = 1.3  # a mass widens its duct to at least this many times the 
 # the duct that feeds it (a bubble does not) [estimate]
 DEFECT_SCORE_HALF = 7.6  # the lucency score at which the confidence is 0.5 [estimate: set
 # on simulated exams of seeds 7-9 of draw_cases, papillomas forced in seeds 8 and 9]
-BUBBLE_CONFIDENCE = 0.8  # a bubble site of the quality step is a bubble [measured: the
-# air-bubble flag's precision on its tuning views, quality.py]
+BUBBLE_CONFIDENCE = 0.5  # a bubble site of the quality step is a bubble [measured: 28 of
+# 58 sites lay on a simulated bubble, views of draw_cases(30, 23) and the normal exams of
+# draw_cases(70, 25)]
 BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
 # this of its site is that bubble [estimate: the site lies on the read path, the lucency's
 # centre on the bubble]
