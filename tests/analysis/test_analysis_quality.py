@@ -175,7 +175,7 @@ def test_bubble_site_in_a_synthetic_duct():
     assert abs(site.row - 430.0) <= 1 and abs(site.col - 150.0) <= 1
     assert 0.45 <= site.depth <= 0.65
     assert 0.45 <= site.section_share <= 0.75
-    assert (site.segment, site.calibre_mm) == (0, 2.0)
+    assert (site.segment, site.calibre_mm, site.clear) == (0, 2.0, True)
     # The evidence counts the same sites.
     assert quality_evidence(image, reading, marks)["air_bubbles"]["deepest"] == site.depth
     with pytest.raises(ValidationError):
@@ -236,6 +236,15 @@ def test_a_bubble_by_a_node_is_one_site(node_row):
     assert [(s.row, s.col) for s in sites] == [(430.0, 150.0)]
     holds = {0} if node_row < 430 else {1} if node_row > 430 else {0, 1}
     assert sites[0].segment in holds
+
+
+def test_faint_bubble_sites_flag_only_together():
+    """One clear site flags a view; faint ones (shallower, longer, more seam-like) only two
+    or more together, clear ones counted with them."""
+    assert flagged("air_bubbles", {"bubbles": 1.0, "faint": 0.0})
+    assert not flagged("air_bubbles", {"bubbles": 0.0, "faint": 1.0})
+    assert flagged("air_bubbles", {"bubbles": 0.0, "faint": 2.0})
+    assert not flagged("air_bubbles", {"bubbles": 0.0})
 
 
 def test_no_bubble_sites_without_a_root_or_a_tree():

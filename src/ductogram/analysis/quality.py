@@ -29,8 +29,10 @@ or to the noise σ.
   axis (``BUBBLE_AXIS_MM``), a short dip (at most
   ``BUBBLE_MAX_WIDTH_MM``) of both the centre line (``BUBBLE_MIN_DEPTH`` to
   ``BUBBLE_MAX_DEPTH`` of the duct's level) and the duct's cross-section, with the duct
-  going on at its level on both sides, on a straight path, no deep valley (the sites, for
-  the findings: :func:`bubble_sites`, a list of :class:`BubbleSite`);
+  going on at its level on both sides, on a straight path, no deep valley; one such clear
+  site flags the view, or ``BUBBLE_MIN_FAINT`` sites where some are faint (bubbles come
+  several at a time). The sites, for the findings: :func:`bubble_sites`, a list of
+  :class:`BubbleSite`;
 - :func:`speck_evidence` (**deodorant / powder specks**): at least ``SPECK_MIN_COUNT``
   isolated dots (white top-hat over ``SPECK_SIGMAS`` noise σ, their whole component above
   ``SPECK_LOW_SIGMAS`` at most ``SPECK_MAX_AREA_MM2``) within ``SPECK_SKIN_MM`` of the skin
@@ -140,9 +142,18 @@ BUBBLE_AXIS_MM = 2.0  # the profiles are read on the duct's axis: the read path 
 # centroid of the duct's cross-section, its median over this length (more than twice a
 # bubble's 0.35-0.9 mm, so a bubble does not move it); a read path may run along one side
 # of a wide duct [measured: the false sites of paths straying off the duct go, 6 to 2]
-BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half way up to the lower of its two
-# sides, is no longer than this along the duct (a bubble, not a crossing gap) [measured: 90 %
-# of bubbles 0.2-1.0; the sides, not the level: past a branch the duct goes on lower]
+BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half its depth, is no longer than
+# this along the duct (a bubble, not a crossing gap) [measured: 90 % of bubbles 0.2-1.0]
+# Faint sites: bubbles come 1-4 at a time (filling.py), so two sites in one view that each
+# miss one of the clear limits above flag it too, where one alone does not [measured on the
+# tuning views and 140 more (seeds 7000-7139): 48 of 70 views with bubbles flagged at 11 of
+# 260 without, against 42 at 5 with clear sites only]
+BUBBLE_MIN_FAINT = 2  # sites (clear or faint) that flag a view
+BUBBLE_FAINT_DEPTH = 0.2  # a faint site's centre line dips by this share or more,
+BUBBLE_FAINT_SECTION_DIP = 0.05  # ... its section by this share or more,
+BUBBLE_FAINT_SECTION_SHARE = 1.0  # ... at most as much as the centre line (not a seam),
+BUBBLE_FAINT_WIDTH_MM = 1.2  # ... over at most this, at half way up to the lower of its two
+# sides (past a branch the duct goes on lower than its level)
 BUBBLE_MAX_CURVATURE = 0.2  # the largest Hessian eigenvalue (σ = 1 pixel, times σ², over
 # the level): a bubble is a shallow pit; a gap between two ducts a deep valley [measured]
 BUBBLE_MAX_BEND_PX = 2.0  # the path runs straight through the bubble: the dip lies this
@@ -518,6 +529,10 @@ class BubbleSite(BaseModel):
     )
     calibre_mm: float = Field(description="the read calibre of the duct it sits on (mm)")
     segment: int = Field(description="index of the reading's segment it sits on")
+    clear: bool = Field(
+        description="a clear bubble (one flags the view); a faint one (shallower, longer or "
+        "more seam-like) counts only with another site in the same view"
+    )
 
 
 def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[BubbleSite]:
@@ -536,7 +551,9 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
     -------
     list of BubbleSite
         One per bubble (a bubble seen from a path and its extension counted once), in
-        the order found; empty without a reading, a root or duct contrast.
+        the order found, clear and faint (``clear``: one clear site flags the view, faint
+        ones count only ``BUBBLE_MIN_FAINT`` or more together); empty without a reading, a
+        root or duct contrast.
 
     Raises
     ------
@@ -556,12 +573,16 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
     ``BUBBLE_MARGIN_PX``). A bubble is a local minimum of the cross-section that dips by
     ``BUBBLE_MIN_SECTION_DIP`` of its level (the median over ``BUBBLE_CONTEXT_MM`` each side)
     or more, the duct going on at ``BUBBLE_SIDE_LEVEL`` of its level on both sides
-    (``BUBBLE_SIDE_MM`` away), the dip at most ``BUBBLE_MAX_WIDTH_MM`` long at half way up
-    to the lower of the two sides; where the centre line stands at least
-    ``BUBBLE_MIN_LEVEL`` of the duct contrast and dips by ``BUBBLE_MIN_DEPTH`` to
-    ``BUBBLE_MAX_DEPTH`` of its level (the cross-section by ``BUBBLE_MIN_SECTION_SHARE`` to
-    ``BUBBLE_MAX_SECTION_SHARE`` of that: a round lucency), the path runs straight
-    (``BUBBLE_MAX_BEND_PX``) and the image is no deep valley (``BUBBLE_MAX_CURVATURE``).
+    (``BUBBLE_SIDE_MM`` away), the dip at most ``BUBBLE_MAX_WIDTH_MM`` long at half its
+    depth; where the centre line stands at least ``BUBBLE_MIN_LEVEL`` of the duct contrast
+    and dips by ``BUBBLE_MIN_DEPTH`` to ``BUBBLE_MAX_DEPTH`` of its level (the
+    cross-section by ``BUBBLE_MIN_SECTION_SHARE`` to ``BUBBLE_MAX_SECTION_SHARE`` of that: a
+    round lucency), the path runs straight (``BUBBLE_MAX_BEND_PX``) and the image is no deep
+    valley (``BUBBLE_MAX_CURVATURE``): a clear site. A faint site misses some of the depth,
+    dip, share and width limits but keeps the looser ``BUBBLE_FAINT_*`` ones: the centre
+    line down by ``BUBBLE_FAINT_DEPTH`` or more, the section by ``BUBBLE_FAINT_SECTION_DIP``
+    or more and at most ``BUBBLE_FAINT_SECTION_SHARE`` of the centre line's dip, over at most
+    ``BUBBLE_FAINT_WIDTH_MM`` at half way up to the lower of its two sides.
     A site within ``BUBBLE_SAME_MM`` of one found before (seen again from a path's
     extension, or at a second minimum) is the same bubble: the deeper of the two is kept.
     None where there is nothing to look along (no reading, root or tree, no duct contrast).
@@ -629,14 +650,22 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                 shoulder = min(section[left].max(), section[right].max())
                 r, c = (int(v) for v in np.round(local[i]))
                 if not (
-                    BUBBLE_MIN_SECTION_DIP <= section_dip
-                    and BUBBLE_MIN_SECTION_SHARE * depth <= section_dip
-                    and section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
-                    and BUBBLE_MIN_DEPTH <= depth <= BUBBLE_MAX_DEPTH
+                    BUBBLE_MIN_SECTION_SHARE * depth <= section_dip
+                    and depth <= BUBBLE_MAX_DEPTH
                     and shoulder >= BUBBLE_SIDE_LEVEL * level
-                    and _dip_width_mm(section, arc, i, shoulder) <= BUBBLE_MAX_WIDTH_MM
                     and curvature[r, c] <= BUBBLE_MAX_CURVATURE * line
                     and breast[r, c]
+                ):
+                    continue
+                clear = (
+                    BUBBLE_MIN_SECTION_DIP <= section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
+                    and depth >= BUBBLE_MIN_DEPTH
+                    and _dip_width_mm(section, arc, i, level) <= BUBBLE_MAX_WIDTH_MM
+                )
+                if not clear and not (
+                    BUBBLE_FAINT_SECTION_DIP <= section_dip <= BUBBLE_FAINT_SECTION_SHARE * depth
+                    and depth >= BUBBLE_FAINT_DEPTH
+                    and _dip_width_mm(section, arc, i, shoulder) <= BUBBLE_FAINT_WIDTH_MM
                 ):
                     continue
                 a, b = local[np.argmin(np.abs(d + 1.0))], local[np.argmin(np.abs(d - 1.0))]
@@ -651,6 +680,7 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                     section_share=float(section_dip / depth),
                     calibre_mm=calibre,
                     segment=s,
+                    clear=clear,
                 )
                 same = [
                     k
@@ -659,18 +689,23 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                 ]
                 if not same:
                     found.append(site)
-                elif site.depth > found[same[0]].depth:
+                elif (site.clear, site.depth) > (found[same[0]].clear, found[same[0]].depth):
                     found[same[0]] = site
     return found
 
 
 def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
-    """Evidence for air bubbles (:func:`_bubble_sites`): how many were found and the
-    deepest centre-line dip among them (share of the level)."""
+    """Evidence for air bubbles (:func:`_bubble_sites`): how many clear and how many faint
+    ones were found, and the deepest centre-line dip among them (share of the level)."""
     sites = _bubble_sites(ctx)
     if sites is None:
-        return {"bubbles": 0.0}
-    return {"bubbles": float(len(sites)), "deepest": max((b.depth for b in sites), default=0.0)}
+        return {"bubbles": 0.0, "faint": 0.0}
+    clear = sum(b.clear for b in sites)
+    return {
+        "bubbles": float(clear),
+        "faint": float(len(sites) - clear),
+        "deepest": max((b.depth for b in sites), default=0.0),
+    }
 
 
 def speck_evidence(ctx: _Context) -> dict[str, float]:
@@ -823,7 +858,8 @@ def flagged(code: str, evidence: dict[str, float]) -> bool:
     if code == "extravasation":
         return evidence["blush_area_mm2"] >= BLUSH_MIN_AREA_MM2
     if code == "air_bubbles":
-        return evidence["bubbles"] >= 1
+        clear, faint = evidence["bubbles"], evidence.get("faint", 0.0)
+        return clear >= 1 or clear + faint >= BUBBLE_MIN_FAINT
     if code == "specks":
         return evidence["specks"] >= SPECK_MIN_COUNT
     if code == "metal":
