@@ -247,6 +247,19 @@ def test_faint_bubble_sites_flag_only_together():
     assert not flagged("air_bubbles", {"bubbles": 0.0})
 
 
+def test_one_faint_site_is_no_bubble(monkeypatch):
+    """With the clear depth limit above the synthetic bubble's dip it is a faint site: the
+    evidence counts it, and alone it neither flags the view nor is given as a site."""
+    from ductogram.analysis import quality
+
+    monkeypatch.setattr(quality, "BUBBLE_MIN_DEPTH", 0.7)
+    image, reading, marks = _tube("bubble")
+    evidence = quality_evidence(image, reading, marks)["air_bubbles"]
+    assert (evidence["bubbles"], evidence["faint"]) == (0.0, 1.0)
+    assert not flagged("air_bubbles", evidence)
+    assert bubble_sites(image, reading, marks) == []
+
+
 def test_no_bubble_sites_without_a_root_or_a_tree():
     image, reading, marks = _tube("bubble")
     rootless = SimpleNamespace(**{**vars(reading), "root_rc": None})

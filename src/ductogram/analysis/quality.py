@@ -550,17 +550,19 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
     Returns
     -------
     list of BubbleSite
-        One per bubble (a bubble seen from a path and its extension counted once), in
-        the order found, clear and faint (``clear``: one clear site flags the view, faint
-        ones count only ``BUBBLE_MIN_FAINT`` or more together); empty without a reading, a
-        root or duct contrast.
+        The sites behind the air-bubble flag: one per bubble (a bubble seen from a path and
+        its extension counted once), in the order found, clear and faint (``clear``); empty
+        where they do not flag the view (no clear site and fewer than ``BUBBLE_MIN_FAINT``
+        faint ones), and without a reading, a root or duct contrast.
 
     Raises
     ------
     ParameterError
         If ``image`` is not an :class:`~ductogram.core.Image`.
     """
-    return _bubble_sites(_Context(*_inputs(image, reading, landmarks))) or []
+    sites = _bubble_sites(_Context(*_inputs(image, reading, landmarks))) or []
+    clear = sum(site.clear for site in sites)
+    return sites if clear >= 1 or len(sites) >= BUBBLE_MIN_FAINT else []
 
 
 def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
