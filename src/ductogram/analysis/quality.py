@@ -51,7 +51,7 @@ or to the noise σ.
 
 Thresholds marked [measured] were tuned on simulated FOR PROCESSING views (seeds
 1000-1079 of :func:`ductogram.evaluate.quality_eval.simulate_quality_case`; the air
-bubbles' on 1000-1139 and 5000-5049) and are reported on seeds 2000-2139
+bubbles' on 1000-1139, 5000-5049 and 7000-7139) and are reported on seeds 2000-2139
 (``evaluate_quality``).
 """
 
@@ -146,7 +146,7 @@ BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half its depth, is no l
 # this along the duct (a bubble, not a crossing gap) [measured: 90 % of bubbles 0.2-1.0]
 # Faint sites: bubbles come 1-4 at a time (filling.py), so two sites in one view that each
 # miss one of the clear limits above flag it too, where one alone does not [measured on the
-# tuning views and 140 more (seeds 7000-7139): 48 of 70 views with bubbles flagged at 11 of
+# tuning views and 140 more (seeds 7000-7139): 47 of 70 views with bubbles flagged at 7 of
 # 260 without, against 42 at 5 with clear sites only]
 BUBBLE_MIN_FAINT = 2  # sites (clear or faint) that flag a view
 BUBBLE_FAINT_DEPTH = 0.2  # a faint site's centre line dips by this share or more,
