@@ -180,8 +180,9 @@ DEFECT_WIDENING = 1.3  # a mass widens its duct to at least this many times the 
 # the duct that feeds it (a bubble does not) [estimate]
 DEFECT_SCORE_HALF = 7.6  # the lucency score at which the confidence is 0.5 [estimate: set
 # on simulated exams of seeds 7-9 of draw_cases, papillomas forced in seeds 8 and 9]
-BUBBLE_CONFIDENCE = 0.5  # a bubble site of the quality step is a bubble [measured: 28 of
-# 58 sites lay on a simulated bubble, views of draw_cases(30, 23) and the normal exams of
+BUBBLE_CONFIDENCE = 0.6  # a clear bubble site of the quality step is a bubble [measured:
+# 28 of 47 clear sites lay on a simulated bubble, 2 of 16 faint ones (which count only
+# beside another site), views of draw_cases(30, 23) and the normal exams of
 # draw_cases(70, 25)]
 BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
 # this of its site is that bubble [estimate: the site lies on the read path, the lucency's
@@ -599,7 +600,7 @@ def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float
 
 
 def _bubbles(ctx: _Context) -> list[Finding]:
-    """Air bubbles: the sites of :func:`~.quality.bubble_sites` (a short dip of the
+    """Air bubbles: the clear sites of :func:`~.quality.bubble_sites` (a short dip of the
     centre line in a proximal duct that takes a smaller share of the duct's cross-section,
     as a sphere does), each as a finding the size of the sphere that dip implies
     (diameter: the dip's share of the centre line times the duct's calibre)."""
@@ -607,6 +608,8 @@ def _bubbles(ctx: _Context) -> list[Finding]:
 
     out = []
     for site in bubble_sites(ctx.image, ctx.reading, ctx.landmarks):
+        if not site.clear:  # a faint site: mostly not a bubble on its own
+            continue
         size = float(np.clip(site.depth, 0.0, 1.0)) * site.calibre_mm
         out.append(
             ctx.finding(
