@@ -187,6 +187,8 @@ BUBBLE_CONFIDENCE = 0.6  # a clear bubble site of the quality step is a bubble [
 BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
 # this of its site is that bubble [estimate: the site lies on the read path, the lucency's
 # centre on the bubble]
+LOCAL_RING_MM = (1.5, 4.0)  # the duct's own width: this far beyond a lucency's reach (a
+# mass's widening ramps down over 1.5 mm past its end: lesions.py) [estimate]
 BUBBLE_VETO_WIDENING = 1.7  # ... in a duct widened less than this (a mass widens its duct
 # more than the proximal column around a bubble is wide) [measured on tuning exams,
 # draw_cases(30, 23), (30, 24) papillomas, (70, 25) normals: lucencies on bubble sites
@@ -599,6 +601,30 @@ def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float
     return best
 
 
+def _local_widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float:
+    """The widest lumen within ``radius_mm`` of ``rc`` over the median width of the same
+    duct ``LOCAL_RING_MM`` beyond that (its segment, the parent and the children): a mass
+    widens its duct over a few mm; an ectatic duct is as wide on either side. 1 where no
+    skeleton is that near or the duct does not go on."""
+    tree = ctx.tree
+    d = np.hypot(*(tree.skeleton_rc - np.asarray(rc)).T) * ctx.mm
+    if not len(d) or d.min() > radius_mm:
+        return 1.0
+    s = int(tree.skeleton_segment[int(np.argmin(d))])
+    family = {s, int(tree.parent[s]), *np.flatnonzero(tree.parent == s).tolist()} - {-1}
+    inner, ring = [], []
+    for k in family:
+        pr = ctx.profiles[k]
+        dk = np.hypot(pr.rc[:, 0] - rc[0], pr.rc[:, 1] - rc[1]) * ctx.mm
+        inner.append(pr.width_mm[dk <= radius_mm])
+        lo, hi = radius_mm + LOCAL_RING_MM[0], radius_mm + LOCAL_RING_MM[1]
+        ring.append(pr.width_mm[(dk >= lo) & (dk <= hi)])
+    inner_w, ring_w = np.concatenate(inner), np.concatenate(ring)
+    if not len(inner_w) or len(ring_w) < 3 or np.median(ring_w) <= 0:
+        return 1.0
+    return float(inner_w.max() / np.median(ring_w))
+
+
 def _bubbles(ctx: _Context) -> list[Finding]:
     """Air bubbles: the clear sites of :func:`~.quality.bubble_sites` (a short dip of the
     centre line in a proximal duct that takes a smaller share of the duct's cross-section,
@@ -629,7 +655,9 @@ def _bubbles(ctx: _Context) -> list[Finding]:
 def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) -> list[Finding]:
     """The filling defects that are not one of the air bubbles: a lucency within the
     bubble's radius and ``BUBBLE_VETO_MM`` of its site, in a duct not widened to
-    ``BUBBLE_VETO_WIDENING`` (a mass widens its duct, a bubble does not), is the bubble."""
+    ``BUBBLE_VETO_WIDENING`` (a mass widens its duct, a bubble does not) over the duct that
+    feeds it or over itself a little farther on (:func:`_local_widening`: an ectatic duct
+    is wide all along), is the bubble."""
     keep = []
     for d in defects:
         near = [
@@ -638,7 +666,10 @@ def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) 
             if np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
         ]
         reach = 0.5 * d.size_mm + 1.0
-        if near and _widening(ctx, (d.row, d.col), reach) < BUBBLE_VETO_WIDENING:
+        widened = min(
+            _widening(ctx, (d.row, d.col), reach), _local_widening(ctx, (d.row, d.col), reach)
+        )
+        if near and widened < BUBBLE_VETO_WIDENING:
             continue
         keep.append(d)
     return keep
