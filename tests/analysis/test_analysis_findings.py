@@ -383,7 +383,7 @@ def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them()
     assert bubble.distance_from_nipple_mm == pytest.approx(76 * PIXEL_MM, abs=1.0)
     # A lucency read on it in this unwidened duct is the bubble; one 5 mm away is not.
     ctx = _Context(image, reading, marks)
-    bubbles = _bubbles(ctx)
+    bubbles = _bubbles(ctx, None)
     on = ctx.finding(FindingKind.FILLING_DEFECT, (81.0, 60.0), 1.5, None, 0.7, "")
     off = ctx.finding(FindingKind.FILLING_DEFECT, (105.0, 60.0), 1.5, None, 0.7, "")
     assert _not_bubbles(ctx, [on, off], bubbles) == [off]

@@ -17,6 +17,7 @@ from ductogram.analysis.quality import (
     assess_quality,
     bubble_sites,
     flagged,
+    quality_and_bubbles,
     quality_evidence,
 )
 from ductogram.analysis.reading import read_view
@@ -182,6 +183,13 @@ def test_bubble_site_in_a_synthetic_duct():
         site.row = 0.0  # frozen
     # Landmarks are found when not given: the same site.
     assert bubble_sites(image, reading) == sites
+    # The flags and the sites from one context (read_exam's way): the same flags as
+    # assess_quality and the same sites; none without a bubble.
+    flags, from_flags = quality_and_bubbles(image, reading, marks)
+    assert [f.code for f in flags] == [f.code for f in assess_quality(image, reading, marks)]
+    assert "air_bubbles" in {f.code for f in flags} and from_flags == sites
+    clean, no_sites = quality_and_bubbles(*_tube())
+    assert "air_bubbles" not in {f.code for f in clean} and no_sites == []
 
 
 def test_bubble_site_seen_from_a_path_along_the_duct_s_side():

@@ -202,15 +202,14 @@ def _combined(confidences: Sequence[float]) -> float:
     return float(np.clip(1.0 - miss, 0.0, 1.0))
 
 
-def _quality(image: Image, reading: Any, landmarks: Any) -> list[dict[str, Any]]:
-    try:
-        from .quality import assess_quality
-    except ImportError:  # the quality module is optional
-        return []
+def _quality(image: Image, reading: Any, landmarks: Any) -> tuple[list[dict[str, Any]], list]:
+    """The view's quality flags (as dicts) and its air-bubble sites, from one context."""
+    from .quality import quality_and_bubbles
+
+    flags, sites = quality_and_bubbles(image, reading, landmarks)
     return [
-        {"code": f.code, "description": f.description, "action": f.action}
-        for f in assess_quality(image, reading, landmarks)
-    ]
+        {"code": f.code, "description": f.description, "action": f.action} for f in flags
+    ], sites
 
 
 def _pair(views: list[tuple[Image, Any, list[Finding]]]) -> list[ExamLesion]:
@@ -443,8 +442,8 @@ def read_exam(
         t0 = time.perf_counter()
         marks = find_landmarks(img := images[k])
         reading = readings[k] if readings is not None else read_view(img)
-        found = find_findings(img, reading, marks) if reading.found else []
-        flags = _quality(img, reading, marks) if quality else []
+        flags, sites = _quality(img, reading, marks) if quality else ([], None)
+        found = find_findings(img, reading, marks, bubbles=sites) if reading.found else []
         return marks, reading, found, flags, time.perf_counter() - t0
 
     # The views are read independently; NumPy, SciPy and scikit-image release the GIL in

@@ -601,20 +601,21 @@ def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float
     return best
 
 
-def _local_widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float:
+def _local_widening(
+    ctx: _Context, rc: tuple[float, float], radius_mm: float, segment: int | None
+) -> float:
     """The widest lumen within ``radius_mm`` of ``rc`` over the median width of the same
-    duct ``LOCAL_RING_MM`` beyond that (its segment, the parent and the children): a mass
+    duct ``LOCAL_RING_MM`` beyond that (``segment``, its parent and its children): a mass
     widens its duct over a few mm; an ectatic duct is as wide on either side. 1 where no
     skeleton is that near or the duct does not go on."""
-    tree = ctx.tree
-    d = np.hypot(*(tree.skeleton_rc - np.asarray(rc)).T) * ctx.mm
-    if not len(d) or d.min() > radius_mm:
+    if segment is None:
         return 1.0
-    s = int(tree.skeleton_segment[int(np.argmin(d))])
-    family = {s, int(tree.parent[s]), *np.flatnonzero(tree.parent == s).tolist()} - {-1}
+    tree = ctx.tree
+    family = {segment, int(tree.parent[segment]), *np.flatnonzero(tree.parent == segment)}
+    family.discard(-1)
     inner, ring = [], []
     for k in family:
-        pr = ctx.profiles[k]
+        pr = ctx.profiles[int(k)]
         dk = np.hypot(pr.rc[:, 0] - rc[0], pr.rc[:, 1] - rc[1]) * ctx.mm
         inner.append(pr.width_mm[dk <= radius_mm])
         lo, hi = radius_mm + LOCAL_RING_MM[0], radius_mm + LOCAL_RING_MM[1]
@@ -625,15 +626,18 @@ def _local_widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) ->
     return float(inner_w.max() / np.median(ring_w))
 
 
-def _bubbles(ctx: _Context) -> list[Finding]:
+def _bubbles(ctx: _Context, sites: list[Any] | None) -> list[Finding]:
     """Air bubbles: the clear sites of :func:`~.quality.bubble_sites` (a short dip of the
     centre line in a proximal duct that takes a smaller share of the duct's cross-section,
-    as a sphere does), each as a finding the size of the sphere that dip implies
-    (diameter: the dip's share of the centre line times the duct's calibre)."""
-    from .quality import bubble_sites
+    as a sphere does; found here when ``sites`` is None), each as a finding the size of
+    the sphere that dip implies (diameter: the dip's share of the centre line times the
+    duct's calibre)."""
+    if sites is None:
+        from .quality import bubble_sites
 
+        sites = bubble_sites(ctx.image, ctx.reading, ctx.landmarks)
     out = []
-    for site in bubble_sites(ctx.image, ctx.reading, ctx.landmarks):
+    for site in sites:
         if not site.clear:  # a faint site: mostly not a bubble on its own
             continue
         size = float(np.clip(site.depth, 0.0, 1.0)) * site.calibre_mm
@@ -660,17 +664,15 @@ def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) 
     is wide all along), is the bubble."""
     keep = []
     for d in defects:
-        near = [
-            b
+        on_bubble = any(
+            np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
             for b in bubbles
-            if np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
-        ]
-        reach = 0.5 * d.size_mm + 1.0
-        widened = min(
-            _widening(ctx, (d.row, d.col), reach), _local_widening(ctx, (d.row, d.col), reach)
         )
-        if near and widened < BUBBLE_VETO_WIDENING:
-            continue
+        if on_bubble:
+            rc, reach = (d.row, d.col), 0.5 * d.size_mm + 1.0
+            widened = min(_widening(ctx, rc, reach), _local_widening(ctx, rc, reach, d.segment))
+            if widened < BUBBLE_VETO_WIDENING:
+                continue
         keep.append(d)
     return keep
 
@@ -978,7 +980,9 @@ def _extravasation(ctx: _Context) -> list[Finding]:
     return out
 
 
-def find_findings(image: Image, reading: Any, landmarks: Any = None) -> list[Finding]:
+def find_findings(
+    image: Image, reading: Any, landmarks: Any = None, *, bubbles: list[Any] | None = None
+) -> list[Finding]:
     """The findings of one view.
 
     Parameters
@@ -991,6 +995,9 @@ def find_findings(image: Image, reading: Any, landmarks: Any = None) -> list[Fin
     landmarks : Landmarks, optional
         The view's landmarks (:func:`~ductogram.analysis.landmarks.find_landmarks`): the
         nipple for the distances and the breast for the edge test; found when not given.
+    bubbles : list of BubbleSite, optional
+        The view's air-bubble sites (:func:`~.quality.quality_and_bubbles`, which gives
+        them with the quality flags from the same work); found when not given.
 
     Returns
     -------
@@ -1025,8 +1032,8 @@ def find_findings(image: Image, reading: Any, landmarks: Any = None) -> list[Fin
     if ctx.tree.n_segments == 0:
         return []
     cysts = _cysts(ctx)
-    bubbles = _bubbles(ctx)
-    found = _not_bubbles(ctx, _lucencies(ctx), bubbles) + bubbles + _cutoffs(ctx, cysts) + cysts
+    air = _bubbles(ctx, bubbles)
+    found = _not_bubbles(ctx, _lucencies(ctx), air) + air + _cutoffs(ctx, cysts) + cysts
     found += _narrowing_and_wall(ctx) + _ectasia(ctx) + _extravasation(ctx)
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
     if len(defects) >= 2:

@@ -79,6 +79,7 @@ __all__ = [
     "metal_evidence",
     "motion_evidence",
     "no_contrast_evidence",
+    "quality_and_bubbles",
     "quality_evidence",
     "speck_evidence",
     "under_filling_evidence",
@@ -560,9 +561,8 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
     ParameterError
         If ``image`` is not an :class:`~ductogram.core.Image`.
     """
-    sites = _bubble_sites(_Context(*_inputs(image, reading, landmarks))) or []
-    clear = sum(site.clear for site in sites)
-    return sites if clear >= 1 or len(sites) >= BUBBLE_MIN_FAINT else []
+    sites = _bubble_sites(_Context(*_inputs(image, reading, landmarks)))
+    return sites if flagged("air_bubbles", _bubble_evidence(sites)) else []
 
 
 def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
@@ -699,7 +699,11 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
 def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
     """Evidence for air bubbles (:func:`_bubble_sites`): how many clear and how many faint
     ones were found, and the deepest centre-line dip among them (share of the level)."""
-    sites = _bubble_sites(ctx)
+    return _bubble_evidence(_bubble_sites(ctx))
+
+
+def _bubble_evidence(sites: list[BubbleSite] | None) -> dict[str, float]:
+    """:func:`air_bubble_evidence` of sites found (None: nothing to look along)."""
     if sites is None:
         return {"bubbles": 0.0, "faint": 0.0}
     clear = sum(b.clear for b in sites)
@@ -821,6 +825,26 @@ def assess_quality(image: Image, reading: Any = None, landmarks: Any = None) -> 
     >>> [f.code for f in assess_quality(Image(np.zeros((64, 64)), (0.1, 0.1)))]
     ['no_breast']
     """
+    return quality_and_bubbles(image, reading, landmarks)[0]
+
+
+def quality_and_bubbles(
+    image: Image, reading: Any = None, landmarks: Any = None
+) -> tuple[list[QualityFlag], list[BubbleSite]]:
+    """The image-quality flags of one view and the air bubbles' sites behind its
+    ``air_bubbles`` flag, from one context (the findings reuse the sites:
+    :func:`~ductogram.analysis.findings.find_findings`).
+
+    Parameters and errors as :func:`assess_quality`.
+
+    Returns
+    -------
+    flags : list of QualityFlag
+        As :func:`assess_quality`.
+    sites : list of BubbleSite
+        As :func:`bubble_sites`; empty when the view has no ``air_bubbles`` flag (no
+        breast, no contrast, or no site that flags it).
+    """
     if not isinstance(image, Image):
         raise ParameterError("image", type(image).__name__, "a ductogram.core.Image")
     if landmarks is None:
@@ -828,12 +852,14 @@ def assess_quality(image: Image, reading: Any = None, landmarks: Any = None) -> 
 
         landmarks = find_landmarks(image)
     if not np.asarray(landmarks.breast_mask).any():
-        return [QualityFlag.of("no_breast", {"breast_area_mm2": 0.0})]
+        return [QualityFlag.of("no_breast", {"breast_area_mm2": 0.0})], []
     if reading is None:
         from .reading import read_view
 
         reading = read_view(image)
-    evidence = quality_evidence(image, reading, landmarks)
+    ctx = _Context(image, reading, landmarks)
+    sites = _bubble_sites(ctx)
+    evidence = _evidence(ctx, sites)
     flags = []
     if flagged("no_contrast", evidence["no_contrast"]):
         # Nothing to fill, to leak or to hold bubbles: those detectors have nothing to see.
@@ -843,7 +869,8 @@ def assess_quality(image: Image, reading: Any = None, landmarks: Any = None) -> 
         if flagged(code, ev):
             extra = {"needed": MIN_GENERATIONS} if code == "under_filling" else {}
             flags.append(QualityFlag.of(code, {**ev, **extra}))
-    return flags
+    bubbled = any(f.code == "air_bubbles" for f in flags)
+    return flags, (sites or []) if bubbled else []
 
 
 def flagged(code: str, evidence: dict[str, float]) -> bool:
@@ -880,11 +907,16 @@ def quality_evidence(
     under-filling, extravasation or bubble evidence to give (empty-handed values).
     """
     ctx = _Context(*_inputs(image, reading, landmarks))
+    return _evidence(ctx, _bubble_sites(ctx))
+
+
+def _evidence(ctx: _Context, sites: list[BubbleSite] | None) -> dict[str, dict[str, float]]:
+    """Every detector's evidence on one context, the air bubbles' from ``sites``."""
     return {
         "no_contrast": no_contrast_evidence(ctx),
         "under_filling": under_filling_evidence(ctx),
         "extravasation": extravasation_evidence(ctx),
-        "air_bubbles": air_bubble_evidence(ctx),
+        "air_bubbles": _bubble_evidence(sites),
         "specks": speck_evidence(ctx),
         "metal": metal_evidence(ctx),
         "motion_blur": motion_evidence(ctx),
