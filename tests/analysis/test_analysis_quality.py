@@ -190,6 +190,11 @@ def test_bubble_site_in_a_synthetic_duct():
     assert "air_bubbles" in {f.code for f in flags} and from_flags == sites
     clean, no_sites = quality_and_bubbles(*_tube())
     assert "air_bubbles" not in {f.code for f in clean} and no_sites == []
+    # A reading too short to be a ductogram (no_contrast): no bubbles, on its own too.
+    short = SimpleNamespace(**{**vars(reading), "total_length_mm": 5.0})
+    flags, gated = quality_and_bubbles(image, short, marks)
+    assert "no_contrast" in {f.code for f in flags} and gated == []
+    assert bubble_sites(image, short, marks) == []
 
 
 def test_bubble_site_seen_from_a_path_along_the_duct_s_side():

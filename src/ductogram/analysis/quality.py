@@ -554,14 +554,21 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
         The sites behind the air-bubble flag: one per bubble (a bubble seen from a path and
         its extension counted once), in the order found, clear and faint (``clear``); empty
         where they do not flag the view (no clear site and fewer than ``BUBBLE_MIN_FAINT``
-        faint ones), and without a reading, a root or duct contrast.
+        faint ones), and without a breast, a reading, a root or duct contrast (the view
+        :func:`assess_quality` flags ``no_breast`` or ``no_contrast``).
 
     Raises
     ------
     ParameterError
         If ``image`` is not an :class:`~ductogram.core.Image`.
     """
-    sites = _bubble_sites(_Context(*_inputs(image, reading, landmarks)))
+    image, reading, landmarks = _inputs(image, reading, landmarks)
+    if not np.asarray(landmarks.breast_mask).any():
+        return []
+    ctx = _Context(image, reading, landmarks)
+    if flagged("no_contrast", no_contrast_evidence(ctx)):
+        return []  # the same gate as quality_and_bubbles: no contrast holds no bubble
+    sites = _bubble_sites(ctx)
     return sites if flagged("air_bubbles", _bubble_evidence(sites)) else []
 
 
