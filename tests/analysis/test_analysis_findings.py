@@ -47,12 +47,15 @@ def _path_mm(shape, tubes, masses=()):
     return path
 
 
-def _view(shape, tubes, masses=(), root=(4.0, 60.0)):
-    """A FOR PROCESSING image of the drawn ducts, its reading and landmarks."""
+def _view(shape, tubes, masses=(), root=(4.0, 60.0), unread=()):
+    """A FOR PROCESSING image of the drawn ducts (and of the ``unread`` tubes, which the
+    reading's mask leaves out), its reading and landmarks."""
     path = _path_mm(shape, tubes, masses)
+    mask = path > 0.05
+    if unread:
+        path = np.maximum(path, _path_mm(shape, unread))
     signal = 1000.0 * np.exp(-(1.5 + MU_PER_MM * path))
     image = Image(signal, (PIXEL_MM, PIXEL_MM), kind=PixelKind.FOR_PROCESSING)
-    mask = path > 0.05
     tree = build_tree(mask, root, PIXEL_MM, 1.0)
     reading = reading_from_tree(image, tree, mask, root_rc=root, root_source="nipple")
     breast = np.zeros(shape, bool)
@@ -414,3 +417,56 @@ def test_a_duct_ending_beside_a_wide_one_does_not_borrow_its_bulb():
     assert len(cutoffs) == 1 and abs(cutoffs[0].row - 150) <= 6
     assert cutoffs[0].confidence < 0.2
     assert "in a lumen 1." in cutoffs[0].evidence
+
+
+# A 1.5 mm duct tapering to a terminal duct, with a 0.4 mm terminal branch ending in a
+# 5 mm round pool (a sphere of contrast) centred at (150, 95).
+POOL = ((150, 95), (150.01, 95), 2.5, 2.5)
+CYST_TREE = [
+    ((4, 60), (160, 60), 0.75, 0.75),
+    ((160, 60), (205, 60), 0.75, 0.1),
+    ((100, 60), (138, 86), 0.2, 0.2),
+]
+
+
+def test_round_pool_on_the_tree_is_a_cyst_fill_of_its_size():
+    image, reading, marks = _view((220, 140), [*CYST_TREE, POOL])
+    found = find_findings(image, reading, marks)
+    cysts = [f for f in found if f.kind == FindingKind.CYST_FILL]
+    assert len(cysts) == 1, _kinds(found)
+    cyst = cysts[0]
+    assert np.hypot(cyst.row - 150, cyst.col - 95) * PIXEL_MM <= 0.5
+    assert 4.0 <= cyst.size_mm <= 6.0 and cyst.confidence >= 0.9
+    assert cyst.code.value == "111430"
+    # The terminal duct ends in it: its end is the cyst's, not a cut-off.
+    assert FindingKind.CUT_OFF not in _kinds(found)
+
+
+def test_a_pool_off_the_read_tree_or_a_widened_duct_is_no_cyst():
+    # The same pool where the reading has no duct (a round blob of tissue the tree does
+    # not reach), and the 3.6 mm widened run of WIDENED_DUCT (6.4 mm long: not round).
+    image, reading, marks = _view((220, 140), CYST_TREE, unread=[POOL])
+    assert FindingKind.CYST_FILL not in _kinds(find_findings(image, reading, marks))
+    image, reading, marks = _view((240, 120), WIDENED_DUCT)
+    found = find_findings(image, reading, marks)
+    assert all(f.confidence < 0.5 for f in found if f.kind == FindingKind.CYST_FILL)
+
+
+def test_simulated_cyst_is_found_where_it_is_and_only_where_filled(lesion_views):
+    # The fixture's cyst is filled in the right breast (seed 24) and not reached by the
+    # contrast in the left one (seed 3): a sure cyst fill on it in both right views, no
+    # cyst fill in the left ones.
+    from ductogram.analysis import read_view
+    from ductogram.evaluate.findings_eval import _near_lesion
+
+    for laterality, (_, views) in lesion_views.items():
+        for sv in views.values():
+            image = sv.processing
+            found = find_findings(image, read_view(image))
+            cysts = [f for f in found if f.kind == FindingKind.CYST_FILL and f.confidence >= 0.6]
+            truth = [les for les in image.truth.lesions if les["kind"] == "cyst"]
+            reach = 2.0 / (PIXEL_MM / image.magnification)
+            if laterality == "R":
+                assert len(cysts) == 1 and _near_lesion(cysts[0].row, cysts[0].col, truth[0], reach)
+            else:
+                assert cysts == []

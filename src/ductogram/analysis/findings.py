@@ -47,13 +47,14 @@ of contrast, and the papillomas in them, lie.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
   segment's width before it: the column stops at an obstruction), inside the breast.
-  Ends inside a cyst fill are left out. The finding lies where the column stops (the
-  mask's end along the path's last direction), not at the skeleton's tip, which stops
-  about a radius short of it. Its confidence rises from 0 to 1 as the widest round lumen
-  within ``CUTOFF_BULB_REACH_MM`` of that end (twice the mask's largest distance to its
-  wall there) goes from ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma
-  that stops the column widens the duct before it into a bulb, while a duct that merely
-  ends (the fill ran out, the tree was cut at a crossing) keeps its width.
+  Ends inside a cyst fill (confidence ``CYST_OVER_CUTOFF`` or more) are left out. The
+  finding lies where the column stops (the mask's end along the path's last direction),
+  not at the skeleton's tip, which stops about a radius short of it. Its confidence
+  rises from 0 to 1 as the widest round lumen within ``CUTOFF_BULB_REACH_MM`` of that
+  end (twice the mask's largest distance to its wall there) goes from
+  ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma that stops the column
+  widens the duct before it into a bulb, while a duct that merely ends (the fill ran
+  out, the tree was cut at a crossing) keeps its width.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -62,8 +63,19 @@ of contrast, and the papillomas in them, lie.
   ``ECTASIA_FILLED`` of the tree's typical central excess per mm of calibre (a filled
   duct's excess grows with its width; tissue the mask took in is wide but faint); sure
   when ``ECTASIA_SURE_MM`` of duct is that wide.
-- **Cyst fill**: a round pool of contrast (mask distance to the wall >= ``CYST_MIN_MM`` / 2)
-  fed by a duct much narrower than it.
+- **Cyst fill**: a round pool of contrast on the tree (:func:`_cysts`). Blobs of the
+  excess are found with a Laplacian of Gaussian (:func:`skimage.feature.blob_log`) on a
+  ``CYST_PITCH_MM`` grid, for radii ``CYST_RADII_MM``. Along ``CYST_RAYS`` rays from a
+  blob's centre the excess falls to half its centre value at the pool's half-maximum
+  radius: a pool is round where those radii agree (their scatter, std / mean, from
+  ``CYST_ROUND_SURE``, sure, to ``CYST_ROUND_NONE``, none), while a junction, a crossing
+  or a widened duct reaches out along its ducts. A cyst stands at least
+  ``CYST_MIN_EXCESS`` times the ducts' excess (it is thicker than a duct), its
+  half-maximum radius is at least ``CYST_MIN_HALF_MM``, and at least ``CYST_ON_TREE`` of
+  the rays meet the duct mask between half and 1.2 times that radius (it fills through a
+  duct of the tree, and the mask covers it or its rim: round tissue blobs lie off the
+  tree). Its size is twice the radius where the rays fall steepest: the projected
+  pool, which compression widens.
 - **Extravasation**: contrast outside the duct tree (bright over the background, off
   the mask, next to it) over more than ``EXTRAVASATION_MIN_MM2``.
 
@@ -209,8 +221,28 @@ NARROWING_RATIO = 0.5  # a narrowing is at most this share of the width on both 
 NARROWING_MIN_MM = 0.8  # ... of ducts at least this wide
 IRREGULARITY_CV = 0.3  # wall irregularity: detrended width scatter / mean width
 IRREGULARITY_MIN_MM = 6.0  # ... over a segment at least this long
-CYST_MIN_MM = 3.0  # smallest cyst read (diameter)
-CYST_FEED_RATIO = 0.4  # the widest duct entering a cyst is at most this share of it
+CYST_PITCH_MM = 0.5  # grid of the cyst search
+CYST_OVER_CUTOFF = 0.5  # a free end inside a pool read this round is the cyst's duct, not a
+# cut-off (a cup at an obstruction is less round: 0.08 for the drawn 4.4 mm bulb)
+CYST_RADII_MM = (1.5, 12.0)  # radii searched: cysts of 3-15 mm (clinical.md §2.1), which
+# compression widens in projection (by up to 1.7 in the simulated views)
+CYST_SMOOTH_MM = 0.15  # Gaussian smoothing of the excess before the rays are read (noise)
+CYST_RAYS = 24  # rays from a candidate's centre
+CYST_RECENTRE = 2  # times the centre is moved to the middle of the rays' half-maximum points
+CYST_MIN_EXCESS = 1.3  # a cyst's centre stands this many times the ducts' excess (the
+# 75th percentile over the mask) or more: a pool is thicker than a duct
+CYST_MIN_HALF_MM = 1.3  # ... its half-maximum radius (median over the rays) at least this
+CYST_ON_TREE = 0.5  # ... and at least this share of its rays meet the duct mask
+CYST_OUTSIDE_AT = 1.6  # ... and at this many half-maximum radii out, the median ray holds
+CYST_OUTSIDE = 0.4  # at most this share of the centre's excess [estimate]
+CYST_ROUND_SURE = 0.06  # the rays' half-maximum radii scatter (std / mean) this little or
+CYST_ROUND_NONE = 0.16  # less: sure; this much or more: not round [measured on 20 exams
+# of draw_cases(20, 26) with a cyst and the normals of draw_cases(70, 25): 34 of 39 cyst
+# views read a blob at <= 0.16 (28 at <= 0.095), the normal views' blobs at >= 0.096
+# (tissue, off the tree). As built, at confidence >= 0.6: 32 of the 39 cyst views (19 of
+# 20 exams); no cyst in the 28 normal exams, in draw_cases(30, 23) (3 of its 3 cysts
+# found) or in 30 papilloma exams of draw_cases(30, 24); 1 of 24 exams with multiple
+# papillomas (draw_cases(24, 27)), on a papilloma]
 EXTRAVASATION_MIN_MM2 = 12.0  # contrast off the tree over at least this area
 
 
@@ -776,7 +808,11 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         tip = pr.rc[-1]
         if not _inside_breast(ctx, tip, CUTOFF_EDGE_MM):
             continue
-        if any(np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm for c in cysts):
+        if any(
+            np.hypot(c.row - tip[0], c.col - tip[1]) * ctx.mm <= c.size_mm
+            for c in cysts
+            if c.confidence >= CYST_OVER_CUTOFF
+        ):
             continue
         head = _column_head(ctx, pr.rc, w_end)
         bulb = _end_bulb(ctx, head, s)
@@ -903,43 +939,111 @@ def _ectasia(ctx: _Context) -> list[Finding]:
     ]
 
 
+def _rays(
+    smooth: np.ndarray, centre_rc: np.ndarray, reach: np.ndarray, rays: np.ndarray, mm: float
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Profiles of ``smooth`` along ``rays`` (unit vectors) from ``centre_rc`` out to
+    ``reach`` (pixels): the sample points, the values, the centre's value (median of the
+    first samples) and each ray's half-maximum radius (mm; the reach where it stays
+    above half)."""
+    pts = centre_rc + reach[None, :, None] * rays[:, None, :]
+    v = ndi.map_coordinates(smooth, [pts[..., 0], pts[..., 1]], order=1, cval=0.0)
+    centre = float(np.median(v[:, :3]))
+    below = v < 0.5 * centre
+    half = reach[np.where(below.any(axis=1), below.argmax(axis=1), len(reach) - 1)] * mm
+    return pts, v, centre, half
+
+
 def _cysts(ctx: _Context) -> list[Finding]:
-    """Round pools of contrast fed by a much narrower duct."""
+    """Round pools of contrast on the tree: blobs of the excess (Laplacian of Gaussian on
+    a ``CYST_PITCH_MM`` grid) whose half-maximum radius is the same along every ray from
+    their centre (see the module's docstring)."""
+    from skimage.feature import blob_log
+
+    from .landmarks import _block_mean
+
     mask = ctx.mask
     if not mask.any():
         return []
-    edt = ctx.wall_mm
-    r_min = 0.5 * CYST_MIN_MM
-    peaks = (edt >= r_min) & (edt == ndi.maximum_filter(edt, size=max(int(2.0 / ctx.mm), 3)))
+    typical = float(np.percentile(ctx.excess[mask], 75))
+    if typical <= 0:
+        return []
+    k = max(1, round(CYST_PITCH_MM / ctx.mm))
+    step = k * ctx.mm  # mm per grid cell
+    # Only around the tree (a cyst is on it): its bounding box and a margin, in whole cells.
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    margin = int(CYST_RADII_MM[1] / ctx.mm)
+    r0 = max(rows[0] - margin, 0) // k * k
+    c0 = max(cols[0] - margin, 0) // k * k
+    r1, c1 = rows[-1] + margin + 1, cols[-1] + margin + 1
+    small = np.clip(_block_mean(ctx.excess[r0:r1, c0:c1], k) / typical, 0.0, None)
+    # A disc of radius r gives the largest Laplacian-of-Gaussian response at r / sqrt(2).
+    lo, hi = (r / np.sqrt(2.0) / step for r in CYST_RADII_MM)
+    blobs = blob_log(
+        small, min_sigma=lo, max_sigma=hi, num_sigma=8, threshold=0.05, overlap=1.0, log_scale=True
+    )
+    smooth = ndi.gaussian_filter(ctx.excess, CYST_SMOOTH_MM / ctx.mm)
+    ang = np.linspace(0.0, 2.0 * np.pi, CYST_RAYS, endpoint=False)
+    rays = np.column_stack([np.sin(ang), np.cos(ang)])
+    candidates = []
+    for r, c, sigma in blobs:
+        if small[int(r), int(c)] < 0.5 * CYST_MIN_EXCESS:
+            continue
+        centre_rc = np.array([r, c]) * k + 0.5 * (k - 1) + (r0, c0)
+        reach = np.arange(0.0, 3.0 * sigma * np.sqrt(2.0) * k + 1.0, 0.5)  # pixels
+        # The blob's centre is only as good as its scale's grid: move it to the middle
+        # of the rays' half-maximum points (off by d from a circle's centre, the radius
+        # along ray u reads R + d.u, so d = 2 mean(radius u); rays running out along a
+        # duct are held to 1.5 times the median).
+        for _ in range(CYST_RECENTRE):
+            pts, v, centre, half = _rays(smooth, centre_rc, reach, rays, ctx.mm)
+            held = np.minimum(half, 1.5 * np.median(half)) / ctx.mm
+            centre_rc = centre_rc + 2.0 * (held[:, None] * rays).mean(axis=0)
+        pts, v, centre, half = _rays(smooth, centre_rc, reach, rays, ctx.mm)
+        if centre < CYST_MIN_EXCESS * typical:
+            continue
+        half_mm = float(np.median(half))
+        if half_mm < CYST_MIN_HALF_MM:
+            continue
+        scatter = float(np.std(half) / max(np.mean(half), 1e-9))
+        span = CYST_ROUND_NONE - CYST_ROUND_SURE
+        conf = float(np.clip((CYST_ROUND_NONE - scatter) / span, 0, 1))
+        if conf <= 0:
+            continue
+        # A pool stands out of the tissue: beyond its edge the excess falls to the
+        # background, but for the ducts that cross or feed it (a round spot inside a wider
+        # bright region is not a pool).
+        j = min(int(np.searchsorted(reach * ctx.mm, CYST_OUTSIDE_AT * half_mm)), len(reach) - 1)
+        if float(np.median(v[:, j])) > CYST_OUTSIDE * centre:
+            continue
+        # A cyst fills through a duct of the tree: the read mask covers the pool or rings
+        # it (a ridge filter may take its rim only), so most rays from its centre meet the
+        # mask between half and 1.2 times its half-maximum radius; a duct passing a blob
+        # of tissue meets a few.
+        ring = (reach * ctx.mm >= 0.5 * half_mm) & (reach * ctx.mm <= 1.2 * half_mm)
+        rr = np.clip(np.round(pts[:, ring, 0]).astype(int), 0, mask.shape[0] - 1)
+        cc = np.clip(np.round(pts[:, ring, 1]).astype(int), 0, mask.shape[1] - 1)
+        on_tree = float(mask[rr, cc].any(axis=1).mean())
+        if on_tree < CYST_ON_TREE:
+            continue
+        # Its size: where the rays fall steepest (the pool's edge; half maximum lies inside
+        # it on a dome).
+        edge = reach[np.argmin(np.diff(v, axis=1), axis=1)] + 0.25
+        size = 2.0 * float(np.median(edge)) * ctx.mm
+        candidates.append((conf, centre_rc, size, scatter, centre / typical))
     out: list[Finding] = []
-    for r, c in np.argwhere(peaks):
-        rad = float(edt[r, c])
-        if any(np.hypot(f.row - r, f.col - c) * ctx.mm < f.size_mm for f in out):
-            continue
-        # The ring at 1.4 radii: a round pool leaves it almost empty but for its feeders.
-        ring_px = 1.4 * rad / ctx.mm
-        n = max(int(2 * np.pi * ring_px), 16)
-        ang = np.linspace(0, 2 * np.pi, n, endpoint=False)
-        rr = np.clip(np.round(r + ring_px * np.sin(ang)).astype(int), 0, mask.shape[0] - 1)
-        cc = np.clip(np.round(c + ring_px * np.cos(ang)).astype(int), 0, mask.shape[1] - 1)
-        on = mask[rr, cc]
-        if on.mean() > 0.35:
-            continue
-        arcs = _runs(on)
-        if on[0] and on[-1] and len(arcs) > 1:  # an arc across angle 0
-            first, last = arcs[0], arcs[-1]
-            arcs = [(last[0], first[1] + n), *arcs[1:-1]]
-        widest = max(((b - a) for a, b in arcs), default=0) * (2 * np.pi * ring_px / n) * ctx.mm
-        if widest > CYST_FEED_RATIO * 2 * rad:
+    for conf, rc, size, scatter, contrast in sorted(candidates, key=lambda t: -t[0]):
+        if any(np.hypot(f.row - rc[0], f.col - rc[1]) * ctx.mm < 0.5 * f.size_mm for f in out):
             continue
         out.append(
             ctx.finding(
                 FindingKind.CYST_FILL,
-                (float(r), float(c)),
-                2 * rad,
+                (float(rc[0]), float(rc[1])),
+                size,
                 None,
-                0.5 + 0.5 * float(np.clip(1.0 - on.mean() / 0.35, 0, 1)),
-                f"round pool of contrast {2 * rad:.1f} mm wide, fed by a duct of {widest:.1f} mm",
+                conf,
+                f"round pool of contrast {size:.1f} mm across on the duct tree, {contrast:.1f} x "
+                f"the ducts' contrast, its half-maximum radius varying {scatter:.0%} around it",
             )
         )
     return out
