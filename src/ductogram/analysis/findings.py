@@ -75,7 +75,7 @@ of contrast, and the papillomas in them, lie.
   the rays meet the duct mask between half and 1.2 times that radius (it fills through a
   duct of the tree, and the mask covers it or its rim: round tissue blobs lie off the
   tree). Its size is twice the radius where the rays fall steepest: the projected
-  pool, which compression widens.
+  pool, which compression widens; pools under ``CYST_MIN_MM`` are not read as cysts.
 - **Extravasation**: contrast outside the duct tree (bright over the background, off
   the mask, next to it) over more than ``EXTRAVASATION_MIN_MM2``.
 
@@ -221,11 +221,12 @@ NARROWING_RATIO = 0.5  # a narrowing is at most this share of the width on both 
 NARROWING_MIN_MM = 0.8  # ... of ducts at least this wide
 IRREGULARITY_CV = 0.3  # wall irregularity: detrended width scatter / mean width
 IRREGULARITY_MIN_MM = 6.0  # ... over a segment at least this long
+CYST_MIN_MM = 3.0  # smallest cyst read (diameter) [estimate; the simulated cysts are 3-15 mm]
 CYST_PITCH_MM = 0.5  # grid of the cyst search
 CYST_OVER_CUTOFF = 0.5  # a free end inside a pool read this round is the cyst's duct, not a
 # cut-off (a cup at an obstruction is less round: 0.08 for the drawn 4.4 mm bulb)
-CYST_RADII_MM = (1.5, 12.0)  # radii searched: cysts of 3-15 mm (clinical.md §2.1), which
-# compression widens in projection (by up to 1.7 in the simulated views)
+CYST_RADII_MM = (1.5, 12.0)  # radii searched: cysts of 3-15 mm, which compression widens in
+# projection (by up to 1.7 in the simulated views)
 CYST_SMOOTH_MM = 0.15  # Gaussian smoothing of the excess before the rays are read (noise)
 CYST_RAYS = 24  # rays from a candidate's centre
 CYST_RECENTRE = 2  # times the centre is moved to the middle of the rays' half-maximum points
@@ -239,7 +240,7 @@ CYST_ROUND_SURE = 0.06  # the rays' half-maximum radii scatter (std / mean) this
 CYST_ROUND_NONE = 0.16  # less: sure; this much or more: not round [measured on 20 exams
 # of draw_cases(20, 26) with a cyst and the normals of draw_cases(70, 25): 34 of 39 cyst
 # views read a blob at <= 0.16 (28 at <= 0.095), the normal views' blobs at >= 0.096
-# (tissue, off the tree). As built, at confidence >= 0.6: 32 of the 39 cyst views (19 of
+# (tissue, off the tree). As built, at confidence >= 0.6: 31 of the 39 cyst views (19 of
 # 20 exams); no cyst in the 28 normal exams, in draw_cases(30, 23) (3 of its 3 cysts
 # found) or in 30 papilloma exams of draw_cases(30, 24); 1 of 24 exams with multiple
 # papillomas (draw_cases(24, 27)), on a papilloma]
@@ -1030,6 +1031,8 @@ def _cysts(ctx: _Context) -> list[Finding]:
         # it on a dome).
         edge = reach[np.argmin(np.diff(v, axis=1), axis=1)] + 0.25
         size = 2.0 * float(np.median(edge)) * ctx.mm
+        if size < CYST_MIN_MM:
+            continue
         candidates.append((conf, centre_rc, size, scatter, centre / typical))
     out: list[Finding] = []
     for conf, rc, size, scatter, contrast in sorted(candidates, key=lambda t: -t[0]):
