@@ -450,7 +450,8 @@ def test_a_pool_off_the_read_tree_or_a_widened_duct_is_no_cyst():
     image, reading, marks = _view((240, 120), WIDENED_DUCT)
     found = find_findings(image, reading, marks)
     assert all(f.confidence < 0.5 for f in found if f.kind == FindingKind.CYST_FILL)
-    # A 2.4 mm pool is under the smallest cyst read (CYST_MIN_MM).
+    # A 2.4 mm pool (read 2.1 mm across) is under the smallest cyst read: its size under
+    # CYST_MIN_MM and its half-maximum radius under CYST_MIN_HALF_MM, either turns it away.
     small = ((150, 95), (150.01, 95), 1.2, 1.2)
     image, reading, marks = _view((220, 140), [*CYST_TREE, small])
     assert FindingKind.CYST_FILL not in _kinds(find_findings(image, reading, marks))

@@ -190,6 +190,8 @@ LUCENCY_ROOT_MM = 4.0  # dips this close to the root are the contrast pooled at 
 # cannula's tip (papillomas lie 3 mm or more from the nipple: lesions.py) [estimate]
 DEFECT_WIDENING = 1.3  # a mass widens its duct to at least this many times the width of
 # the duct that feeds it (a bubble does not) [estimate]
+WIDENING_REACH_MM = 1.0  # ... its widest lumen taken this far beyond the lucency's radius
+# [estimate]
 DEFECT_SCORE_HALF = 7.6  # the lucency score at which the confidence is 0.5 [estimate: set
 # on simulated exams of seeds 7-9 of draw_cases, papillomas forced in seeds 8 and 9]
 BUBBLE_CONFIDENCE = 0.6  # a clear bubble site of the quality step is a bubble [measured:
@@ -596,7 +598,7 @@ def _lucencies(ctx: _Context) -> list[Finding]:
         dip = float(depth[rr, cc].max()) / level
         # A mass widens its duct; an air bubble (the mimic) sits in a duct of its own
         # width: the score falls with the square of a widening short of DEFECT_WIDENING.
-        widened = _widening(ctx, centre, np.sqrt(area / np.pi) + 1.0)
+        widened = _widening(ctx, centre, np.sqrt(area / np.pi) + WIDENING_REACH_MM)
         score = (
             floor
             * min(dip, 1.0)
@@ -702,7 +704,7 @@ def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) 
             for b in bubbles
         )
         if on_bubble:
-            rc, reach = (d.row, d.col), 0.5 * d.size_mm + 1.0
+            rc, reach = (d.row, d.col), 0.5 * d.size_mm + WIDENING_REACH_MM
             widened = min(_widening(ctx, rc, reach), _local_widening(ctx, rc, reach, d.segment))
             if widened < BUBBLE_VETO_WIDENING:
                 continue

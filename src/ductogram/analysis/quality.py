@@ -566,10 +566,17 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
     if not np.asarray(landmarks.breast_mask).any():
         return []
     ctx = _Context(image, reading, landmarks)
-    if flagged("no_contrast", no_contrast_evidence(ctx)):
-        return []  # the same gate as quality_and_bubbles: no contrast holds no bubble
-    sites = _bubble_sites(ctx)
-    return sites if flagged("air_bubbles", _bubble_evidence(sites)) else []
+    return _flagging_sites(_bubble_sites(ctx), no_contrast_evidence(ctx))
+
+
+def _flagging_sites(
+    sites: list[BubbleSite] | None, no_contrast: dict[str, float]
+) -> list[BubbleSite]:
+    """The sites behind an ``air_bubbles`` flag: none where the view holds no contrast
+    (``no_contrast`` evidence flagged) or where the sites do not raise the flag."""
+    if flagged("no_contrast", no_contrast) or not flagged("air_bubbles", _bubble_evidence(sites)):
+        return []
+    return sites or []
 
 
 def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
@@ -876,8 +883,7 @@ def quality_and_bubbles(
         if flagged(code, ev):
             extra = {"needed": MIN_GENERATIONS} if code == "under_filling" else {}
             flags.append(QualityFlag.of(code, {**ev, **extra}))
-    bubbled = any(f.code == "air_bubbles" for f in flags)
-    return flags, (sites or []) if bubbled else []
+    return flags, _flagging_sites(sites, evidence["no_contrast"])
 
 
 def flagged(code: str, evidence: dict[str, float]) -> bool:
