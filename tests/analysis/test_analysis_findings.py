@@ -401,6 +401,34 @@ def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them()
         assert _not_bubbles(ctx, [on], [fake]) == ([on] if kept else []), (start, stop)
 
 
+def test_a_round_lucency_in_a_proximal_duct_is_a_bubble_even_without_a_bubble_site():
+    # A 3.4 mm (ectatic) duct with two 1 mm side branches, and a sphere of air 2.4 mm
+    # across in it: where the quality step finds no site for it (bubbles=[]), its
+    # roundness still makes it a bubble 11 mm from the root; 45 mm out (past the proximal
+    # ducts) the same lucency is a filling defect.
+    from ductogram.analysis.findings import BUBBLE_PROXIMAL_MM
+
+    root = (4.0, 150.0)
+    tubes = [
+        ((4, 150), (260, 150), 1.7, 1.7),
+        ((260, 150), (290, 150), 1.7, 0.2),
+        ((110, 150), (250, 20), 0.5, 0.5),
+        ((150, 150), (290, 280), 0.5, 0.5),
+    ]
+    for row, bubble in ((60, True), (229, False)):
+        assert ((row - 4) * PIXEL_MM <= BUBBLE_PROXIMAL_MM) == bubble
+        image, reading, marks = _view((300, 300), tubes, masses=[((row, 150), 1.2, 1.2)], root=root)
+        found = find_findings(image, reading, marks, bubbles=[])
+        near = [f for f in found if np.hypot(f.row - row, f.col - 150) * PIXEL_MM <= 2.0]
+        assert len(near) == 1, (row, _kinds(found))
+        f = near[0]
+        if bubble:
+            assert f.kind == FindingKind.AIR_BUBBLE and f.code is None, f
+            assert "round lucency" in f.evidence and 1.5 <= f.size_mm <= 3.5, f
+        else:
+            assert f.kind == FindingKind.FILLING_DEFECT, f
+
+
 def test_a_duct_ending_beside_a_wide_one_does_not_borrow_its_bulb():
     # A 1.4 mm duct stops at row 150, a pixel from the wall of a 3.4 mm branch running
     # beside it: the column stops in its own lumen, 1.4 mm wide, no bulb (the widest

@@ -198,6 +198,17 @@ BUBBLE_CONFIDENCE = 0.6  # a clear bubble site of the quality step is a bubble [
 # 28 of 47 clear sites lay on a simulated bubble, 2 of 16 faint ones (which count only
 # beside another site), views of draw_cases(30, 23) and the normal exams of
 # draw_cases(70, 25)]
+BUBBLE_ROUND = 1.45  # a lucency whose long axis is at most this many times its short
+# one is round, as an air bubble is; a mass is oval along its duct (its cross axes
+# 0.6-0.85 of its length: lesions.py) [measured on tuning exams, draw_cases(20, 28)
+# ectasia with bubbles, (30, 24) papillomas, (24, 27) multiple papillomas, (30, 23), the
+# normals of (70, 25): lucencies of confidence >= 0.3 on a papilloma 1.56-4.5, on a
+# bubble 1.0-1.6 (17 of 23 under 1.45)]
+BUBBLE_MAX_MM = 4.0  # ... no larger than this (a bubble is 0.5-0.9 of its lumen's width,
+# filling.py; the widest proximal ducts, ectatic, are 4 mm: lesions.py) [estimate]
+BUBBLE_PROXIMAL_MM = 30.0  # ... in the proximal ducts, this near the root along the tree
+# (bubbles enter with the contrast: clinical.md §1; the simulator puts them within 30 mm
+# of the nipple, filling.py); peripheral papillomas, round too, lie farther out
 BUBBLE_VETO_MM = 1.0  # a filling defect in an unwidened duct within a bubble's radius and
 # this of its site is that bubble [estimate: the site lies on the read path, the lucency's
 # centre on the bubble]
@@ -608,19 +619,41 @@ def _lucencies(ctx: _Context) -> list[Finding]:
         # Its length: the region's longest extent (4 standard deviations along its axis).
         spread = np.linalg.eigvalsh(np.cov(np.vstack([rr, cc]))) if len(rr) > 2 else [1.0]
         size = max(4.0 * np.sqrt(max(spread[-1], 0.0)) * pitch, 2.0 * np.sqrt(area / np.pi))
-        out.append(
-            ctx.finding(
-                FindingKind.FILLING_DEFECT,
-                centre,
-                size,
-                None,
-                score / (score + DEFECT_SCORE_HALF),
-                f"a lucency of {area:.1f} mm2 inside the contrast: {dip:.1f} x the tree's "
-                f"typical excess below the contrast around it, over a floor of {floor:.1f} x "
-                f"(contrast over and under a mass), in a duct widened {widened:.1f} x",
-            )
+        elongation = float(np.sqrt(spread[-1] / max(spread[0], 1e-9))) if len(rr) > 2 else 1.0
+        defect = ctx.finding(
+            FindingKind.FILLING_DEFECT,
+            centre,
+            size,
+            None,
+            score / (score + DEFECT_SCORE_HALF),
+            f"a lucency of {area:.1f} mm2 inside the contrast: {dip:.1f} x the tree's "
+            f"typical excess below the contrast around it, over a floor of {floor:.1f} x "
+            f"(contrast over and under a mass), in a duct widened {widened:.1f} x",
         )
+        out.append(_round_bubble(defect, elongation))
     return out
+
+
+def _round_bubble(defect: Finding, elongation: float) -> Finding:
+    """A lucency as round as a sphere's (``elongation``: the ratio of its long to its
+    short axis), no larger than a bubble in a wide duct, in a proximal duct is an air
+    bubble, as sure as the lucency is; a mass is oval along its duct. The same lucency
+    farther out stays a defect (small peripheral papillomas are round)."""
+    along = defect.path_length_mm
+    if elongation > BUBBLE_ROUND or defect.size_mm > BUBBLE_MAX_MM:
+        return defect
+    if along is None or along > BUBBLE_PROXIMAL_MM:
+        return defect
+    return defect.model_copy(
+        update={
+            "kind": FindingKind.AIR_BUBBLE,
+            "code": CODES.get(FindingKind.AIR_BUBBLE),
+            "evidence": (
+                f"round lucency of {defect.size_mm:.1f} mm (axes {elongation:.2f} : 1) "
+                f"{along:.0f} mm along a proximal duct: an air bubble, not a mass"
+            ),
+        }
+    )
 
 
 def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float:
@@ -692,7 +725,7 @@ def _bubbles(ctx: _Context, sites: list[Any] | None) -> list[Finding]:
 
 
 def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) -> list[Finding]:
-    """The filling defects that are not one of the air bubbles: a lucency within the
+    """The lucencies that are not one of the air bubbles: a lucency within the
     bubble's radius and ``BUBBLE_VETO_MM`` of its site, in a duct not widened to
     ``BUBBLE_VETO_WIDENING`` (a mass widens its duct, a bubble does not) over the duct that
     feeds it or over itself a little farther on (:func:`_local_widening`: an ectatic duct
@@ -703,6 +736,8 @@ def _not_bubbles(ctx: _Context, defects: list[Finding], bubbles: list[Finding]) 
             np.hypot(d.row - b.row, d.col - b.col) * ctx.mm <= 0.5 * b.size_mm + BUBBLE_VETO_MM
             for b in bubbles
         )
+        if on_bubble and d.kind == FindingKind.AIR_BUBBLE:  # the same bubble, read twice
+            continue
         if on_bubble:
             rc, reach = (d.row, d.col), 0.5 * d.size_mm + WIDENING_REACH_MM
             widened = min(_widening(ctx, rc, reach), _local_widening(ctx, rc, reach, d.segment))
