@@ -17,6 +17,7 @@ from ductogram.analysis.quality import (
     assess_quality,
     bubble_sites,
     flagged,
+    metal_region,
     quality_and_bubbles,
     quality_evidence,
 )
@@ -53,15 +54,18 @@ def problem_views():
             fill=fill,
             settings=ViewSettings(pixel_mm=0.2, supersample=1, **settings),
             rng=5,
-        ).processing
+        )
 
     good = fill_ducts(tree, 0.5)
+    artefacts = view(good, deodorant=True, jewellery=True)
     return {
-        "artefacts": view(good, deodorant=True, jewellery=True),
-        "moved": view(good, patient_moved=True),
-        "overfilled": view(fill_ducts(tree, 5.0, rng=1)),
-        "no_fill": view(None),
-        "under": view(fill_ducts(tree, 0.04)),
+        "artefacts": artefacts.processing,
+        "artefacts_display": artefacts.presentation,
+        "steel": np.asarray(artefacts.scene.paths["steel"]) > 1e-3,
+        "moved": view(good, patient_moved=True).processing,
+        "overfilled": view(fill_ducts(tree, 5.0, rng=1)).processing,
+        "no_fill": view(None).processing,
+        "under": view(fill_ducts(tree, 0.04)).processing,
     }
 
 
@@ -86,6 +90,34 @@ def test_specks_and_metal_flagged(problem_views, clean_codes):
     assert flags["specks"].evidence["specks"] >= 5
     assert flags["metal"].evidence["metal_area_mm2"] >= 4.0
     assert "motion_blur" not in flags
+
+
+def test_metal_flagged_on_the_display_image_by_its_flat_top(problem_views, ductogram_views):
+    # On the FOR PRESENTATION image the display's shoulder and curve put the pendant level
+    # with the widest ducts, so its contrast ratio no longer tells; its flat top does: a
+    # plateau at the top of the range holding a disc 2 mm in radius (the pendant is
+    # 6 x 4 mm), where the brightest part of a clean view is a thin line.
+    image = problem_views["artefacts_display"]
+    assert image.kind == PixelKind.FOR_PRESENTATION
+    evidence = quality_evidence(image)["metal"]
+    assert evidence["metal_area_mm2"] < 4.0  # the ratio test alone misses it
+    assert evidence["plateau_area_mm2"] >= 10.0 and evidence["plateau_radius_mm"] >= 1.5
+    assert flagged("metal", evidence)
+    for key in (("L", "CC"), ("R", "ML")):
+        clean = quality_evidence(ductogram_views[key].presentation)["metal"]
+        assert clean["plateau_radius_mm"] < 0.5 and not flagged("metal", clean), key
+        assert metal_region(clean) is None
+
+
+def test_the_flagged_metal_is_placed_where_the_pendant_is(problem_views):
+    # On both images, the region the findings leave out covers the simulated pendant.
+    rows, cols = np.nonzero(problem_views["steel"])
+    centre = np.array([rows.mean(), cols.mean()])
+    reach = np.hypot(rows - centre[0], cols - centre[1]).max()
+    for key in ("artefacts", "artefacts_display"):
+        row, col, radius = metal_region(quality_evidence(problem_views[key])["metal"])
+        assert np.hypot(row - centre[0], col - centre[1]) * 0.2 <= 1.0, key
+        assert 0.8 * reach <= radius <= 1.5 * reach, (key, radius, reach)
 
 
 def test_motion_blur_flagged(problem_views):

@@ -202,14 +202,20 @@ def _combined(confidences: Sequence[float]) -> float:
     return float(np.clip(1.0 - miss, 0.0, 1.0))
 
 
-def _quality(image: Image, reading: Any, landmarks: Any) -> tuple[list[dict[str, Any]], list]:
-    """The view's quality flags (as dicts) and its air-bubble sites, from one context."""
-    from .quality import quality_and_bubbles
+def _quality(
+    image: Image, reading: Any, landmarks: Any
+) -> tuple[list[dict[str, Any]], list, list[tuple[float, float, float]]]:
+    """The view's quality flags (as dicts), its air-bubble sites and where flagged metal
+    lies, from one context."""
+    from .quality import metal_region, quality_and_bubbles
 
     flags, sites = quality_and_bubbles(image, reading, landmarks)
-    return [
-        {"code": f.code, "description": f.description, "action": f.action} for f in flags
-    ], sites
+    metal = [metal_region(f.evidence) for f in flags if f.code == "metal"]
+    return (
+        [{"code": f.code, "description": f.description, "action": f.action} for f in flags],
+        sites,
+        [m for m in metal if m is not None],
+    )
 
 
 def _pair(views: list[tuple[Image, Any, list[Finding]]]) -> list[ExamLesion]:
@@ -442,8 +448,10 @@ def read_exam(
         t0 = time.perf_counter()
         marks = find_landmarks(img := images[k])
         reading = readings[k] if readings is not None else read_view(img)
-        flags, sites = _quality(img, reading, marks) if quality else ([], None)
-        found = find_findings(img, reading, marks, bubbles=sites) if reading.found else []
+        flags, sites, metal = _quality(img, reading, marks) if quality else ([], None, [])
+        found = (
+            find_findings(img, reading, marks, bubbles=sites, metal=metal) if reading.found else []
+        )
         return marks, reading, found, flags, time.perf_counter() - t0
 
     # The views are read independently; NumPy, SciPy and scikit-image release the GIL in

@@ -218,6 +218,8 @@ BUBBLE_VETO_WIDENING = 1.7  # ... in a duct widened less than this (a mass widen
 # more than the proximal column around a bubble is wide) [measured on tuning exams,
 # draw_cases(30, 23), (30, 24) papillomas, (70, 25) normals: lucencies on bubble sites
 # widened 1.42-2.01 (median 1.5, 6 of 7 under 1.7), on a papilloma 1.89]
+METAL_MARGIN_MM = 3.0  # findings this near metal in the field are its edges' (a bright
+# object with sharp edges reads as an ending, irregular or leaking duct) [estimate]
 CUTOFF_MIN_MM = 1.0  # a duct that ends wider than this ends abruptly (terminal ducts
 # are 0.1-0.5 mm: clinical.md §3) [estimate]
 CUTOFF_BULB_REACH_MM = 2.5  # the bulb at a column's end: the lumen this near where it stops
@@ -1125,7 +1127,12 @@ def _extravasation(ctx: _Context) -> list[Finding]:
 
 
 def find_findings(
-    image: Image, reading: Any, landmarks: Any = None, *, bubbles: list[Any] | None = None
+    image: Image,
+    reading: Any,
+    landmarks: Any = None,
+    *,
+    bubbles: list[Any] | None = None,
+    metal: list[tuple[float, float, float]] | None = None,
 ) -> list[Finding]:
     """The findings of one view.
 
@@ -1142,6 +1149,10 @@ def find_findings(
     bubbles : list of BubbleSite, optional
         The view's air-bubble sites (:func:`~.quality.quality_and_bubbles`, which gives
         them with the quality flags from the same work); found when not given.
+    metal : list of (row, col, radius), optional
+        Where metal lies in the view (pixels; :func:`~.quality.metal_region` of a metal
+        flag): findings within ``METAL_MARGIN_MM`` of it are the metal's, not the ducts',
+        and are left out.
 
     Returns
     -------
@@ -1179,6 +1190,9 @@ def find_findings(
     air = _bubbles(ctx, bubbles)
     found = _not_bubbles(ctx, _lucencies(ctx), air) + air + _cutoffs(ctx, cysts) + cysts
     found += _narrowing_and_wall(ctx) + _ectasia(ctx) + _extravasation(ctx)
+    for row, col, radius in metal or []:
+        reach = radius + METAL_MARGIN_MM / ctx.mm
+        found = [f for f in found if np.hypot(f.row - row, f.col - col) > reach]
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
     if len(defects) >= 2:
         multiple = CODES["multiple filling defects"]

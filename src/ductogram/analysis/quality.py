@@ -65,7 +65,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage as ndi
 
 from ..core.errors import ParameterError
-from ..core.image import Image
+from ..core.image import Image, PixelKind
 
 __all__ = [
     "QUALITY_CODES",
@@ -77,6 +77,7 @@ __all__ = [
     "extravasation_evidence",
     "flagged",
     "metal_evidence",
+    "metal_region",
     "motion_evidence",
     "no_contrast_evidence",
     "quality_and_bubbles",
@@ -176,6 +177,18 @@ METAL_MIN_AREA_MM2 = 4.0  # a pendant, clip or piercing; the cannula (0.3 mm) is
 METAL_OPENING_MM = 1.0  # removes the cannula and its tubing
 METAL_EDGE_MM = 0.6  # metal stops the beam: its edge rises from 20 % to 80 % within this;
 # a projected sphere of contrast takes 0.4 of its radius (>= 1.5 mm) [measured]
+METAL_PLATEAU = 0.01  # FOR PRESENTATION: metal is the display's brightest object, flat
+# within this (duct-scale units) of the top over its area: no beam passes it, and the
+# display's shoulder and curve flatten what is above the window ...
+METAL_PLATEAU_MM = 1.0  # ... and the flat top holds a disc this wide (radius, mm): the
+# brightest part of a duct or pool of contrast is a thin line or a small disc [measured on
+# the FOR PRESENTATION views of TUNING_SEEDS: a 6 x 4 mm pendant's plateau 24-26 mm2, its
+# inscribed radius 2.1-2.2 mm; the brightest plateau of clean views about 1 mm2, 0.2 mm]
+METAL_PLATEAU_RIM_MM = (0.2, 0.6)  # ... and its edge is sharp: this far outside it ...
+METAL_PLATEAU_DROP = 0.08  # ... the view is at least this much below the top (duct-scale
+# units) [measured on the same views: 0.17-0.32 around the pendant; 0.013-0.018 around the
+# flat top of dense tissue in views with little or no contrast, which the display's
+# shoulder flattens too (8 of 130 views flagged without this)]
 MOTION_ANISOTROPY = 0.12  # neighbour correlation, most minus least correlated direction
 # [measured: 0.02-0.06 on still views, 0.2-0.8 blurred by 0.3-1 mm]
 MOTION_EDGE_MM = 3.0  # residuals this close to the skin or a duct are left out
@@ -384,7 +397,9 @@ def under_filling_evidence(ctx: _Context) -> dict[str, float]:
 def metal_evidence(ctx: _Context) -> dict[str, float]:
     """Evidence for metal: the largest object brighter than ``METAL_RATIO`` times the
     reference contrast whose edge is sharp (the excess rises from 20 % to 80 % of its peak
-    within ``METAL_EDGE_MM``); its area (mm²), peak and edge width."""
+    within ``METAL_EDGE_MM``); its area (mm²), peak, edge width and place (centre and
+    reach in pixels, ``metal_row``, ``metal_col``, ``metal_radius_px``); on a FOR
+    PRESENTATION view also the display's flat top (:func:`_display_plateau`)."""
     # Metal read as part of the duct tree raises the duct contrast: the tissue's, times
     # METAL_TISSUE_RATIO, caps the reference.
     ref = min(ctx.reference_contrast, METAL_TISSUE_RATIO * ctx.tissue_contrast)
@@ -392,6 +407,8 @@ def metal_evidence(ctx: _Context) -> dict[str, float]:
     bright = ndi.binary_opening(bright, structure=_disc(0.5 * METAL_OPENING_MM / ctx.step_mm))
     labels, n = ndi.label(bright)
     best = {"metal_area_mm2": 0.0, "reference_contrast": ref}
+    if ctx.image.kind == PixelKind.FOR_PRESENTATION:
+        best.update(_display_plateau(ctx))
     if n == 0:
         return best
     areas = ndi.sum(np.ones_like(ctx.excess), labels, index=np.arange(1, n + 1))
@@ -407,15 +424,73 @@ def metal_evidence(ctx: _Context) -> dict[str, float]:
         perimeter = float((mid & ~ndi.binary_erosion(mid)).sum()) * px
         width = float(lo.sum() - hi.sum()) * px * px / max(perimeter, px)
         if width <= METAL_EDGE_MM and areas[i] > best["metal_area_mm2"]:
-            best = {
-                "metal_area_mm2": float(areas[i]),
-                "metal_peak": peak / ref,
-                "edge_width_mm": width,
-                "reference_contrast": ref,
-            }
+            best.update(
+                {
+                    "metal_area_mm2": float(areas[i]),
+                    "metal_peak": peak / ref,
+                    "edge_width_mm": width,
+                    **_where("metal", *np.nonzero(labels == i + 1), ctx.k),
+                }
+            )
         best.setdefault("sharpest_edge_mm", width)
         best["sharpest_edge_mm"] = min(best["sharpest_edge_mm"], width)
     return best
+
+
+def _display_plateau(ctx: _Context) -> dict[str, float]:
+    """The flat top of a FOR PRESENTATION view: the largest piece of the breast within
+    ``METAL_PLATEAU`` of its top (the brightest value over 1 mm²), its area (mm²), the
+    radius of the widest disc it holds (mm) and how far the view lies below the top just
+    outside it (``METAL_PLATEAU_RIM_MM``: metal's edge is sharp). The display compresses
+    what lies above its window (its shoulder and curve) so that metal, which no beam
+    passes, is level with the widest ducts: their contrast ratio no longer tells them
+    apart, the flat top does."""
+    inside = ctx.breast & np.isfinite(ctx.scale)
+    if not inside.any():
+        return {"plateau_area_mm2": 0.0, "plateau_radius_mm": 0.0, "plateau_edge_drop": 0.0}
+    # The top: the brightest value that a quarter of the smallest metal object's area
+    # reaches (not a single noisy pixel).
+    values = ctx.scale[inside]
+    k = min(max(round(0.25 * METAL_MIN_AREA_MM2 / ctx.pixel_mm**2), 1), values.size)
+    top = float(np.partition(values, values.size - k)[values.size - k])
+    labels, _ = ndi.label((ctx.scale >= top - METAL_PLATEAU) & inside)
+    areas = np.bincount(labels.ravel())[1:]
+    k = int(np.argmax(areas)) + 1
+    # Its crop, padded past the rim where its edge is read.
+    pad = int(np.ceil(METAL_PLATEAU_RIM_MM[1] / ctx.pixel_mm)) + 1
+    rows, cols = ndi.find_objects(labels)[k - 1]
+    r0, c0 = max(rows.start - pad, 0), max(cols.start - pad, 0)
+    box = (slice(r0, rows.stop + pad), slice(c0, cols.stop + pad))
+    piece = labels[box] == k
+    radius = float(ndi.distance_transform_edt(np.pad(piece, 1))[1:-1, 1:-1].max()) * ctx.pixel_mm
+    out_mm = ndi.distance_transform_edt(~piece) * ctx.pixel_mm
+    rim = (out_mm > METAL_PLATEAU_RIM_MM[0]) & (out_mm <= METAL_PLATEAU_RIM_MM[1]) & inside[box]
+    drop = float(top - np.median(ctx.scale[box][rim])) if rim.any() else 0.0
+    pr, pc = np.nonzero(labels[rows, cols] == k)
+    return {
+        "plateau_area_mm2": float(areas[k - 1]) * ctx.pixel_mm**2,
+        "plateau_radius_mm": radius,
+        "plateau_edge_drop": drop,
+        **_where("plateau", pr + rows.start, pc + cols.start, 1),
+    }
+
+
+def _where(prefix: str, rows: np.ndarray, cols: np.ndarray, k: int) -> dict[str, float]:
+    """Centre and reach (pixels of the view) of an object's pixels on a grid ``k`` times
+    coarser."""
+    r, c = (rows + 0.5) * k - 0.5, (cols + 0.5) * k - 0.5
+    centre = (float(r.mean()), float(c.mean()))
+    reach = float(np.hypot(r - centre[0], c - centre[1]).max()) + 0.5 * k
+    return {f"{prefix}_row": centre[0], f"{prefix}_col": centre[1], f"{prefix}_radius_px": reach}
+
+
+def metal_region(evidence: dict[str, float]) -> tuple[float, float, float] | None:
+    """Where the metal of a metal flag's evidence lies: (row, col, radius) in pixels of
+    the view, from the test that raised the flag; None where no test did."""
+    if not flagged("metal", evidence):
+        return None
+    prefix = "metal" if evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2 else "plateau"
+    return tuple(float(evidence[f"{prefix}_{key}"]) for key in ("row", "col", "radius_px"))
 
 
 def extravasation_evidence(ctx: _Context) -> dict[str, float]:
@@ -905,7 +980,12 @@ def flagged(code: str, evidence: dict[str, float]) -> bool:
     if code == "specks":
         return evidence["specks"] >= SPECK_MIN_COUNT
     if code == "metal":
-        return evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2
+        plateau = (
+            evidence.get("plateau_area_mm2", 0.0) >= METAL_MIN_AREA_MM2
+            and evidence.get("plateau_radius_mm", 0.0) >= METAL_PLATEAU_MM
+            and evidence.get("plateau_edge_drop", 0.0) >= METAL_PLATEAU_DROP
+        )
+        return evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2 or plateau
     if code == "motion_blur":
         return evidence["anisotropy"] > MOTION_ANISOTROPY
     raise ParameterError("code", code, f"one of {', '.join(QUALITY_CODES)}")
