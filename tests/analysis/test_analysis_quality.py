@@ -58,12 +58,14 @@ def problem_views():
 
     good = fill_ducts(tree, 0.5)
     artefacts = view(good, deodorant=True, jewellery=True)
+    overfilled = view(fill_ducts(tree, 5.0, rng=1))
     return {
         "artefacts": artefacts.processing,
         "artefacts_display": artefacts.presentation,
         "steel": np.asarray(artefacts.scene.paths["steel"]) > 1e-3,
         "moved": view(good, patient_moved=True).processing,
-        "overfilled": view(fill_ducts(tree, 5.0, rng=1)).processing,
+        "overfilled": overfilled.processing,
+        "overfilled_display": overfilled.presentation,
         "no_fill": view(None).processing,
         "under": view(fill_ducts(tree, 0.04)).processing,
     }
@@ -127,8 +129,27 @@ def test_motion_blur_flagged(problem_views):
     assert "patient still" in flags["motion_blur"].action
 
 
-def test_extravasation_flagged(problem_views):
+def test_extravasation_flagged(problem_views, ductogram_views):
     assert "extravasation" in _codes(problem_views["overfilled"])
+    # The display image too, and not its clean views.
+    evidence = quality_evidence(problem_views["overfilled_display"])["extravasation"]
+    assert flagged("extravasation", evidence), evidence
+    for key in (("L", "CC"), ("R", "ML")):
+        assert "extravasation" not in _codes(ductogram_views[key].presentation), key
+
+
+def test_a_faint_blush_is_flagged_on_the_display_image_at_its_own_level():
+    # A tuning view of the quality evaluation (0.15 mL leaked): on the display image the
+    # unsharp mask lifts the ducts over the blush, which stands under BLUSH_LEVEL of them
+    # (the FOR PROCESSING level) and over BLUSH_LEVEL_PRESENTATION.
+    from ductogram.analysis.quality import BLUSH_LEVEL, BLUSH_LEVEL_PRESENTATION
+    from ductogram.evaluate.quality_eval import simulate_quality_case
+
+    sv, truth, _ = simulate_quality_case("extravasation", 1040)
+    assert "extravasation" in truth
+    evidence = quality_evidence(sv.presentation)["extravasation"]
+    assert flagged("extravasation", evidence), evidence
+    assert BLUSH_LEVEL_PRESENTATION <= evidence["blush_peak_over_duct"] < BLUSH_LEVEL
 
 
 def test_no_contrast_and_under_filling(problem_views):

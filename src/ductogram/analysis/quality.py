@@ -22,8 +22,9 @@ or to the noise σ.
   generations read (counting the segments of at least ``GENERATION_MIN_MM`` along a path);
 - :func:`extravasation_evidence` (**extravasation**): an opening with a disc
   ``BLUSH_OPENING_MM`` wide removes the ducts; what stays above ``BLUSH_LEVEL`` times the
-  duct contrast, within ``BLUSH_NEAR_DUCT_MM`` of the ducts, cut at half its own peak, round
-  and at least ``BLUSH_MIN_AREA_MM2``, is a blush outside the tree;
+  duct contrast (``BLUSH_LEVEL_PRESENTATION`` on a display image, whose unsharp mask lifts
+  the ducts over a broad blush), within ``BLUSH_NEAR_DUCT_MM`` of the ducts, cut at half
+  its own peak, round and at least ``BLUSH_MIN_AREA_MM2``, is a blush outside the tree;
 - :func:`air_bubble_evidence` (**air bubbles**): along each read duct path of at least
   ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, moved onto the duct's
   axis (``BUBBLE_AXIS_MM``), a short dip (at most
@@ -41,7 +42,10 @@ or to the noise σ.
   ``METAL_MIN_AREA_MM2`` brighter than ``METAL_RATIO`` times the reference contrast (the
   duct contrast, capped at ``METAL_TISSUE_RATIO`` times the tissue's) whose edge rises from
   20 % to 80 % of its peak within ``METAL_EDGE_MM`` (metal stops the beam: flat top,
-  sharp edge);
+  sharp edge); on a display image, where the display's shoulder puts metal level with the
+  widest ducts, also the display's flat top (within ``METAL_PLATEAU`` of the top over a
+  disc of ``METAL_PLATEAU_MM``, ``METAL_PLATEAU_DROP`` lower just outside it). Its place
+  (:func:`metal_region`) tells the findings what to leave out;
 - :func:`motion_evidence` (**motion blur**): blur along one direction makes neighbouring
   pixels alike along it: the correlation of the fine-scale residual (less a Gaussian of
   σ = 1 pixel, over its local spread) between neighbours along rows, columns and both
@@ -107,6 +111,10 @@ TISSUE_PERCENTILE = 99.0  # the tissue contrast: the same off the ducts
 BLUSH_OPENING_MM = 4.0  # removes ducts (< 3 mm wide, ectatic up to ~3.5 mm) [estimate]
 BLUSH_LEVEL = 0.42  # of the duct contrast [measured: 0.44-0.52 with extravasation,
 # mostly 0.3-0.4 in clean views (dense tissue, duct crowns)]
+BLUSH_LEVEL_PRESENTATION = 0.35  # ... on a FOR PRESENTATION view, whose unsharp mask
+# (sigma 4 mm, imaging.presentation) lifts the ducts over a blush several mm across
+# [measured on the FOR PRESENTATION views of TUNING_SEEDS: extravasation found in 5, 7,
+# 8, 10 of 10 views at 0.42, 0.38, 0.35, 0.32, with 0, 2, 3, 6 of 130 false flags]
 BLUSH_NEAR_DUCT_MM = 5.0  # extravasated contrast lies beside the duct it left
 BLUSH_CIRCULARITY = 0.7  # soaked tissue is a round blush; tissue and duct crowns are not
 BLUSH_MIN_AREA_MM2 = 20.0  # a soaked sphere of 0.05 mL at 25 % porosity is ~4 mm in
@@ -497,16 +505,19 @@ def extravasation_evidence(ctx: _Context) -> dict[str, float]:
     """Evidence for extravasation: a round, wide contrast blush next to the duct tree.
 
     An opening with a disc ``BLUSH_OPENING_MM`` wide removes the ducts; of what stays above
-    ``BLUSH_LEVEL`` times the duct contrast, objects within ``BLUSH_NEAR_DUCT_MM`` of the
-    duct mask are candidates; each is cut at half its own peak and kept when that part is
-    round (circularity ≥ ``BLUSH_CIRCULARITY``). Returns the largest kept area (mm²),
-    its peak over the duct contrast and its circularity.
+    ``BLUSH_LEVEL`` (``BLUSH_LEVEL_PRESENTATION`` on a FOR PRESENTATION view) times the
+    duct contrast, objects within ``BLUSH_NEAR_DUCT_MM`` of the duct mask are candidates;
+    each is cut at half its own peak and kept when that part is round (circularity ≥
+    ``BLUSH_CIRCULARITY``). Returns the largest kept area (mm²), its peak over the duct
+    contrast and its circularity.
     """
     if ctx.duct_contrast <= 0 or not ctx.small_duct.any():
         return {"blush_area_mm2": 0.0}
     ref = ctx.duct_contrast
     opened = ndi.grey_opening(ctx.excess, footprint=_disc(0.5 * BLUSH_OPENING_MM / ctx.step_mm))
-    labels, n = ndi.label((opened > BLUSH_LEVEL * ref) & ctx.interior)
+    display = ctx.image.kind == PixelKind.FOR_PRESENTATION
+    level = BLUSH_LEVEL_PRESENTATION if display else BLUSH_LEVEL
+    labels, n = ndi.label((opened > level * ref) & ctx.interior)
     out = {"blush_area_mm2": 0.0, "duct_contrast": ref}
     if n == 0:
         return out
