@@ -102,7 +102,6 @@ def test_metal_flagged_on_the_display_image_by_its_flat_top(problem_views, ducto
     image = problem_views["artefacts_display"]
     assert image.kind == PixelKind.FOR_PRESENTATION
     evidence = quality_evidence(image)["metal"]
-    assert evidence["metal_area_mm2"] < 4.0  # the ratio test alone misses it
     assert evidence["plateau_area_mm2"] >= 10.0 and evidence["plateau_radius_mm"] >= 1.5
     assert flagged("metal", evidence)
     for key in (("L", "CC"), ("R", "ML")):

@@ -43,7 +43,7 @@ or to the noise σ.
   duct contrast, capped at ``METAL_TISSUE_RATIO`` times the tissue's) whose edge rises from
   20 % to 80 % of its peak within ``METAL_EDGE_MM`` (metal stops the beam: flat top,
   sharp edge); on a display image, where the display's shoulder puts metal level with the
-  widest ducts, also the display's flat top (within ``METAL_PLATEAU`` of the top over a
+  widest ducts, the display's flat top instead (within ``METAL_PLATEAU`` of the top over a
   disc of ``METAL_PLATEAU_MM``, ``METAL_PLATEAU_DROP`` lower just outside it). Its place
   (:func:`metal_region`) tells the findings what to leave out;
 - :func:`motion_evidence` (**motion blur**): blur along one direction makes neighbouring
@@ -406,8 +406,12 @@ def metal_evidence(ctx: _Context) -> dict[str, float]:
     """Evidence for metal: the largest object brighter than ``METAL_RATIO`` times the
     reference contrast whose edge is sharp (the excess rises from 20 % to 80 % of its peak
     within ``METAL_EDGE_MM``); its area (mm²), peak, edge width and place (centre and
-    reach in pixels, ``metal_row``, ``metal_col``, ``metal_radius_px``); on a FOR
-    PRESENTATION view also the display's flat top (:func:`_display_plateau`)."""
+    reach in pixels, ``metal_row``, ``metal_col``, ``metal_radius_px``). On a FOR
+    PRESENTATION view, the display's flat top instead (:func:`_display_plateau`): the
+    display's shoulder and curve put metal level with the widest ducts, so there the
+    contrast ratio misses the metal and takes the densest contrast for it."""
+    if ctx.image.kind == PixelKind.FOR_PRESENTATION:
+        return _display_plateau(ctx)
     # Metal read as part of the duct tree raises the duct contrast: the tissue's, times
     # METAL_TISSUE_RATIO, caps the reference.
     ref = min(ctx.reference_contrast, METAL_TISSUE_RATIO * ctx.tissue_contrast)
@@ -415,8 +419,6 @@ def metal_evidence(ctx: _Context) -> dict[str, float]:
     bright = ndi.binary_opening(bright, structure=_disc(0.5 * METAL_OPENING_MM / ctx.step_mm))
     labels, n = ndi.label(bright)
     best = {"metal_area_mm2": 0.0, "reference_contrast": ref}
-    if ctx.image.kind == PixelKind.FOR_PRESENTATION:
-        best.update(_display_plateau(ctx))
     if n == 0:
         return best
     areas = ndi.sum(np.ones_like(ctx.excess), labels, index=np.arange(1, n + 1))
@@ -497,7 +499,7 @@ def metal_region(evidence: dict[str, float]) -> tuple[float, float, float] | Non
     the view, from the test that raised the flag; None where no test did."""
     if not flagged("metal", evidence):
         return None
-    prefix = "metal" if evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2 else "plateau"
+    prefix = "plateau" if "plateau_area_mm2" in evidence else "metal"
     return tuple(float(evidence[f"{prefix}_{key}"]) for key in ("row", "col", "radius_px"))
 
 
@@ -991,12 +993,13 @@ def flagged(code: str, evidence: dict[str, float]) -> bool:
     if code == "specks":
         return evidence["specks"] >= SPECK_MIN_COUNT
     if code == "metal":
-        plateau = (
-            evidence.get("plateau_area_mm2", 0.0) >= METAL_MIN_AREA_MM2
-            and evidence.get("plateau_radius_mm", 0.0) >= METAL_PLATEAU_MM
-            and evidence.get("plateau_edge_drop", 0.0) >= METAL_PLATEAU_DROP
-        )
-        return evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2 or plateau
+        if "plateau_area_mm2" in evidence:  # a FOR PRESENTATION view's flat top
+            return (
+                evidence["plateau_area_mm2"] >= METAL_MIN_AREA_MM2
+                and evidence["plateau_radius_mm"] >= METAL_PLATEAU_MM
+                and evidence["plateau_edge_drop"] >= METAL_PLATEAU_DROP
+            )
+        return evidence["metal_area_mm2"] >= METAL_MIN_AREA_MM2
     if code == "motion_blur":
         return evidence["anisotropy"] > MOTION_ANISOTROPY
     raise ParameterError("code", code, f"one of {', '.join(QUALITY_CODES)}")
