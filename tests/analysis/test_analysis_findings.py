@@ -104,20 +104,27 @@ def test_round_lucent_defect_in_a_widened_duct_is_a_filling_defect_of_its_size()
     assert FindingKind.CUT_OFF not in _kinds(found)
 
 
-def test_findings_on_flagged_metal_are_left_out():
-    # The widened duct's defect at row 120: metal flagged 4 mm from it (10 pixels in
-    # radius, so 2 mm past its edge, within the margin) takes it out; metal 10 mm away
-    # leaves every finding.
+def test_findings_on_flagged_metal_are_left_out_but_lucencies():
+    # The tree ending abruptly at 1.5 mm (a sure cut-off at row 120): metal flagged 4 mm
+    # from its end (10 pixels in radius, so 2 mm past its edge, within the margin) takes
+    # it out, metal 10 mm away does not; the widened duct's filling defect stays on metal
+    # (metal leaves no lucency in the contrast).
     from ductogram.analysis.findings import METAL_MARGIN_MM
 
     assert 2.0 < METAL_MARGIN_MM
+    image, reading, marks = _view((240, 120), [((4, 60), (120, 60), 0.75, 0.75)])
+    cutoffs = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+    assert len(cutoffs) == 1 and abs(cutoffs[0].row - 120) * PIXEL_MM <= 1.0
+    on = find_findings(image, reading, marks, metal=[(cutoffs[0].row + 20.0, 60.0, 10.0)])
+    assert FindingKind.CUT_OFF not in _kinds(on)
+    off = find_findings(image, reading, marks, metal=[(cutoffs[0].row, 110.0, 10.0)])
+    assert FindingKind.CUT_OFF in _kinds(off)
     image, reading, marks = _view((240, 120), WIDENED_DUCT, masses=[((120, 60), 2.5, 1.3)])
     kinds = _kinds(find_findings(image, reading, marks))
     assert FindingKind.FILLING_DEFECT in kinds
-    on = find_findings(image, reading, marks, metal=[(100.0, 60.0, 10.0)])
-    assert FindingKind.FILLING_DEFECT not in _kinds(on)
-    off = find_findings(image, reading, marks, metal=[(120.0, 110.0, 10.0)])
-    assert _kinds(off) == kinds
+    assert _kinds(find_findings(image, reading, marks, metal=[(120.0, 60.0, 10.0)])) == [
+        k for k in kinds if k in (FindingKind.FILLING_DEFECT, FindingKind.AIR_BUBBLE)
+    ]
 
 
 def test_a_duct_filled_to_its_width_is_no_filling_defect():

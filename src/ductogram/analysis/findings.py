@@ -1152,7 +1152,8 @@ def find_findings(
     metal : list of (row, col, radius), optional
         Where metal lies in the view (pixels; :func:`~.quality.metal_region` of a metal
         flag): findings within ``METAL_MARGIN_MM`` of it are the metal's, not the ducts',
-        and are left out.
+        and are left out, but for lucencies (filling defects, air bubbles), which metal
+        does not make.
 
     Returns
     -------
@@ -1190,9 +1191,13 @@ def find_findings(
     air = _bubbles(ctx, bubbles)
     found = _not_bubbles(ctx, _lucencies(ctx), air) + air + _cutoffs(ctx, cysts) + cysts
     found += _narrowing_and_wall(ctx) + _ectasia(ctx) + _extravasation(ctx)
+    # What lies on flagged metal is the metal's, but for lucencies: metal, the brightest
+    # thing in the view, leaves none in the contrast (and a falsely flagged metal, the
+    # densest contrast, may hold a mass's).
+    lucent = (FindingKind.FILLING_DEFECT, FindingKind.AIR_BUBBLE)
     for row, col, radius in metal or []:
         reach = radius + METAL_MARGIN_MM / ctx.mm
-        found = [f for f in found if np.hypot(f.row - row, f.col - col) > reach]
+        found = [f for f in found if f.kind in lucent or np.hypot(f.row - row, f.col - col) > reach]
     defects = [f for f in found if f.kind == FindingKind.FILLING_DEFECT]
     if len(defects) >= 2:
         multiple = CODES["multiple filling defects"]
