@@ -190,13 +190,13 @@ METAL_PLATEAU = 0.01  # FOR PRESENTATION: metal is the display's brightest objec
 # display's shoulder and curve flatten what is above the window ...
 METAL_PLATEAU_MM = 1.0  # ... and the flat top holds a disc this wide (radius, mm): the
 # brightest part of a duct or pool of contrast is a thin line or a small disc [measured on
-# the FOR PRESENTATION views of TUNING_SEEDS: a 6 x 4 mm pendant's plateau 24-26 mm2, its
-# inscribed radius 2.1-2.2 mm; the brightest plateau of clean views about 1 mm2, 0.2 mm]
+# the FOR PRESENTATION views of TUNING_SEEDS: a 6 x 4 mm pendant's plateau 21-22 mm2, its
+# inscribed radius 2.05-2.23 mm; the brightest plateau of clean views about 1 mm2, 0.2 mm]
 METAL_PLATEAU_RIM_MM = (0.2, 0.6)  # ... and its edge is sharp: this far outside it ...
 METAL_PLATEAU_DROP = 0.08  # ... the view is at least this much below the top (duct-scale
 # units) [measured on the same views: 0.17-0.32 around the pendant; 0.013-0.018 around the
 # flat top of dense tissue in views with little or no contrast, which the display's
-# shoulder flattens too (8 of 130 views flagged without this)]
+# shoulder flattens too (9 of 130 views flagged without this)]
 MOTION_ANISOTROPY = 0.12  # neighbour correlation, most minus least correlated direction
 # [measured: 0.02-0.06 on still views, 0.2-0.8 blurred by 0.3-1 mm]
 MOTION_EDGE_MM = 3.0  # residuals this close to the skin or a duct are left out
