@@ -105,7 +105,7 @@ def test_round_lucent_defect_in_a_widened_duct_is_a_filling_defect_of_its_size()
 
 
 def test_findings_on_flagged_metal_are_left_out_but_lucencies():
-    # The tree ending abruptly at 1.5 mm (a sure cut-off at row 120): metal flagged 4 mm
+    # A 1.5 mm duct ending abruptly (a cut-off at row 120): metal flagged 4 mm
     # from its end (10 pixels in radius, so 2 mm past its edge, within the margin) takes
     # it out, metal 10 mm away does not; the widened duct's filling defect stays on metal
     # (metal leaves no lucency in the contrast).

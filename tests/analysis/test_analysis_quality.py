@@ -28,6 +28,7 @@ from ductogram.core.errors import ParameterError
 from ductogram.exam.filling import fill_ducts
 from ductogram.imaging.views import ViewSettings, simulate_view
 
+CLEAN_VIEWS = (("L", "CC"), ("R", "ML"))  # the clean views of the ductogram_views fixture
 PHANTOM = {
     "lobes": 10,
     "orifices": 5,
@@ -72,8 +73,18 @@ def problem_views():
 
 
 @pytest.fixture(scope="module")
+def display_evidence(problem_views, ductogram_views):
+    """Every detector's evidence on the FOR PRESENTATION images: the pendant's view
+    (``"artefacts"``) and the two clean views (by (laterality, view))."""
+    return {
+        "artefacts": quality_evidence(problem_views["artefacts_display"]),
+        **{key: quality_evidence(ductogram_views[key].presentation) for key in CLEAN_VIEWS},
+    }
+
+
+@pytest.fixture(scope="module")
 def clean_codes(ductogram_views):
-    return {key: _codes(ductogram_views[key].processing) for key in (("L", "CC"), ("R", "ML"))}
+    return {key: _codes(ductogram_views[key].processing) for key in CLEAN_VIEWS}
 
 
 def test_clean_views_have_no_flags(clean_codes):
@@ -94,29 +105,32 @@ def test_specks_and_metal_flagged(problem_views, clean_codes):
     assert "motion_blur" not in flags
 
 
-def test_metal_flagged_on_the_display_image_by_its_flat_top(problem_views, ductogram_views):
+def test_metal_flagged_on_the_display_image_by_its_flat_top(problem_views, display_evidence):
     # On the FOR PRESENTATION image the display's shoulder and curve put the pendant level
     # with the widest ducts, so its contrast ratio no longer tells; its flat top does: a
     # plateau at the top of the range holding a disc 2 mm in radius (the pendant is
     # 6 x 4 mm), where the brightest part of a clean view is a thin line.
-    image = problem_views["artefacts_display"]
-    assert image.kind == PixelKind.FOR_PRESENTATION
-    evidence = quality_evidence(image)["metal"]
+    assert problem_views["artefacts_display"].kind == PixelKind.FOR_PRESENTATION
+    evidence = display_evidence["artefacts"]["metal"]
     assert evidence["plateau_area_mm2"] >= 10.0 and evidence["plateau_radius_mm"] >= 1.5
     assert flagged("metal", evidence)
-    for key in (("L", "CC"), ("R", "ML")):
-        clean = quality_evidence(ductogram_views[key].presentation)["metal"]
+    for key in CLEAN_VIEWS:
+        clean = display_evidence[key]["metal"]
         assert clean["plateau_radius_mm"] < 0.5 and not flagged("metal", clean), key
         assert metal_region(clean) is None
 
 
-def test_the_flagged_metal_is_placed_where_the_pendant_is(problem_views):
+def test_the_flagged_metal_is_placed_where_the_pendant_is(problem_views, display_evidence):
     # On both images, the region the findings leave out covers the simulated pendant.
     rows, cols = np.nonzero(problem_views["steel"])
     centre = np.array([rows.mean(), cols.mean()])
     reach = np.hypot(rows - centre[0], cols - centre[1]).max()
-    for key in ("artefacts", "artefacts_display"):
-        row, col, radius = metal_region(quality_evidence(problem_views[key])["metal"])
+    evidence = {
+        "processing": quality_evidence(problem_views["artefacts"])["metal"],
+        "display": display_evidence["artefacts"]["metal"],
+    }
+    for key, metal in evidence.items():
+        row, col, radius = metal_region(metal)
         assert np.hypot(row - centre[0], col - centre[1]) * 0.2 <= 1.0, key
         assert 0.8 * reach <= radius <= 1.5 * reach, (key, radius, reach)
 
@@ -128,13 +142,13 @@ def test_motion_blur_flagged(problem_views):
     assert "patient still" in flags["motion_blur"].action
 
 
-def test_extravasation_flagged(problem_views, ductogram_views):
+def test_extravasation_flagged(problem_views, display_evidence):
     assert "extravasation" in _codes(problem_views["overfilled"])
     # The display image too, and not its clean views.
     evidence = quality_evidence(problem_views["overfilled_display"])["extravasation"]
     assert flagged("extravasation", evidence), evidence
-    for key in (("L", "CC"), ("R", "ML")):
-        assert "extravasation" not in _codes(ductogram_views[key].presentation), key
+    for key in CLEAN_VIEWS:
+        assert not flagged("extravasation", display_evidence[key]["extravasation"]), key
 
 
 def test_a_faint_blush_is_flagged_on_the_display_image_at_its_own_level():

@@ -203,7 +203,7 @@ BUBBLE_ROUND = 1.45  # a lucency whose long axis is at most this many times its 
 # 0.6-0.85 of its length: lesions.py) [measured on tuning exams, draw_cases(20, 28)
 # ectasia with bubbles, (30, 24) papillomas, (24, 27) multiple papillomas, (30, 23), the
 # normals of (70, 25): lucencies of confidence >= 0.3 on a papilloma 1.56-4.5, on a
-# bubble 1.0-1.6 (17 of 23 under 1.45)]
+# bubble 1.0-2.7 (17 of 22 under 1.45)]
 BUBBLE_MAX_MM = 4.0  # ... no larger than this (a bubble is 0.5-0.9 of its lumen's width,
 # filling.py; the widest proximal ducts, ectatic, are 4 mm: lesions.py) [estimate]
 BUBBLE_PROXIMAL_MM = 30.0  # ... in the proximal ducts, this near the root along the tree
@@ -450,13 +450,6 @@ def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarr
     return np.where(peak > 0, width, np.nan)
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of the runs of True (stop exclusive)."""
-    f = np.concatenate(([False], np.asarray(flags, bool), [False]))
-    d = np.flatnonzero(np.diff(f.astype(np.int8)))
-    return list(zip(d[::2].tolist(), d[1::2].tolist(), strict=True))
-
-
 def _path_from_root(parent: np.ndarray, s: int) -> list[int]:
     path = [int(s)]
     while parent[path[-1]] >= 0:
@@ -571,7 +564,8 @@ class _Context:
 
 def _lucencies(ctx: _Context) -> list[Finding]:
     """Filling defects: lucencies that contrast surrounds and whose floor is still
-    contrast (see the module's docstring)."""
+    contrast (see the module's docstring); the round ones in a proximal duct are air
+    bubbles (:func:`_round_bubble`)."""
     from .landmarks import _block_mean, _disc
 
     tree = ctx.tree

@@ -455,33 +455,33 @@ def _display_plateau(ctx: _Context) -> dict[str, float]:
     what lies above its window (its shoulder and curve) so that metal, which no beam
     passes, is level with the widest ducts: their contrast ratio no longer tells them
     apart, the flat top does."""
-    inside = ctx.breast & np.isfinite(ctx.scale)
+    inside = ctx.breast & np.isfinite(ctx.scale)  # an image may hold NaN pixels
     if not inside.any():
         return {"plateau_area_mm2": 0.0, "plateau_radius_mm": 0.0, "plateau_edge_drop": 0.0}
     # The top: the brightest value that a quarter of the smallest metal object's area
     # reaches (not a single noisy pixel).
     values = ctx.scale[inside]
-    k = min(max(round(0.25 * METAL_MIN_AREA_MM2 / ctx.pixel_mm**2), 1), values.size)
-    top = float(np.partition(values, values.size - k)[values.size - k])
+    n = min(max(round(0.25 * METAL_MIN_AREA_MM2 / ctx.pixel_mm**2), 1), values.size)
+    top = float(np.partition(values, values.size - n)[values.size - n])
     labels, _ = ndi.label((ctx.scale >= top - METAL_PLATEAU) & inside)
     areas = np.bincount(labels.ravel())[1:]
-    k = int(np.argmax(areas)) + 1
+    largest = int(np.argmax(areas)) + 1
     # Its crop, padded past the rim where its edge is read.
     pad = int(np.ceil(METAL_PLATEAU_RIM_MM[1] / ctx.pixel_mm)) + 1
-    rows, cols = ndi.find_objects(labels)[k - 1]
+    rows, cols = ndi.find_objects(labels)[largest - 1]
     r0, c0 = max(rows.start - pad, 0), max(cols.start - pad, 0)
     box = (slice(r0, rows.stop + pad), slice(c0, cols.stop + pad))
-    piece = labels[box] == k
+    piece = labels[box] == largest
     radius = float(ndi.distance_transform_edt(np.pad(piece, 1))[1:-1, 1:-1].max()) * ctx.pixel_mm
     out_mm = ndi.distance_transform_edt(~piece) * ctx.pixel_mm
     rim = (out_mm > METAL_PLATEAU_RIM_MM[0]) & (out_mm <= METAL_PLATEAU_RIM_MM[1]) & inside[box]
     drop = float(top - np.median(ctx.scale[box][rim])) if rim.any() else 0.0
-    pr, pc = np.nonzero(labels[rows, cols] == k)
+    pr, pc = np.nonzero(piece)
     return {
-        "plateau_area_mm2": float(areas[k - 1]) * ctx.pixel_mm**2,
+        "plateau_area_mm2": float(areas[largest - 1]) * ctx.pixel_mm**2,
         "plateau_radius_mm": radius,
         "plateau_edge_drop": drop,
-        **_where("plateau", pr + rows.start, pc + cols.start, 1),
+        **_where("plateau", pr + r0, pc + c0, 1),
     }
 
 
