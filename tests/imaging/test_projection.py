@@ -452,3 +452,69 @@ def test_nodes_must_label_both_ends_of_every_tube():
         project_segments(g, a, b, r0, r1, nodes=nodes, weights=np.full(3, 2.0)),
         2 * project_segments(g, a, b, r0, r1, nodes=nodes),
     )
+
+
+@pytest.mark.parametrize(("k", "wedges"), [(2, True), (2, False), (3, False)])
+def test_branchless_joints_equal_the_plain_ones(k, wedges):
+    """The GPU's fused joint kernels compute every case and pick one per ray: on NumPy
+    (unfused) they give what the plain functions give, for tubes lying flat, rays parallel
+    to a tube's slab or along its side, hairpins, and rays that miss everything."""
+    from ductogram.imaging.projection import (
+        _branchless_joint_kernels,
+        _frustum_quadric,
+        _joint_excess,
+        _near_joint,
+        _random_joints,
+    )
+
+    d, terms = _random_joints(np.random.default_rng(10 + k), k, wedges, joints=120, rays=60)
+    one = tuple(c[0] for c in d)
+    # The cases are there: qa < 0, qa = 0 with qb zero and not, rays parallel to a slab.
+    _, _, lo, _, qb, _, _, _, _, _, negative, flat = _frustum_quadric(one, terms[:12])
+    assert negative.any() and np.isinf(lo).any()
+    assert (flat & (qb == 0)).any() and (flat & (qb > 0)).any() and (flat & (qb < 0)).any()
+    near, excess = _branchless_joint_kernels(np, k)
+    with np.errstate(all="raise"):  # no NaN, no infinity on the way
+        got_near, got = near(*one, *terms), excess(*d, *terms)
+    want_near, want = _near_joint(k, *one, *terms), _joint_excess(k, *d, *terms)
+    assert 0.05 < want_near.mean() < 0.5
+    np.testing.assert_array_equal(got_near, want_near)
+    assert np.count_nonzero(want) > 0.05 * want.size
+    assert (want < 0).any() == wedges  # where the wedges add more than the tubes share
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_branchless_joints_equal_the_plain_ones_through_an_apex(k):
+    """Where a ray runs along the axis of a double cone (a radius through zero; no duct is
+    one, but the formulas allow it) through its apex, qa < 0 and the discriminant is about
+    0, of either sign by rounding: the whole slab, or the longer piece."""
+    from ductogram.imaging.projection import (
+        _branchless_joint_kernels,
+        _frustum_quadric,
+        _frustum_terms,
+        _joint_excess,
+        _near_joint,
+    )
+
+    rng = np.random.default_rng(k)
+    n = 400
+    source = np.array([0.0, 0.0, 650.0])
+    node = np.column_stack([np.zeros((n, 2)), rng.uniform(5, 40, n)])
+    u = rng.normal(size=(n, k, 3))
+    u[:, 0] = (0.0, 0.0, 1.0)
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    far = node[:, None] + rng.uniform(0.5, 4.0, (n, k, 1)) * u
+    r = rng.uniform(0.05, 1.0, (n, k))
+    r0 = np.where(np.arange(k) == 0, -r, r)
+    terms = [
+        t for m in range(k) for t in _frustum_terms(source, node, far[:, m], r0[:, m], r[:, m])
+    ]
+    d = tuple(2.0 * (node - source).T)
+    _, _, _, _, _, _, disc, *_, negative, _ = _frustum_quadric(d, terms[:12])
+    assert (negative & (disc < 0)).any() and (negative & (disc >= 0)).any()
+    near, excess = _branchless_joint_kernels(np, k)
+    np.testing.assert_array_equal(near(*d, *terms), _near_joint(k, *d, *terms))
+    want = _joint_excess(k, *d, *terms)
+    assert np.count_nonzero(want) > n // 4
+    np.testing.assert_allclose(excess(*d, *terms), want, rtol=1e-9, atol=1e-12)

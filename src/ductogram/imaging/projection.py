@@ -213,40 +213,19 @@ def _branchless_kernels(xp):
     computed, the right one picked per ray) on the namespace ``xp``, so that CuPy can fuse
     each into one kernel. Arguments: the ray direction's components, then the terms."""
 
-    def dot(u, v):
-        return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
-
     def span(start, stop):
         """Length of [start, stop] within the ray's [0, 1]."""
         return xp.maximum(xp.minimum(stop, 1.0) - xp.maximum(start, 0.0), 0.0)
 
     def frustum(dx, dy, dz, ex, ey, ez, wx, wy, wz, s_0, length, r0, k, q, qc):
-        d, e, w0 = (dx, dy, dz), (ex, ey, ez), (wx, wy, wz)
-        sd = dot(d, e)
-        dd = dot(d, d)
-        qa = dd - q * sd * sd
-        qb = 2.0 * (dot(w0, d) - q * s_0 * sd - r0 * k * sd)
-        parallel = sd == 0.0
-        safe_sd = xp.where(parallel, 1.0, sd)
-        t_a = (0.0 - s_0) / safe_sd
-        t_b = (length - s_0) / safe_sd
-        in_slab = (s_0 >= 0.0) & (s_0 <= length)
-        lo = xp.where(parallel, xp.where(in_slab, -_BIG, _BIG), xp.minimum(t_a, t_b))
-        hi = xp.where(parallel, xp.where(in_slab, _BIG, -_BIG), xp.maximum(t_a, t_b))
-        disc = qb * qb - 4.0 * qa * qc
-        sq = xp.sqrt(xp.maximum(disc, 0.0))
-        eps = 1e-12 * xp.maximum(xp.abs(qb), 1.0)
-        positive = qa > eps
-        negative = qa < -eps
-        safe_qa = xp.where(positive | negative, qa, 1.0)
-        t1 = (-qb - sq) / (2.0 * safe_qa)
-        t2 = (-qb + sq) / (2.0 * safe_qa)
-        r1 = xp.minimum(t1, t2)
-        r2 = xp.maximum(t1, t2)
+        d = (dx, dy, dz)
+        terms = (ex, ey, ez, wx, wy, wz, s_0, length, r0, k, q, qc)
+        dd, lo, hi, qb, qc, disc, r1, r2, t_lin, positive, negative = _branchless_quadric(
+            xp, d, terms
+        )
         whole = span(lo, hi)
         between = span(xp.maximum(lo, r1), xp.minimum(hi, r2))
         outside = span(lo, xp.minimum(hi, r1)) + span(xp.maximum(lo, r2), hi)
-        t_lin = -qc / xp.where(qb == 0.0, 1.0, qb)
         linear = xp.where(
             qb > 0.0,
             span(lo, xp.minimum(hi, t_lin)),
@@ -261,17 +240,48 @@ def _branchless_kernels(xp):
 
     def ellipsoid(dx, dy, dz, u0x, u0y, u0z, a00, a01, a02, a10, a11, a12, a20, a21, a22):
         d, u0 = (dx, dy, dz), (u0x, u0y, u0z)
-        ud = (dot((a00, a01, a02), d), dot((a10, a11, a12), d), dot((a20, a21, a22), d))
-        qa = dot(ud, ud)
-        qb = 2.0 * dot(u0, ud)
-        qc = dot(u0, u0) - 1.0
+        ud = (_dot((a00, a01, a02), d), _dot((a10, a11, a12), d), _dot((a20, a21, a22), d))
+        qa = _dot(ud, ud)
+        qb = 2.0 * _dot(u0, ud)
+        qc = _dot(u0, u0) - 1.0
         disc = qb * qb - 4.0 * qa * qc
         sq = xp.sqrt(xp.maximum(disc, 0.0))
         t1 = (-qb - sq) / (2.0 * qa)
         t2 = (-qb + sq) / (2.0 * qa)
-        return xp.where(disc > 0.0, span(t1, t2) * xp.sqrt(dot(d, d)), 0.0)
+        return xp.where(disc > 0.0, span(t1, t2) * xp.sqrt(_dot(d, d)), 0.0)
 
     return frustum, ellipsoid
+
+
+def _branchless_quadric(xp, d: tuple, terms: tuple) -> tuple:
+    """:func:`_frustum_quadric` for the branchless kernels: the slab's ends at ``±_BIG``
+    where the ray runs parallel to it, every division guarded on its denominator (no NaN,
+    no infinity), and the linear root ``t_lin`` of the flat case (where ``qa`` is about 0
+    the roots ``r1``, ``r2`` mean nothing; where ``qb`` is 0 neither does ``t_lin``). Gives
+    ``(dd, lo, hi, qb, qc, disc, r1, r2, t_lin, positive, negative)``."""
+    e, w0, (s_0, length, r0, k, q, qc) = terms[0:3], terms[3:6], terms[6:]
+    sd = _dot(d, e)
+    dd = _dot(d, d)
+    qa = dd - q * sd * sd
+    qb = 2.0 * (_dot(w0, d) - q * s_0 * sd - r0 * k * sd)
+    parallel = sd == 0.0
+    safe_sd = xp.where(parallel, 1.0, sd)
+    t_a = (0.0 - s_0) / safe_sd
+    t_b = (length - s_0) / safe_sd
+    in_slab = (s_0 >= 0.0) & (s_0 <= length)
+    lo = xp.where(parallel, xp.where(in_slab, -_BIG, _BIG), xp.minimum(t_a, t_b))
+    hi = xp.where(parallel, xp.where(in_slab, _BIG, -_BIG), xp.maximum(t_a, t_b))
+    disc = qb * qb - 4.0 * qa * qc
+    sq = xp.sqrt(xp.maximum(disc, 0.0))
+    eps = 1e-12 * xp.maximum(xp.abs(qb), 1.0)
+    positive = qa > eps
+    negative = qa < -eps
+    safe_qa = xp.where(positive | negative, qa, 1.0)
+    t1 = (-qb - sq) / (2.0 * safe_qa)
+    t2 = (-qb + sq) / (2.0 * safe_qa)
+    r1, r2 = xp.minimum(t1, t2), xp.maximum(t1, t2)
+    t_lin = -qc / xp.where(qb == 0.0, 1.0, qb)
+    return dd, lo, hi, qb, qc, disc, r1, r2, t_lin, positive, negative
 
 
 #: Stands for an infinite ray parameter in the branchless kernels (rays run over [0, 1]).
@@ -292,16 +302,24 @@ def _chord_kernels(xp):
             return _ellipsoid_chords((dx, dy, dz), terms)
 
         return frustum, ellipsoid
-    key = xp.__name__
+    plain = _branchless_kernels(xp)
+    return _fused_kernels(
+        xp, xp.__name__, plain, lambda fused: _kernels_agree(xp, plain, fused), "chord kernels"
+    )
+
+
+def _fused_kernels(xp, key, plain: tuple, agree, what: str) -> tuple:
+    """The branchless functions ``plain`` each fused into one CuPy kernel, made once per
+    ``key`` and kept in :data:`_FUSED`, when ``agree(fused)`` finds that they give what
+    the unfused ones give; else (with a warning that names ``what``) the unfused ones."""
     if key not in _FUSED:
-        plain = _branchless_kernels(xp)
         try:
-            fused = tuple(xp.fuse(k) for k in plain)
-            ok = _kernels_agree(xp, plain, fused)
+            fused = tuple(xp.fuse(f) for f in plain)
+            ok = agree(fused)
         except Exception:  # a CuPy without fusion of these functions: run them unfused
             ok = False
         if not ok:
-            warnings.warn("fused chord kernels disagree: unfused ones used", stacklevel=2)
+            warnings.warn(f"fused {what} disagree: unfused ones used", stacklevel=3)
         _FUSED[key] = fused if ok else plain
     return _FUSED[key]
 
@@ -748,16 +766,16 @@ def _join_at_nodes(image, geometry, junctions, a, b, r0, r1, w, terms, offsets, 
         if mitre is not None:
             wedges = _device(xp, *_wedge_terms(geometry.source_mm, centre, *mitre, 0.0))
             wide_wedges = _device(xp, *_wedge_terms(geometry.source_mm, centre, *mitre, spread))
-        excess = functools.partial(_joint_excess, k)
+        near_joint, excess = _joint_kernels(xp, k, mitre is not None)
         size = max(chunk // (len(offsets) * (k + 2)), 1)
         for node, rows, cols in _pairs(*boxes, chunk=size, xp=xp):
             own = tuple(t[members[node, m]] for m in range(k) for t in wide)
             own = (*own, *(t[node] for t in wide_wedges))
             ray = _ray_directions(geometry, rows, cols, 0.0, 0.0)
-            near = _near_joint(k, *ray, *own)
-            if not bool(near.any()):
-                continue
+            near = near_joint(*ray, *own)
             node, rows, cols = node[near], rows[near], cols[near]
+            if not len(node):  # known on the host once picked: no sync of its own on a GPU
+                continue
             own = tuple(t[members[node, m]] for m in range(k) for t in terms)
             own = (*own, *(t[node] for t in wedges))
             acc = _summed_chords(excess, geometry, rows, cols, offsets, own)
@@ -784,15 +802,15 @@ def _wedge_terms(source, node, offset, r_node, r_far, normal, margin: float) -> 
     return tuple(out)
 
 
-def _wedge_spans(d: tuple, terms: tuple) -> list:
+def _wedge_spans(xp, intervals, d: tuple, terms: tuple) -> list:
     """The intervals of rays ``source + t d`` in the wedges of ``terms``
-    (:func:`_wedge_terms`): each frustum's interval cut by its half-space
-    ``n · (x - node) <= 0``, that is ``h + t n · d <= 0``."""
-    xp = array_namespace(*d)
+    (:func:`_wedge_terms`): each frustum's interval (by ``intervals``, see
+    :func:`_tube_spans`) cut by its half-space ``n · (x - node) <= 0``, that is
+    ``h + t n · d <= 0``."""
     n = _FRUSTUM_TERM_COUNT
     spans = []
     for m in range(0, len(terms), _WEDGE_TERM_COUNT):
-        start, stop = _frustum_intervals(d, terms[m : m + n])
+        start, stop = intervals(d, terms[m : m + n])
         plane = terms[m + n : m + _WEDGE_TERM_COUNT]
         nd, h = _dot(d, plane[:3]), plane[3]
         root = -h / xp.where(nd == 0, 1.0, nd)
@@ -805,11 +823,12 @@ def _wedge_spans(d: tuple, terms: tuple) -> list:
     return spans
 
 
-def _tube_spans(d: tuple, terms: tuple) -> list:
-    """The intervals (:func:`_frustum_intervals`) of the frustums whose terms are given one
-    tube after the other."""
+def _tube_spans(intervals, d: tuple, terms: tuple) -> list:
+    """The intervals of the frustums whose terms are given one tube after the other, by
+    ``intervals``: :func:`_frustum_intervals`, or the branchless
+    :func:`_branchless_intervals` with its namespace bound."""
     n = _FRUSTUM_TERM_COUNT
-    return [_frustum_intervals(d, terms[m : m + n]) for m in range(0, len(terms), n)]
+    return [intervals(d, terms[m : m + n]) for m in range(0, len(terms), n)]
 
 
 def _widened(a, b, r0, r1, margin: float):
@@ -826,45 +845,204 @@ def _widened(a, b, r0, r1, margin: float):
     return a - margin * e, b + margin * e, r0 - k * margin + grow, r1 + k * margin + grow
 
 
-def _joint_excess(k: int, dx, dy, dz, *terms):
+def _joint_excess(k: int, dx, dy, dz, *terms, xp=None, intervals=_frustum_intervals):
     """Σ chords of the ``k`` frustums − chord of the union of them and the wedges, for rays
     ``source + t d``, t in [0, 1]: ``terms`` are the frustums' (:func:`_frustum_terms`,
     one tube after the other), then the wedges' (:func:`_wedge_terms`), if any. Negative
-    where the wedges add more than the tubes share."""
+    where the wedges add more than the tubes share. ``xp`` (default: the rays') and
+    ``intervals`` (see :func:`_tube_spans`) are set by :func:`_branchless_joint_kernels`."""
     d = (dx, dy, dz)
+    xp = xp or array_namespace(dx)
     n = k * _FRUSTUM_TERM_COUNT
-    spans = _tube_spans(d, terms[:n])
-    wedges = _wedge_spans(d, terms[n:])
+    spans = _tube_spans(intervals, d, terms[:n])
+    wedges = _wedge_spans(xp, intervals, d, terms[n:])
     added = sum(stop - start for start, stop in wedges)
-    xp = array_namespace(dx)
-    return (_overlap_in_union(xp, [*spans, *wedges]) - added) * _dot(d, d) ** 0.5
+    return (_overlap_in_union(xp, [*spans, *wedges]) - added) * xp.sqrt(_dot(d, d))
 
 
-def _near_joint(k: int, dx, dy, dz, *terms):
+def _near_joint(k: int, dx, dy, dz, *terms, xp=None, intervals=_frustum_intervals):
     """Whether rays ``source + t d`` cross a part that two of the ``k`` frustums share, or a
-    wedge (terms as in :func:`_joint_excess`)."""
+    wedge (arguments as in :func:`_joint_excess`)."""
     d = (dx, dy, dz)
+    xp = xp or array_namespace(dx)
     n = k * _FRUSTUM_TERM_COUNT
-    near = _overlap_in_union(array_namespace(dx), _tube_spans(d, terms[:n])) > 0
-    for start, stop in _wedge_spans(d, terms[n:]):
+    near = _overlap_in_union(xp, _tube_spans(intervals, d, terms[:n])) > 0
+    for start, stop in _wedge_spans(xp, intervals, d, terms[n:]):
         near = near | (stop > start)
     return near
 
 
 def _overlap_in_union(xp, spans: list) -> object:
     """Σ lengths − length of the union of intervals ``[(start, stop), ...]`` (arrays, one
-    interval of each per ray): see :func:`_join_at_nodes`."""
+    interval of each per ray, within [0, 1]): see :func:`_join_at_nodes`. Elementwise."""
     total = 0.0
     for i, (start_i, stop_i) in enumerate(spans):
         furthest = None  # the furthest end of the intervals before i (by start, then index)
         for j, (start_j, stop_j) in enumerate(spans):
             if j == i:
                 continue
-            before = (start_j < start_i) | ((start_j == start_i) & (j < i))
-            end = xp.where(before, stop_j, -xp.inf)
+            before = start_j < start_i
+            if j < i:
+                before = before | (start_j == start_i)
+            end = xp.where(before, stop_j, -_BIG)  # none before: i overlaps nothing
             furthest = end if furthest is None else xp.maximum(furthest, end)
         total = total + xp.maximum(xp.minimum(stop_i, furthest) - start_i, 0.0)
     return total
+
+
+def _branchless_intervals(xp, d: tuple, terms: tuple) -> tuple:
+    """:func:`_frustum_intervals` without branches (every case computed, the right one
+    picked per ray), infinities or NaN (see :func:`_branchless_quadric`), for the fused
+    joint kernels: the same intervals. Where the ray runs parallel to the slab the longer
+    piece of ``qa < 0`` is picked as with infinities, ``_BIG`` swallowing the roots."""
+    _, lo, hi, qb, qc, disc, r1, r2, t_lin, positive, negative = _branchless_quadric(xp, d, terms)
+    first = xp.minimum(hi, r1) - lo >= hi - xp.maximum(lo, r2)
+    start = xp.where(
+        positive,
+        xp.maximum(lo, r1),
+        xp.where(
+            negative,
+            xp.where((disc < 0.0) | first, lo, xp.maximum(lo, r2)),
+            xp.where(qb < 0.0, xp.maximum(lo, t_lin), lo),
+        ),
+    )
+    stop = xp.where(
+        positive,
+        xp.minimum(hi, r2),
+        xp.where(
+            negative,
+            xp.where((disc >= 0.0) & first, xp.minimum(hi, r1), hi),
+            xp.where(
+                qb > 0.0,
+                xp.minimum(hi, t_lin),
+                xp.where((qb < 0.0) | (qc <= 0.0), hi, -_BIG),
+            ),
+        ),
+    )
+    start = xp.clip(start, 0.0, 1.0)
+    return start, xp.maximum(xp.clip(stop, 0.0, 1.0), start)
+
+
+def _branchless_joint_kernels(xp, k: int) -> tuple:
+    """(near, excess): :func:`_near_joint` and :func:`_joint_excess` for ``k`` tubes on
+    ``xp``, with or without a mitre's wedges (told by the count of terms), made of the
+    branchless intervals (:func:`_branchless_intervals`): a fixed count of elementwise
+    steps per count of terms (the loops over tubes and wedges run in Python, once, while
+    CuPy traces the function), so that CuPy can fuse each into one kernel."""
+    intervals = functools.partial(_branchless_intervals, xp)
+
+    def near(dx, dy, dz, *terms):
+        return _near_joint(k, dx, dy, dz, *terms, xp=xp, intervals=intervals)
+
+    def excess(dx, dy, dz, *terms):
+        return _joint_excess(k, dx, dy, dz, *terms, xp=xp, intervals=intervals)
+
+    near.__name__, excess.__name__ = f"near_joint_{k}", f"joint_excess_{k}"  # kernel names
+    return near, excess
+
+
+def _joint_kernels(xp, k: int, wedges: bool) -> tuple:
+    """(near, excess) functions of :func:`_join_at_nodes` for nodes of ``k`` tubes, mitred
+    (``wedges``) or not, taking components. NumPy: the plain functions (their branches skip
+    work on the CPU). CuPy: the branchless ones, each fused into one kernel per ``k`` and
+    ``wedges``, checked once against the unfused ones on random joints (else those)."""
+    if xp is np:
+        return functools.partial(_near_joint, k), functools.partial(_joint_excess, k)
+    plain = _branchless_joint_kernels(xp, k)
+    return _fused_kernels(
+        xp,
+        (xp.__name__, "joint", k, wedges),
+        plain,
+        lambda fused: _joint_kernels_agree(xp, k, wedges, plain, fused),
+        f"joint kernels ({k} tubes{', mitred' if wedges else ''})",
+    )
+
+
+def _random_joints(rng, k: int, wedges: bool, joints: int = 60, rays: int = 40):
+    """A test case for the joint functions: ``joints`` nodes of ``k`` random tubes (with
+    ``wedges``, bends of two with their mitre), ``rays`` rays per node from a focal spot
+    650 mm up, aimed near it, and their terms, as :func:`_join_at_nodes` passes them.
+
+    Each sixth of the nodes is a kind: random; tubes lying flat (across the beam); the
+    first tube along x, the rays across it (``d · e = 0``: parallel to its slab); the
+    first tube straight up under the focal spot, a cylinder or a cone, half the rays
+    along it (``qa`` zero with ``qb`` zero, or negative); with wedges, a hairpin (the duct
+    turned back on itself); a cone that half the rays meet along its side (``qa`` zero,
+    ``qb`` not; the numbers exact). Every tenth ray misses the node by far. Gives the
+    directions, by component, of two rays per (node, pixel) pair, ``(2, J rays)`` (as a
+    pixel's sub-pixel rays: the second is the first moved 0.05 mm), and the terms
+    ``(J rays,)``, host arrays."""
+    source = np.array([0.0, 0.0, 650.0])
+    kind = np.arange(joints) % 6
+    node = np.column_stack(
+        [rng.uniform(10, 60, joints), rng.uniform(-20, 20, joints), rng.uniform(5, 40, joints)]
+    )
+    node[kind == 2, 0] = rng.uniform(-1.0, 1.0, np.count_nonzero(kind == 2))
+    node[kind == 3, :2] = 0.0
+    u = rng.normal(size=(joints, k, 3))
+    u[kind == 1, :, 2] = 0.0
+    u[kind == 2, 0] = (1.0, 0.0, 0.0)
+    u[(kind == 3) | (kind == 5), 0] = (0.0, 0.0, 1.0)
+    u[(kind == 5) & (np.arange(joints) % 12 == 5), 0] = (0.0, 0.0, -1.0)
+    # The rays from the focal spot along (3, 0, -4) run along the side of a cone of slope
+    # 3/4 about z; these cross its axis halfway along it, at ``aim`` (1 mm from the node).
+    aim = node.copy()
+    height = 2.0 + 4.0 * rng.integers(0, 10, np.count_nonzero(kind == 5))
+    aim[kind == 5] = np.column_stack([0.75 * (650.0 - height), np.zeros_like(height), height])
+    node[kind == 5] = aim[kind == 5] - u[kind == 5, 0]
+    if wedges:
+        u[kind == 4, 1] = u[kind == 4, 0]
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    length = rng.uniform(0.5, 4.0, (joints, k))
+    r_node, r_far = rng.uniform(0.05, 1.0, (2, joints, k))
+    cylinder = (kind == 3) & (np.arange(joints) % 12 == 3)
+    r_far[cylinder, 0] = r_node[cylinder, 0]
+    length[kind == 5, 0], r_node[kind == 5, 0], r_far[kind == 5, 0] = 2.0, 0.5, 2.0
+    far = node[:, None] + length[..., None] * u
+    ending = np.zeros((joints, k), bool)
+    ending[:, 0] = True  # the first tube ends at the node, the others start there
+    a = np.where(ending[..., None], far, node[:, None])
+    b = np.where(ending[..., None], node[:, None], far)
+    r0, r1 = np.where(ending, r_far, r_node), np.where(ending, r_node, r_far)
+    terms = [
+        t for m in range(k) for t in _frustum_terms(source, a[:, m], b[:, m], r0[:, m], r1[:, m])
+    ]
+    if wedges:
+        tube = np.arange(2 * joints).reshape(joints, 2)
+        mitre, _ = _mitre(u, length, tube, ending, r0.ravel(), r1.ravel())
+        terms += _wedge_terms(source, node, *mitre, 0.0)
+    which = np.repeat(np.arange(joints), rays)
+    exact = (np.isin(kind[which], (3, 5))) & (np.arange(len(which)) % 2 == 0)
+    aim = np.where(exact[:, None], aim[which], aim[which] + rng.normal(0, 1, (len(which), 3)))
+    aim[kind[which] == 2, 0] = source[0]
+    aim[::10, :2] += 30.0
+    d = 2.0 * (aim - source)
+    d = np.stack([d, d + 2.0 * np.array([0.05, 0.05, 0.0])])
+    return tuple(d[..., i] for i in range(3)), tuple(t[which] for t in terms)
+
+
+def _joint_kernels_agree(xp, k: int, wedges: bool, plain, fused) -> bool:
+    """Whether the fused joint functions give what the unfused ones give on random joints
+    (:func:`_random_joints`), called as :func:`_join_at_nodes` calls them: near on one ray
+    per pair, excess on a pixel's rays (directions ``(2, N)``, terms ``(N,)``)."""
+    d, terms = _random_joints(np.random.default_rng(k), k, wedges)
+    d, terms = _device(xp, *d), _device(xp, *terms)
+    want, got = (f(*d, *terms) for f in (plain[1], fused[1]))
+    # Fused multiply-adds round grazing rays differently: agree to 0.1 nm.
+    if not bool(xp.all(xp.isfinite(got))) or not bool(xp.any(want != 0)):
+        return False
+    if not bool(xp.allclose(got, want, rtol=1e-7, atol=1e-7)):
+        return False
+    one = tuple(c[0] for c in d)
+    near, near_fused = (f(*one, *terms) for f in (plain[0], fused[0]))
+    return bool(near.any()) and not bool(xp.any(_near_differs(xp, near, near_fused, want[0])))
+
+
+def _near_differs(xp, near, other, excess) -> object:
+    """Where two answers of the near test differ other than by rounding: a ray along which
+    tubes (or a tube and a wedge) only touch may fall either side when rounded otherwise,
+    but there the union is the sum of the chords (``excess`` under 0.1 nm)."""
+    return (near != other) & (xp.abs(excess) > 1e-7)  # mm
 
 
 def project_ellipsoids(
