@@ -162,6 +162,49 @@ def test_gpu_junctions_agree_with_cpu():
 
 
 @needs_gpu
+def test_gpu_joint_kernels_are_fused_and_agree_with_cpu(small_case):
+    """Where tubes meet, the union's functions run fused, one kernel per count of tubes and
+    mitred or not: they give what the plain CPU ones give, and no fused kernel falls back
+    (with a warning) when a scene's duct tree is projected with its nodes."""
+    import warnings
+
+    import cupy
+
+    from ductogram.imaging.projection import (
+        _FUSED,
+        _joint_excess,
+        _joint_kernels,
+        _near_differs,
+        _near_joint,
+        _random_joints,
+    )
+
+    ph, fill = small_case
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k, wedges in [(2, True), (2, False), (3, False)]:
+            near, excess = _joint_kernels(cupy, k, wedges)
+            d, terms = _random_joints(np.random.default_rng(20 + k), k, wedges)
+            one = tuple(c[0] for c in d)
+            on_gpu = [tuple(cupy.asarray(x) for x in xs) for xs in (one, d, terms)]
+            want = _joint_excess(k, *d, *terms)
+            np.testing.assert_allclose(
+                to_host(excess(*on_gpu[1], *on_gpu[2])),
+                want,
+                rtol=1e-7,
+                atol=1e-7,  # mm: rounding of grazing rays (fused multiply-adds on the GPU)
+            )
+            want_near = _near_joint(k, *one, *terms)
+            got_near = to_host(near(*on_gpu[0], *on_gpu[2]))
+            assert want_near.any() and not _near_differs(np, want_near, got_near, want[0]).any()
+        build_scene(ph, "CC", fill=fill, pixel_mm=0.2, supersample=1, device="cuda")
+    assert not [str(w.message) for w in caught if "fused" in str(w.message)]
+    joints = [v for key, v in _FUSED.items() if isinstance(key, tuple) and "joint" in key]
+    assert len(joints) >= 3
+    assert all(type(f).__name__ == "Fusion" for kernels in joints for f in kernels)
+
+
+@needs_gpu
 def test_gpu_scene_agrees_with_cpu(small_case):
     ph, fill = small_case
     cpu = build_scene(ph, "CC", fill=fill, pixel_mm=0.2, supersample=1)
