@@ -178,8 +178,11 @@ def _tube(defect: str | None = None):
     chest wall, with one defect 13 mm from the root, or none: ``"bubble"``, a sphere of air
     of 0.6 R (1.2 mm across: it removes 0.6 of the centre line's contrast, 0.36 of the
     cross-section's); ``"seam"``, a one-pixel stripe across the duct at half its contrast
-    (a join); ``"gap"``, a 1 mm break of the column (two pieces read as one path); its
-    landmarks and a reading of the duct."""
+    (a join); ``"gap"``, a 1 mm break of the column (two pieces read as one path);
+    ``"sag"``, a mild thinning of the column drawn out along the duct (an ellipsoid 1.6 mm
+    long and 1.2 mm across that holds 0.4 of the contrast: the centre line down by about
+    0.35, the image nearly flat at the floor of the dip); its landmarks and a reading of
+    the duct."""
     rows, cols = np.mgrid[0:560, 0:300]
     pixel = 0.2
     breast = (rows / 500.0) ** 2 + ((cols - 150) / 600.0) ** 2 < 1
@@ -193,6 +196,9 @@ def _tube(defect: str | None = None):
     if defect == "bubble":
         d2 = (rows - 430.0) ** 2 + (cols - 150.0) ** 2
         attenuation -= mu * np.sqrt(np.clip(3.0**2 - d2, 0, None)) * duct
+    elif defect == "sag":
+        q = ((rows - 430.0) / 4.0) ** 2 + ((cols - 150.0) / 3.0) ** 2
+        attenuation -= 0.6 * mu * 3.0 * np.sqrt(np.clip(1 - q, 0, None)) * duct
     elif defect == "seam":
         attenuation -= np.where(duct & (rows == 430), 0.5 * mu * chord, 0)
     elif defect == "gap":
@@ -358,6 +364,23 @@ def test_seams_and_gaps_are_no_bubbles(defect):
     assert evidence["bubbles"] == 0
     assert not flagged("air_bubbles", evidence)
     assert bubble_sites(image, reading, marks) == []
+
+
+def test_a_flat_sag_of_the_column_is_no_bubble(monkeypatch):
+    """A bubble is a pit: the image curves up at the floor of its dip (the sphere: about
+    0.1 of the centre line's level). A drawn-out shallow thinning of the column passes
+    the depth, share and width limits but is flat at its floor (about 0.03): below
+    BUBBLE_MIN_CURVATURE it is no site; without that floor it would be a clear one."""
+    from ductogram.analysis import quality
+
+    image, reading, marks = _tube("sag")
+    assert bubble_sites(image, reading, marks) == []
+    assert quality_evidence(image, reading, marks)["air_bubbles"]["bubbles"] == 0
+    assert len(bubble_sites(*_tube("bubble"))) == 1
+    monkeypatch.setattr(quality, "BUBBLE_MIN_CURVATURE", 0.0)
+    sites = bubble_sites(image, reading, marks)
+    assert len(sites) == 1 and sites[0].clear
+    assert 0.25 <= sites[0].depth <= 0.45
 
 
 def test_air_bubbles_stay_proximal():
