@@ -66,6 +66,16 @@ def test_ectasia_or_cyst_alone_is_benign():
     assert assess(_views(), [_lesion(FindingKind.CYST_FILL, 0.9)])[0] == 2
 
 
+def test_a_short_widening_is_not_counted_as_ectasia():
+    """Ectasia's confidence is the length of duct read too wide (findings.ECTASIA_SURE_MM
+    for 1): 24 mm of it (0.6), as some normal exams are read, is reported but not
+    counted; 28 mm (0.7) is."""
+    category, _, marked = assess(_views(), [_lesion(FindingKind.ECTASIA, 0.6)])
+    assert category == 1 and not marked[0].counted
+    category, _, marked = assess(_views(), [_lesion(FindingKind.ECTASIA, 0.7)])
+    assert category == 2 and marked[0].counted
+
+
 def test_cut_off_with_wall_irregularity_is_birads_5(monkeypatch):
     lesions = [_lesion(FindingKind.CUT_OFF, 0.95), _lesion(FindingKind.WALL_IRREGULARITY, 0.95)]
     # Wall irregularity is reported but not counted by default ...
