@@ -383,12 +383,10 @@ def test_a_bent_duct_has_no_seam_at_its_joint():
     assert volume == pytest.approx(np.pi * r * r * 6.0, rel=2e-3)
 
 
-def test_nodes_of_every_kind_in_one_call_project_as_each_alone():
-    # A bend, a Y and a four-tube node far apart, labelled in one call: the same image as
-    # the three projected one by one (the groups are told apart by their own labels).
-    g = Geometry(pixel_mm=0.1, rows=400, cols=400)
+def _three_kinds_of_node():
+    """A bend, a Y and a four-tube node far apart, each as (a, b, r0, r1, nodes)."""
     t = np.radians(35.0)
-    parts = [
+    return [
         _junction(
             np.array([8.0, -10.0, 30.0]),
             [[-1.0, 0, 0], [np.cos(t), np.sin(t), 0]],
@@ -405,6 +403,13 @@ def test_nodes_of_every_kind_in_one_call_project_as_each_alone():
             [0.35, 0.2, 0.2, 0.15],
         ),
     ]
+
+
+def test_nodes_of_every_kind_in_one_call_project_as_each_alone():
+    # A bend, a Y and a four-tube node far apart, labelled in one call: the same image as
+    # the three projected one by one (the groups are told apart by their own labels).
+    g = Geometry(pixel_mm=0.1, rows=400, cols=400)
+    parts = _three_kinds_of_node()
     alone = sum(project_segments(g, *part[:4], nodes=part[4], supersample=1) for part in parts)
     a, b, r0, r1 = (np.concatenate([part[i] for part in parts]) for i in range(4))
     nodes = np.concatenate(
@@ -482,6 +487,33 @@ def test_branchless_joints_equal_the_plain_ones(k, wedges):
     assert np.count_nonzero(want) > 0.05 * want.size
     assert (want < 0).any() == wedges  # where the wedges add more than the tubes share
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_the_branchless_joints_project_a_tree_as_the_plain_ones(monkeypatch):
+    """The way the GPU runs them: the joint functions that _join_at_nodes picks per node
+    (here the branchless ones, unfused, on NumPy) projecting a bend, a Y and a four-tube
+    node, supersampled: the same image as the plain functions give."""
+    from ductogram.imaging import projection
+
+    g = Geometry(pixel_mm=0.1, rows=400, cols=400)
+    parts = _three_kinds_of_node()
+    a, b, r0, r1 = (np.concatenate([part[i] for part in parts]) for i in range(4))
+    nodes = np.concatenate(
+        [np.where(part[4] >= 0, part[4] + 10 * i, -1) for i, part in enumerate(parts)]
+    )
+    plain = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
+    picked = []
+
+    def branchless(xp, k, wedges):
+        picked.append((k, wedges))
+        return projection._branchless_joint_kernels(xp, k)
+
+    monkeypatch.setattr(projection, "_joint_kernels", branchless)
+    with np.errstate(all="raise"):  # no NaN, no infinity on the way
+        got = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
+    assert {(2, True), (3, False), (4, False)} <= set(picked)
+    assert plain.max() > 0.5
+    np.testing.assert_allclose(got, plain, rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("k", [2, 3])
