@@ -460,12 +460,17 @@ def test_nodes_must_label_both_ends_of_every_tube():
 
 
 @pytest.mark.parametrize(("k", "wedges"), [(2, True), (2, False), (3, False)])
-def test_branchless_joints_equal_the_plain_ones(k, wedges):
-    """The GPU's fused joint kernels compute every case and pick one per ray: on NumPy
-    (unfused) they give what the plain functions give, for tubes lying flat, rays parallel
-    to a tube's slab or along its side, hairpins, and rays that miss everything."""
+def test_joint_intervals_are_the_chords(k, wedges):
+    """The joints' intervals (written without branches, every case computed and one picked
+    per ray, so that the GPU can fuse them) are as long as the chords of the separate
+    chord code (with branches), for tubes lying flat, rays parallel to a tube's slab or
+    along its side, hairpins, and rays that miss everything; nothing on the way is NaN or
+    infinite; and the joint functions made of them see overlaps and, with wedges, more
+    added than shared."""
     from ductogram.imaging.projection import (
-        _branchless_joint_kernels,
+        _FRUSTUM_TERM_COUNT,
+        _frustum_chords_from_terms,
+        _frustum_intervals,
         _frustum_quadric,
         _joint_excess,
         _near_joint,
@@ -478,51 +483,30 @@ def test_branchless_joints_equal_the_plain_ones(k, wedges):
     _, _, lo, _, qb, _, _, _, _, _, negative, flat = _frustum_quadric(one, terms[:12])
     assert negative.any() and np.isinf(lo).any()
     assert (flat & (qb == 0)).any() and (flat & (qb > 0)).any() and (flat & (qb < 0)).any()
-    near, excess = _branchless_joint_kernels(np, k)
-    with np.errstate(all="raise"):  # no NaN, no infinity on the way
-        got_near, got = near(*one, *terms), excess(*d, *terms)
-    want_near, want = _near_joint(k, *one, *terms), _joint_excess(k, *d, *terms)
-    assert 0.05 < want_near.mean() < 0.5
-    np.testing.assert_array_equal(got_near, want_near)
-    assert np.count_nonzero(want) > 0.05 * want.size
-    assert (want < 0).any() == wedges  # where the wedges add more than the tubes share
-    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-
-
-def test_the_branchless_joints_project_a_tree_as_the_plain_ones(monkeypatch):
-    """The way the GPU runs them: the joint functions that _join_at_nodes picks per node
-    (here the branchless ones, unfused, on NumPy) projecting a bend, a Y and a four-tube
-    node, supersampled: the same image as the plain functions give."""
-    from ductogram.imaging import projection
-
-    g = Geometry(pixel_mm=0.1, rows=400, cols=400)
-    parts = _three_kinds_of_node()
-    a, b, r0, r1 = (np.concatenate([part[i] for part in parts]) for i in range(4))
-    nodes = np.concatenate(
-        [np.where(part[4] >= 0, part[4] + 10 * i, -1) for i, part in enumerate(parts)]
-    )
-    plain = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
-    picked = []
-
-    def branchless(xp, k, wedges):
-        picked.append((k, wedges))
-        return projection._branchless_joint_kernels(xp, k)
-
-    monkeypatch.setattr(projection, "_joint_kernels", branchless)
-    with np.errstate(all="raise"):  # no NaN, no infinity on the way
-        got = project_segments(g, a, b, r0, r1, nodes=nodes, supersample=2)
-    assert {(2, True), (3, False), (4, False)} <= set(picked)
-    assert plain.max() > 0.5
-    np.testing.assert_allclose(got, plain, rtol=0, atol=1e-9)
+    norm = np.sqrt(one[0] ** 2 + one[1] ** 2 + one[2] ** 2)
+    for m in range(k):
+        own = terms[m * _FRUSTUM_TERM_COUNT : (m + 1) * _FRUSTUM_TERM_COUNT]
+        with np.errstate(all="raise"):  # no NaN, no infinity on the way
+            start, stop = _frustum_intervals(np, one, own)
+        assert (0 <= start).all() and (start <= stop).all() and (stop <= 1).all()
+        chord = _frustum_chords_from_terms(one, own)
+        assert np.count_nonzero(chord) > 0.05 * chord.size
+        np.testing.assert_allclose((stop - start) * norm, chord, rtol=1e-9, atol=1e-12)
+    with np.errstate(all="raise"):
+        near, excess = _near_joint(k, *one, *terms), _joint_excess(k, *d, *terms)
+    assert 0.05 < near.mean() < 0.5
+    assert np.count_nonzero(excess) > 0.05 * excess.size
+    assert (excess < 0).any() == wedges  # where the wedges add more than the tubes share
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_branchless_joints_equal_the_plain_ones_through_an_apex(k):
+def test_joint_intervals_through_an_apex(k):
     """Where a ray runs along the axis of a double cone (a radius through zero; no duct is
     one, but the formulas allow it) through its apex, qa < 0 and the discriminant is about
-    0, of either sign by rounding: the whole slab, or the longer piece."""
+    0, of either sign by rounding: the interval is the whole slab, or the longer of the two
+    pieces that the chord code adds up."""
     from ductogram.imaging.projection import (
-        _branchless_joint_kernels,
+        _frustum_intervals,
         _frustum_quadric,
         _frustum_terms,
         _joint_excess,
@@ -543,10 +527,19 @@ def test_branchless_joints_equal_the_plain_ones_through_an_apex(k):
         t for m in range(k) for t in _frustum_terms(source, node, far[:, m], r0[:, m], r[:, m])
     ]
     d = tuple(2.0 * (node - source).T)
-    _, _, _, _, _, _, disc, *_, negative, _ = _frustum_quadric(d, terms[:12])
+    _, _, lo, hi, _, _, disc, r1, r2, _, negative, _ = _frustum_quadric(d, terms[:12])
     assert (negative & (disc < 0)).any() and (negative & (disc >= 0)).any()
-    near, excess = _branchless_joint_kernels(np, k)
-    np.testing.assert_array_equal(near(*d, *terms), _near_joint(k, *d, *terms))
-    want = _joint_excess(k, *d, *terms)
-    assert np.count_nonzero(want) > n // 4
-    np.testing.assert_allclose(excess(*d, *terms), want, rtol=1e-9, atol=1e-12)
+    assert negative.all()
+
+    def span(a, b):
+        return np.maximum(np.minimum(b, 1.0) - np.maximum(a, 0.0), 0.0)
+
+    longer = np.maximum(span(lo, np.minimum(hi, r1)), span(np.maximum(lo, r2), hi))
+    want = np.where(disc < 0, span(lo, hi), longer)
+    with np.errstate(all="raise"):
+        start, stop = _frustum_intervals(np, d, terms[:12])
+    np.testing.assert_allclose(stop - start, want, rtol=1e-9, atol=1e-12)
+    with np.errstate(all="raise"):
+        near, excess = _near_joint(k, *d, *terms), _joint_excess(k, *d, *terms)
+    assert near.any()
+    assert np.count_nonzero(excess) > n // 4
