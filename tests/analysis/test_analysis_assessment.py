@@ -149,3 +149,46 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
         assert 0.0 <= les.confidence <= 1.0 and les.findings
     again = ExamReading.model_validate_json(exam.model_dump_json())
     assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)
+
+
+def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
+    """An obstructing papilloma 4 mm in from the orifice stops the contrast in a pool at
+    the cannula: no tree is read, but the views hold the pool (not "no contrast"), and the
+    exam is a cut-off where the pool ends, on the papilloma (BI-RADS 4). With nothing
+    injected, the cannula alone is no pool: no contrast, incomplete."""
+    from conftest import PHANTOM
+
+    from ductogram.analysis.reading import NO_DUCT, NO_DUCT_BEYOND_POOL, read_view
+    from ductogram.anatomy import generate_phantom
+    from ductogram.evaluate.findings_eval import _near_lesion
+    from ductogram.exam.filling import fill_ducts
+    from ductogram.imaging.views import ViewSettings, simulate_view
+
+    # Node 8 of seed 3's first duct system: the lactiferous sinus, 4 mm from the nipple.
+    papilloma = {"kind": "papilloma", "system": 0, "segment": 8, "obstructs": True}
+    phantom = generate_phantom(
+        {**PHANTOM, "laterality": "L", "lesions": [{**papilloma, "size_mm": 4.0}]}, seed=3
+    )
+    settings = ViewSettings(pixel_mm=0.2, supersample=1)
+    fill = fill_ducts(phantom.trees[0], 0.03)
+    images = [
+        simulate_view(phantom, v, fill=fill, settings=settings, rng=3).processing
+        for v in ("CC", "ML")
+    ]
+    exam = read_exam(images)
+    assert exam.birads == 4
+    for view, image in zip(exam.views, images, strict=True):
+        assert view.pooled and not view.found and view.message == NO_DUCT_BEYOND_POOL
+        assert "no_contrast" not in [q["code"] for q in view.quality]
+        (cut,) = view.findings
+        assert cut.kind == FindingKind.CUT_OFF and cut.confidence >= 0.5
+        mm = float(np.mean(image.pixel_spacing_mm)) / image.magnification
+        assert _near_lesion(cut.row, cut.col, image.truth.lesions[0], 2.0 / mm)
+    (lesion,) = [les for les in exam.lesions if les.counted]
+    assert lesion.kind == FindingKind.CUT_OFF and sorted(lesion.views) == ["CC", "ML"]
+
+    empty = simulate_view(phantom, "CC", fill=None, settings=settings, rng=3).processing
+    reading = read_view(empty)
+    assert not reading.pooled and reading.message == NO_DUCT
+    exam = read_exam([empty], readings=[reading])
+    assert exam.birads == 0 and "no_contrast" in [q["code"] for q in exam.views[0].quality]

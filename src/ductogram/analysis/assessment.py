@@ -114,6 +114,9 @@ class ViewReport(BaseModel):
     view: str | None = None
     laterality: str | None = None
     found: bool = Field(description="whether a duct tree was read")
+    pooled: bool = Field(
+        False, description="no tree, but contrast stopped in a pool at the root (obstruction)"
+    )
     message: str | None = None
     tree_confidence: float = 0.0
     total_length_mm: float = 0.0
@@ -326,7 +329,7 @@ def assess(
     -------
     (int, list of str, list of ExamLesion)
     """
-    if not views or not any(v.found for v in views):
+    if not views or not any(v.found or v.pooled for v in views):
         why = next((v.message for v in views if v.message), "no duct tree read")
         return 0, [f"incomplete: no contrast-filled duct in any view ({why})"], lesions
     marked = [
@@ -379,7 +382,13 @@ def assess(
             "extravasation of contrast: a technical complication (or a sign of "
             "carcinoma with other findings)"
         )
-    missing = [v for v in views if not v.found]
+    pooled = [v for v in views if v.pooled]
+    if pooled:
+        reasons.append(
+            f"contrast stops in a pool at the duct's opening in {len(pooled)} view(s): "
+            "the ducts beyond the obstruction are not seen"
+        )
+    missing = [v for v in views if not v.found and not v.pooled]
     if missing and category == 1:
         reasons.append(f"{len(missing)} view(s) without a readable tree")
     return category, reasons, marked
@@ -457,7 +466,9 @@ def read_exam(
         reading = readings[k] if readings is not None else read_view(img)
         flags, sites, metal = _quality(img, reading, marks) if quality else ([], None, [])
         found = (
-            find_findings(img, reading, marks, bubbles=sites, metal=metal) if reading.found else []
+            find_findings(img, reading, marks, bubbles=sites, metal=metal)
+            if reading.found or reading.pooled
+            else []
         )
         return marks, reading, found, flags, time.perf_counter() - t0
 
@@ -479,6 +490,7 @@ def read_exam(
                 view=reading.view,
                 laterality=reading.laterality,
                 found=reading.found,
+                pooled=reading.pooled,
                 message=reading.message,
                 tree_confidence=reading.confidence,
                 total_length_mm=reading.total_length_mm if reading.found else 0.0,

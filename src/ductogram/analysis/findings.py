@@ -54,7 +54,10 @@ of contrast, and the papillomas in them, lie.
   end (twice the mask's largest distance to its wall there) goes from
   ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma that stops the column
   widens the duct before it into a bulb, while a duct that merely ends (the fill ran
-  out, the tree was cut at a crossing) keeps its width.
+  out, the tree was cut at a crossing) keeps its width. Contrast that stops in a pool at
+  the duct's opening, with no tree beyond (:attr:`~.reading.Reading.pooled`: a papilloma
+  in the lactiferous sinus), is a cut-off where the pool ends (:func:`_pool_stop`), at
+  confidence 0.5 for the narrowest pool read and 1 from ``POOL_SURE_MM`` wide.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -229,6 +232,9 @@ CUTOFF_BULB_SURE_MM = 3.0  # ... and where it is sure [measured on draw_cases se
 # 1.2-4.0 mm (median 2.9; 11 at >= 2.25), the 1,712 other ends >= 2.5 mm in 11 cases,
 # >= 3.0 mm in 1; the width profile's end, the old measure, gave the papillomas 0.06-0.97
 # of confidence and 47 other ends >= 0.25]
+POOL_SURE_MM = 2.5  # a pool at the root this wide is a sure stop [measured: pools of
+# 1.8-3.3 mm behind papillomas in the sinus; a cannula without contrast reads 0.8 mm at
+# most (reading.POOL_MIN_WIDTH_MM)]
 CUTOFF_TAPER = 0.8  # ... and at least this share of the segment's width before its end
 HEAD_COURSE_MM = 5.0  # the course of a duct at its end: from this far back along it
 CUTOFF_EDGE_MM = 3.0  # ends this close to the breast's edge are not read as cut-offs
@@ -868,6 +874,38 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
     return out
 
 
+def _pool_stop(image: Image, reading: Any, landmarks: Any) -> Finding:
+    """The cut-off of a view whose contrast stopped in a pool at the root, with no tree
+    beyond it (:attr:`~.reading.Reading.pooled`): where the pool ends, as wide as it."""
+    from .reading import POOL_MIN_WIDTH_MM
+
+    mm = float(np.mean(image.pixel_spacing_mm)) / float(image.magnification)
+    end = np.asarray(reading.pool_end_rc, float)
+    width = float(reading.pool_width_mm)
+    sure = (width - POOL_MIN_WIDTH_MM) / (POOL_SURE_MM - POOL_MIN_WIDTH_MM)
+    nipple = None if landmarks is None else landmarks.nipple_rc
+    nipple = nipple if nipple is not None else reading.root_rc
+    along = float(np.hypot(*(end - np.asarray(reading.root_rc, float)))) * mm
+    return Finding(
+        kind=FindingKind.CUT_OFF,
+        code=CODES.get(FindingKind.CUT_OFF),
+        view=reading.view,
+        row=float(end[0]),
+        col=float(end[1]),
+        size_mm=round(width, 2),
+        distance_from_nipple_mm=(
+            None if nipple is None else round(float(np.hypot(*(end - nipple))) * mm, 1)
+        ),
+        path_length_mm=round(along, 1),
+        confidence=float(np.clip(0.5 + 0.5 * sure, 0.0, 1.0)),
+        evidence=(
+            f"the contrast stops {along:.0f} mm from the root in a pool {width:.1f} mm wide "
+            f"({reading.pool_area_mm2:.0f} mm2), no duct beyond it filled: the duct is "
+            "obstructed at its opening (a papilloma in the lactiferous sinus)"
+        ),
+    )
+
+
 def _narrowing_and_wall(ctx: _Context) -> list[Finding]:
     out = []
     tree = ctx.tree
@@ -1172,12 +1210,14 @@ def find_findings(
     []
     """
     _check(image, reading)
-    if not reading.segments:
+    if not reading.segments and not reading.pooled:
         return []
     if landmarks is None:
         from .landmarks import find_landmarks
 
         landmarks = find_landmarks(image)
+    if reading.pooled:
+        return [_pool_stop(image, reading, landmarks)]
     ctx = _Context(image, reading, landmarks)
     if ctx.tree.n_segments == 0:
         return []

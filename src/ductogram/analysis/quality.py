@@ -305,6 +305,9 @@ class _Context:
         self.scale = duct_scale(image)
         self.breast = np.asarray(landmarks.breast_mask, bool)
         self.reading = reading if reading is not None and reading.found else None
+        # Contrast that stopped in a pool at the root (no tree beyond it): contrast all
+        # the same (reading.Reading.pooled).
+        self.pool_width_mm = float(getattr(reading, "pool_width_mm", None) or 0.0)
         self.landmarks = landmarks
         self.duct = (
             np.asarray(self.reading.mask_array(), bool)
@@ -382,12 +385,14 @@ def _circularity(mask: np.ndarray) -> float:
 
 
 def no_contrast_evidence(ctx: _Context) -> dict[str, float]:
-    """Evidence for no contrast: the read tree's length (mm) and how far the duct mask
+    """Evidence for no contrast: the read tree's length (mm), how far the duct mask
     stands above the tissue (the ducts' contrast over the tissue's, both percentiles of
-    the excess over the background)."""
+    the excess over the background), and the width of a pool of contrast at the root
+    where no tree was read (0 without one: :attr:`~.reading.Reading.pooled`)."""
     reading = ctx.reading
     return {
         "tree_length_mm": float(reading.total_length_mm) if reading is not None else 0.0,
+        "pool_width_mm": ctx.pool_width_mm,
         "duct_over_tissue": ctx.duct_contrast / ctx.tissue_contrast,
         "duct_contrast": ctx.duct_contrast,
         "tissue_contrast": ctx.tissue_contrast,
@@ -986,6 +991,8 @@ def quality_and_bubbles(
 def flagged(code: str, evidence: dict[str, float]) -> bool:
     """Whether a detector's evidence (from :func:`quality_evidence`) raises its flag."""
     if code == "no_contrast":
+        if evidence.get("pool_width_mm", 0.0) > 0.0:  # contrast, stopped at the root
+            return False
         ratio, length = evidence["duct_over_tissue"], evidence["tree_length_mm"]
         return (
             length < MIN_TREE_MM

@@ -35,6 +35,17 @@ MAX_ANISOTROPY = 1.05  # row and column pitches may differ by this factor at mos
 NO_DUCT = "no contrast-filled duct found"
 MIN_TREE_MM = 10.0  # less duct than this is no ductogram: the main duct alone is longer
 # (first branch point 2-30 mm, mean 8 mm, from the orifice: Ramsay 2005) [estimate]
+# A shorter rooted mask that holds a pool of contrast is a duct filled only up to an
+# obstruction near the orifice (a papilloma in the lactiferous sinus), not a failed
+# injection: a pool covers at least POOL_MIN_MM2 and is at least POOL_MIN_WIDTH_MM wide
+# [measured: with nothing injected the rooted mask is the cannula, at most 4.2 mm2 and
+# 0.8 mm wide (12 of the 36 no-contrast views of quality_eval seeds 1000-1139 and
+# 8000-8139 read one; none of the under-filled views of those seeds read less than 13 mm
+# of tree); papillomas that stop the contrast in the sinus (draw_cases(30, 24), 4 views)
+# leave pools of 10.6-14.7 mm2, 1.8-3.3 mm wide]
+POOL_MIN_MM2 = 8.0
+POOL_MIN_WIDTH_MM = 1.5
+NO_DUCT_BEYOND_POOL = "contrast stops in a pool at the duct's opening: no duct beyond it filled"
 
 
 class NodeRecord(BaseModel):
@@ -115,6 +126,15 @@ class Reading(BaseModel):
     confidence: float = Field(0.0, ge=0.0, le=1.0)
     confidence_basis: str = ""
     message: str | None = None
+    pool_area_mm2: float | None = Field(
+        None, description="with no tree: the contrast pooled at the root (object mm2)"
+    )
+    pool_width_mm: float | None = Field(
+        None, description="with no tree: the pool's widest lumen (object mm)"
+    )
+    pool_end_rc: tuple[float, float] | None = Field(
+        None, description="with no tree: where the pool's contrast stops, farthest from the root"
+    )
     mask_rle: list[int] = Field(
         default_factory=list,
         description="the duct mask, run-length encoded (C order, first run False)",
@@ -165,6 +185,11 @@ class Reading(BaseModel):
     def found(self) -> bool:
         """Whether a duct tree was read."""
         return bool(self.segments)
+
+    @property
+    def pooled(self) -> bool:
+        """Whether, with no tree read, the contrast stopped in a pool at the root."""
+        return not self.segments and self.pool_width_mm is not None
 
     def mask_array(self) -> np.ndarray:
         """The duct mask as a (rows, cols) bool array (decoded from ``mask_rle`` when
@@ -339,6 +364,28 @@ def _unreadable(image: Image) -> str | None:
     return None
 
 
+def _root_pool(
+    mask: np.ndarray, root_rc: tuple[float, float] | None, nipple_rc: Any, mm: float
+) -> tuple[float, float, tuple[float, float]] | None:
+    """The pool of contrast in a rooted mask too short for a tree: its area (mm2), its
+    widest lumen (mm; twice the largest distance to the mask's edge) and where it stops
+    (the mask pixel farthest from the nipple, or from the root without one: the mask
+    holds the cannula too, which runs from the root towards the nipple); None when the
+    mask is no pool (``POOL_MIN_MM2``, ``POOL_MIN_WIDTH_MM``) or there is no root."""
+    from scipy import ndimage as ndi
+
+    if root_rc is None or not mask.any():
+        return None
+    area = float(mask.sum()) * mm * mm
+    width = 2.0 * float(ndi.distance_transform_edt(mask).max()) * mm
+    if area < POOL_MIN_MM2 or width < POOL_MIN_WIDTH_MM:
+        return None
+    rr, cc = np.nonzero(mask)
+    origin = root_rc if nipple_rc is None else nipple_rc
+    k = int(np.argmax(np.hypot(rr - origin[0], cc - origin[1])))
+    return area, width, (float(rr[k]), float(cc[k]))
+
+
 def read_view(image: Image) -> Reading:
     """Read the contrast-filled duct tree of one ductogram view.
 
@@ -352,7 +399,10 @@ def read_view(image: Image) -> Reading:
     Reading
         The tree, the mask and the confidence; when nothing can be read, no tree and a
         ``message``: the landmarks' (e.g. "no breast found: ..."), "no contrast-filled
-        duct found", or why the pixel spacing cannot be read.
+        duct found", or why the pixel spacing cannot be read. Contrast that stops in a
+        pool at the root (an obstruction at the duct's opening) gives no tree either, but
+        the message :data:`NO_DUCT_BEYOND_POOL`, the pool's mask and its measures
+        (``pool_area_mm2``, ``pool_width_mm``, ``pool_end_rc``).
 
     Raises
     ------
@@ -425,16 +475,33 @@ def read_view(image: Image) -> Reading:
         probability=seg.probability,
     )
     if tree.total_length_mm < MIN_TREE_MM:
+        short = (
+            f"{tree.total_length_mm:.1f} mm of duct-like structure, less than the "
+            f"{MIN_TREE_MM:g} mm of a filled main duct"
+        )
+        root_rc = None if root is None else (float(root[0]), float(root[1]))
+        pool = _root_pool(seg.mask, root_rc, marks.nipple_rc, pixel_mm / image.magnification)
+        if pool is not None:
+            area, width, end = pool
+            return Reading(
+                **_base(image),
+                root_rc=root_rc,
+                root_source=source,
+                mask=seg.mask,
+                message=NO_DUCT_BEYOND_POOL,
+                pool_area_mm2=round(area, 2),
+                pool_width_mm=round(width, 2),
+                pool_end_rc=end,
+                confidence_basis=f"no tree: {short}, but a pool of contrast "
+                f"{width:.1f} mm wide ({area:.1f} mm2) at the root",
+            )
         return Reading(
             **_base(image),
-            root_rc=None if root is None else (float(root[0]), float(root[1])),
+            root_rc=root_rc,
             root_source=source,
             mask=np.zeros(image.shape, dtype=bool),
             message=NO_DUCT,
-            confidence_basis=(
-                f"nothing read: {tree.total_length_mm:.1f} mm of duct-like structure, "
-                f"less than the {MIN_TREE_MM:g} mm of a filled main duct"
-            ),
+            confidence_basis=f"nothing read: {short}",
         )
     return reading_from_tree(
         image, tree, seg.mask, probability=seg.probability, root_rc=root, root_source=source
