@@ -438,10 +438,10 @@ def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarr
         t = np.tile(np.diff(c, axis=0)[:1] if n == 2 else [[1.0, 0.0]], (n, 1))
     t /= np.maximum(np.hypot(t[:, 0], t[:, 1]), 1e-9)[:, None]
     nrm = np.column_stack([-t[:, 1], t[:, 0]])
+    from .landmarks import _sample_along
+
     x = np.arange(-reach_px, reach_px + 0.25, 0.5)
-    pts = c[:, None, :] + x[None, :, None] * nrm[:, None, :]
-    v = ndi.map_coordinates(ex, [pts[..., 0].ravel(), pts[..., 1].ravel()], order=1, cval=0.0)
-    v = v.reshape(n, len(x))
+    v, _ = _sample_along(ex, c, nrm, x)
     near = np.flatnonzero(np.abs(x) <= 1.5)
     # The crest: the brightest sample within 1.5 pixels of the path (the path may run
     # beside it), and from there the first sample below half of it on each side.
@@ -1018,8 +1018,9 @@ def _rays(
     ``reach`` (pixels): the sample points, the values, the centre's value (median of the
     first samples) and each ray's half-maximum radius (mm; the reach where it stays
     above half)."""
-    pts = centre_rc + reach[None, :, None] * rays[:, None, :]
-    v = ndi.map_coordinates(smooth, [pts[..., 0], pts[..., 1]], order=1, cval=0.0)
+    from .landmarks import _sample_along
+
+    v, pts = _sample_along(smooth, np.reshape(centre_rc, (1, 2)), rays, reach)
     centre = float(np.median(v[:, :3]))
     below = v < 0.5 * centre
     half = reach[np.where(below.any(axis=1), below.argmax(axis=1), len(reach) - 1)] * mm

@@ -331,6 +331,29 @@ def _breast_field(
     return s - np.float32(threshold), breast - background, None
 
 
+def _sample_along(
+    image: np.ndarray,
+    origins: np.ndarray,
+    directions: np.ndarray,
+    offsets: np.ndarray,
+    mode: str = "constant",
+) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` sampled (bilinear) at ``offsets`` pixels along unit ``directions`` from
+    ``origins`` (row, col; (P, 2) arrays, or one of them (1, 2), broadcast together):
+    the values (P, len(offsets)) and the points (P, len(offsets), 2). Off the image the
+    value is 0 (``mode="constant"``) or the nearest pixel's (``"nearest"``). The one
+    profile sampler of the package: across a duct (normals along a path) and out from a
+    centre (rays)."""
+    points = (
+        np.asarray(origins, float)[:, None, :]
+        + np.asarray(offsets, float)[None, :, None] * np.asarray(directions, float)[:, None, :]
+    )
+    values = ndi.map_coordinates(
+        image, [points[..., 0].ravel(), points[..., 1].ravel()], order=1, mode=mode, cval=0.0
+    )
+    return values.reshape(points.shape[:2]), points
+
+
 def _disc(radius_px: float) -> np.ndarray:
     """Footprint of the pixels within ``radius_px`` of the centre."""
     r = int(np.ceil(radius_px))

@@ -579,11 +579,11 @@ def _extended_paths(tree: Any, s: int, reach_px: int) -> list[tuple[np.ndarray, 
 
 def _across(image: np.ndarray, path: np.ndarray, normal: np.ndarray, offsets: np.ndarray):
     """``image`` sampled (bilinear) across a path: (P, len(offsets)), at ``offsets`` pixels
-    along each point's unit ``normal`` (P, 2) from the path's points (P, 2; row, col)."""
-    points = path[:, None, :] + offsets[None, :, None] * normal[:, None, :]
-    return ndi.map_coordinates(
-        image, [points[..., 0].ravel(), points[..., 1].ravel()], order=1, mode="nearest"
-    ).reshape(points.shape[:2])
+    along each point's unit ``normal`` (P, 2) from the path's points (P, 2; row, col); off
+    the image, the nearest pixel's value."""
+    from .landmarks import _sample_along
+
+    return _sample_along(image, path, normal, offsets, mode="nearest")[0]
 
 
 def _axis_offset(
