@@ -154,8 +154,9 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
 def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     """An obstructing papilloma 4 mm in from the orifice stops the contrast in a pool at
     the cannula: no tree is read, but the views hold the pool (not "no contrast"), and the
-    exam is a cut-off where the pool ends, on the papilloma (BI-RADS 4). With nothing
-    injected, the cannula alone is no pool: no contrast, incomplete."""
+    exam is a cut-off where the pool ends, on the papilloma (BI-RADS 4); the view is
+    under-filled, but more contrast would not pass. With nothing injected, the cannula
+    alone is no pool: no contrast, incomplete."""
     from conftest import PHANTOM
 
     from ductogram.analysis.reading import NO_DUCT, NO_DUCT_BEYOND_POOL, read_view
@@ -180,6 +181,8 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     for view, image in zip(exam.views, images, strict=True):
         assert view.pooled and not view.found and view.message == NO_DUCT_BEYOND_POOL
         assert "no_contrast" not in [q["code"] for q in view.quality]
+        (under,) = [q for q in view.quality if q["code"] == "under_filling"]
+        assert under["action"].startswith("do not push more contrast")  # not "inject more"
         (cut,) = view.findings
         assert cut.kind == FindingKind.CUT_OFF and cut.confidence >= 0.5
         mm = float(np.mean(image.pixel_spacing_mm)) / image.magnification

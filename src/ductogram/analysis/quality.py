@@ -984,8 +984,26 @@ def quality_and_bubbles(
     for code, ev in evidence.items():
         if flagged(code, ev):
             extra = {"needed": MIN_GENERATIONS} if code == "under_filling" else {}
+            if code == "under_filling" and ctx.pool_width_mm > 0:
+                flags.append(_stopped_at_the_opening({**ev, **extra}))
+                continue
             flags.append(QualityFlag.of(code, {**ev, **extra}))
     return flags, _flagging_sites(sites, evidence["no_contrast"])
+
+
+def _stopped_at_the_opening(evidence: dict[str, float]) -> QualityFlag:
+    """The under-filling flag of a view whose contrast stopped in a pool at the duct's
+    opening (:attr:`~.reading.Reading.pooled`): an obstruction, which more contrast does
+    not pass."""
+    return QualityFlag(
+        code="under_filling",
+        description="under-filling: the contrast stops in a pool at the duct's opening "
+        "(an obstruction: see the cut-off in the findings)",
+        action="do not push more contrast against the obstruction (it would extravasate); "
+        "image the retroareolar duct by ultrasound, where an obstructing papilloma is often "
+        "seen and can be biopsied (clinical.md §2)",
+        evidence={k: float(v) for k, v in evidence.items() if v is not None},
+    )
 
 
 def flagged(code: str, evidence: dict[str, float]) -> bool:
