@@ -189,6 +189,11 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
         assert _near_lesion(cut.row, cut.col, image.truth.lesions[0], 2.0 / mm)
     (lesion,) = [les for les in exam.lesions if les.counted]
     assert lesion.kind == FindingKind.CUT_OFF and sorted(lesion.views) == ["CC", "ML"]
+    from ductogram.report import inputs_from_exam_reading
+
+    findings, assessment, _ = inputs_from_exam_reading(exam)  # the report: not incomplete
+    assert assessment.birads == 4 and not any(q.makes_incomplete for q in assessment.qc)
+    assert [f.kind for f in findings] == [FindingKind.CUT_OFF]
 
     empty = simulate_view(phantom, "CC", fill=None, settings=settings, rng=3).processing
     reading = read_view(empty)
