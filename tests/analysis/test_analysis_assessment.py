@@ -155,8 +155,9 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     """An obstructing papilloma 4 mm in from the orifice stops the contrast in a pool at
     the cannula: no tree is read, but the views hold the pool (not "no contrast"), and the
     exam is a cut-off where the pool ends, on the papilloma (BI-RADS 4); the view is
-    under-filled, but more contrast would not pass. With nothing injected, the cannula
-    alone is no pool: no contrast, incomplete."""
+    under-filled, but more contrast would not pass. Where the exam's other view shows
+    the tree, the pool is a reading that failed. With nothing injected, the cannula alone
+    is no pool: no contrast, incomplete."""
     from conftest import PHANTOM
 
     from ductogram.analysis.reading import NO_DUCT, NO_DUCT_BEYOND_POOL, read_view
@@ -194,6 +195,16 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     findings, assessment, _ = inputs_from_exam_reading(exam)  # the report: not incomplete
     assert assessment.birads == 4 and not any(q.makes_incomplete for q in assessment.qc)
     assert [f.kind for f in findings] == [FindingKind.CUT_OFF]
+
+    # A pool in one view where the other view shows the tree is a failed reading.
+    plain = generate_phantom({**PHANTOM, "laterality": "L"}, seed=3)
+    tree_view = simulate_view(
+        plain, "ML", fill=fill_ducts(plain.trees[0], 0.5), settings=settings, rng=3
+    ).processing
+    mixed = read_exam([images[0], tree_view])
+    assert mixed.views[1].found and not mixed.views[0].pooled and not mixed.views[0].findings
+    assert mixed.views[0].message.startswith(NO_DUCT)
+    assert FindingKind.CUT_OFF not in [les.kind for les in mixed.lesions if les.counted]
 
     empty = simulate_view(phantom, "CC", fill=None, settings=settings, rng=3).processing
     reading = read_view(empty)

@@ -439,7 +439,7 @@ def read_exam(
     import time
 
     from .landmarks import find_landmarks
-    from .reading import Reading, read_view
+    from .reading import NO_DUCT, Reading, read_view
 
     if isinstance(images, Image):
         images = [images]
@@ -480,6 +480,23 @@ def read_exam(
             done = list(pool.map(one, range(len(images))))
     else:
         done = [one(k) for k in range(len(images))]
+    # Contrast that stops at the duct's opening stops there in every view: where another
+    # view of the exam shows the tree, a view's pool is a reading that failed, read as no
+    # tree (as before the pool was read), not an obstruction.
+    if any(reading.found for _, reading, *_ in done):
+        for k, (marks, reading, _, flags, seconds) in enumerate(done):
+            if reading.pooled:
+                reading = reading.model_copy(
+                    update={
+                        "pool_area_mm2": None,
+                        "pool_width_mm": None,
+                        "pool_end_rc": None,
+                        "message": f"{NO_DUCT}: a pool of contrast at the root, but another "
+                        "view of the exam shows the tree",
+                    }
+                )
+                flags = _quality(images[k], reading, marks)[0] if quality else []
+                done[k] = (marks, reading, [], flags, seconds)
     reports = []
     per_view = []
     for k, (marks, reading, found, flags, seconds) in enumerate(done):
