@@ -73,6 +73,22 @@ def test_no_contrast_says_so(simulated):
     json.loads(r.model_dump_json())
 
 
+def test_a_tree_beyond_a_missed_stretch_of_main_duct_is_read():
+    """Exam 86 of draw_cases(200, 1) (FOR PRESENTATION, ectasia): in its CC view the
+    segmentation misses the wide, bright main duct for 15 mm from the cannula tip, and
+    the tip's own piece of the mask is a small pool. The tree beyond is still read (it
+    was "no contrast-filled duct found"), close to the true mask."""
+    from ductogram.evaluate.harness import case_setup, draw_cases, score_reading
+    from ductogram.imaging.views import simulate_view
+
+    spec = draw_cases(200, 1)[86]
+    ph, fill, settings, rng = case_setup(spec, 0.2, 1, None)
+    image = simulate_view(ph, "CC", fill=fill, settings=settings, rng=rng.spawn(2)[0])
+    reading = read_view(image.presentation)
+    assert reading.found and reading.total_length_mm > 500
+    assert score_reading(image.presentation, reading)["dice"] > 0.7
+
+
 def test_no_breast_says_so():
     r = read_view(Image(np.zeros((120, 100)), (0.1, 0.1)))
     assert not r.found and r.message.startswith("no breast found")

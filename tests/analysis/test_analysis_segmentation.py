@@ -114,6 +114,14 @@ def test_a_root_far_from_every_duct_finds_nothing():
     assert seg.message == NO_DUCT_MESSAGE
 
 
+def test_a_wider_search_reaches_a_tree_beyond_a_gap():
+    # The trunk starts 9.3 mm from this root: beyond the default search, within 12 mm.
+    img, truth = _image(np.random.default_rng(4))
+    assert not segment_ducts(img, PIXEL_MM, model=RIDGE, root_rc=(3.0, 3.0)).mask.any()
+    far = segment_ducts(img, PIXEL_MM, model=RIDGE, root_rc=(3.0, 3.0), search_mm=12.0)
+    assert far.root_rc is not None and dice(far.mask, truth) > 0.75
+
+
 def test_the_region_limits_the_search():
     img, truth = _image(np.random.default_rng(5))
     region = np.zeros(img.shape, bool)
@@ -169,6 +177,7 @@ def test_a_finer_grid_gives_the_same_tree():
         ({"pixels": np.zeros((10, 10)), "pixel_mm": 0.1, "region": np.ones((9, 9))}, "region"),
         ({"pixels": np.zeros((10, 10)), "pixel_mm": 0.1, "root_rc": (20, 3)}, "root_rc"),
         ({"pixels": np.zeros((10, 10)), "pixel_mm": 0.1, "root_rc": 3}, "root_rc"),
+        ({"pixels": np.zeros((10, 10)), "pixel_mm": 0.1, "search_mm": 0.0}, "search_mm"),
     ],
 )
 def test_bad_input_is_refused(kwargs, field):

@@ -43,6 +43,16 @@ MIN_TREE_MM = 10.0  # less duct than this is no ductogram: the main duct alone i
 # 8000-8139 read one; none of the under-filled views of those seeds read less than 13 mm
 # of tree); papillomas that stop the contrast in the sinus (draw_cases(30, 24), 4 views)
 # leave pools of 10.6-14.7 mm2, 1.8-3.3 mm wide]
+# Where the root's own piece of the mask is too short for a tree, the tree may lie beyond a
+# stretch the segmentation missed (a wide, bright ectatic main duct by the nipple): the
+# largest piece within FAR_SEARCH_MM of the root is read as the tree when it covers at
+# least FAR_TREE_MIN_MM2 [measured: with nothing injected no piece of the mask covers more
+# than 24 mm2 anywhere, nor 4.2 mm2 within 25 mm of the root (36 no-contrast views of
+# quality_eval seeds 1000-1139 and 8000-8139); in the 4 views where a papilloma stopped
+# the contrast in the sinus no other piece covers more than 9.9 mm2; an ectatic tree whose
+# main duct was missed over 15.5 mm covered 675 mm2]
+FAR_SEARCH_MM = 20.0
+FAR_TREE_MIN_MM2 = 100.0
 POOL_MIN_MM2 = 8.0
 POOL_MIN_WIDTH_MM = 1.5
 NO_DUCT_BEYOND_POOL = "contrast stops in a pool at the duct's opening: no duct beyond it filled"
@@ -364,6 +374,34 @@ def _unreadable(image: Image) -> str | None:
     return None
 
 
+def _far_tree(
+    image: Image, scale: np.ndarray, breast: np.ndarray, root: tuple[float, float]
+) -> tuple[Any, DuctTree, float] | None:
+    """The segmentation, tree and gap (mm) of the largest piece of the duct mask within
+    ``FAR_SEARCH_MM`` of the root, when it covers ``FAR_TREE_MIN_MM2`` and holds a tree
+    of ``MIN_TREE_MM``; None otherwise."""
+    from .segmentation import segment_ducts
+
+    mm = float(np.mean(image.pixel_spacing_mm)) / image.magnification
+    seg = segment_ducts(
+        scale, mm, bright=True, region=breast, root_rc=root, search_mm=FAR_SEARCH_MM
+    )
+    if seg.root_rc is None or float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
+        return None
+    tree = build_tree(
+        seg.mask,
+        root,
+        float(np.mean(image.pixel_spacing_mm)),
+        image.magnification,
+        intensity=scale,
+        probability=seg.probability,
+    )
+    if tree.total_length_mm < MIN_TREE_MM:
+        return None
+    gap = float(np.hypot(seg.root_rc[0] - root[0], seg.root_rc[1] - root[1])) * mm
+    return seg, tree, gap
+
+
 def _root_pool(
     mask: np.ndarray, root_rc: tuple[float, float] | None, nipple_rc: Any, mm: float
 ) -> tuple[float, float, tuple[float, float]] | None:
@@ -474,6 +512,18 @@ def read_view(image: Image) -> Reading:
         intensity=scale,
         probability=seg.probability,
     )
+    if tree.total_length_mm < MIN_TREE_MM and root is not None:
+        far = _far_tree(image, scale, marks.breast_mask, root)
+        if far is not None:
+            far_seg, far_tree, gap = far
+            return reading_from_tree(
+                image,
+                far_tree,
+                far_seg.mask,
+                probability=far_seg.probability,
+                root_rc=root,
+                root_source=f"{source}, {gap:.0f} mm from the tree",
+            )
     if tree.total_length_mm < MIN_TREE_MM:
         short = (
             f"{tree.total_length_mm:.1f} mm of duct-like structure, less than the "

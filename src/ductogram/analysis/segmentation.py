@@ -494,6 +494,7 @@ def segment_ducts(
     region: np.ndarray | None = None,
     root_rc: tuple[float, float] | None = None,
     model: PixelClassifier | str | None = "default",
+    search_mm: float = ROOT_SEARCH_MM,
 ) -> Segmentation:
     """Segment the contrast-filled ducts of one view.
 
@@ -516,6 +517,9 @@ def segment_ducts(
         The pixel classifier: "default" is the shipped model trained on simulated views
         (the plain ridge filter if none is shipped), "ridge" or None the plain multiscale
         ridge filter, or a :class:`PixelClassifier` of one's own.
+    search_mm : float
+        With a root: the largest piece of the mask that comes this near it (mm) is the
+        tree (default ``ROOT_SEARCH_MM``).
 
     Returns
     -------
@@ -526,7 +530,8 @@ def segment_ducts(
     ------
     ParameterError
         For a non-array, non-2-D or non-finite image, a pitch outside [0.01, 2] mm, a
-        region of another shape, a root outside the image, or an unknown model.
+        region of another shape, a root outside the image, an unknown model, or a
+        search distance that is not > 0 mm.
 
     Examples
     --------
@@ -539,6 +544,8 @@ def segment_ducts(
     (True, 0)
     """
     image, pixel_mm, region = _check(pixels, pixel_mm, region, root_rc)
+    if not (isinstance(search_mm, (int, float)) and 0.0 < float(search_mm) < float("inf")):
+        raise ParameterError("search_mm", search_mm, "a distance > 0 mm")
     if isinstance(model, str) and model == "default":
         model = default_classifier()
     elif model is None or (isinstance(model, str) and model == "ridge"):
@@ -579,7 +586,7 @@ def segment_ducts(
     root = None
     if root_rc is not None and mask.any():
         mask, root = _keep_rooted(
-            mask, root_rc, ROOT_GAP_MM / pixel_mm, ROOT_SEARCH_MM / pixel_mm, grid_factor(pixel_mm)
+            mask, root_rc, ROOT_GAP_MM / pixel_mm, search_mm / pixel_mm, grid_factor(pixel_mm)
         )
     if not mask.any():
         return Segmentation(empty, probability, None, threshold, NO_DUCT_MESSAGE)
