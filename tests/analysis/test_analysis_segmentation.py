@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ductogram.analysis.segmentation import NO_DUCT_MESSAGE, Segmentation, segment_ducts
+from ductogram.analysis.segmentation import (
+    NO_DUCT_MESSAGE,
+    Segmentation,
+    reroot,
+    segment_ducts,
+)
 from ductogram.core.errors import ParameterError
 from ductogram.evaluate.metrics import cl_dice, dice
 
@@ -117,9 +122,15 @@ def test_a_root_far_from_every_duct_finds_nothing():
 def test_a_wider_search_reaches_a_tree_beyond_a_gap():
     # The trunk starts 9.3 mm from this root: beyond the default search, within 12 mm.
     img, truth = _image(np.random.default_rng(4))
-    assert not segment_ducts(img, PIXEL_MM, model=RIDGE, root_rc=(3.0, 3.0)).mask.any()
+    near = segment_ducts(img, PIXEL_MM, model=RIDGE, root_rc=(3.0, 3.0))
+    assert not near.mask.any()
     far = segment_ducts(img, PIXEL_MM, model=RIDGE, root_rc=(3.0, 3.0), search_mm=12.0)
     assert far.root_rc is not None and dice(far.mask, truth) > 0.75
+    # The same from the first segmentation's probability, without the features again.
+    again = reroot(near, img, PIXEL_MM, (3.0, 3.0), search_mm=12.0)
+    assert np.array_equal(again.mask, far.mask) and again.root_rc == far.root_rc
+    with pytest.raises(ParameterError, match="segmentation"):
+        reroot(near, img[:-1], PIXEL_MM, (3.0, 3.0))
 
 
 def test_the_region_limits_the_search():

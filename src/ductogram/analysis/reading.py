@@ -375,17 +375,16 @@ def _unreadable(image: Image) -> str | None:
 
 
 def _far_tree(
-    image: Image, scale: np.ndarray, breast: np.ndarray, root: tuple[float, float]
+    image: Image, scale: np.ndarray, near: Any, root: tuple[float, float]
 ) -> tuple[Any, DuctTree, float] | None:
     """The segmentation, tree and gap (mm) of the largest piece of the duct mask within
-    ``FAR_SEARCH_MM`` of the root, when it covers ``FAR_TREE_MIN_MM2`` and holds a tree
-    of ``MIN_TREE_MM``; None otherwise."""
-    from .segmentation import segment_ducts
+    ``FAR_SEARCH_MM`` of the root (``near``: the segmentation rooted with the usual
+    search), when it covers ``FAR_TREE_MIN_MM2`` and holds a tree of ``MIN_TREE_MM``;
+    None otherwise."""
+    from .segmentation import reroot
 
     mm = float(np.mean(image.pixel_spacing_mm)) / image.magnification
-    seg = segment_ducts(
-        scale, mm, bright=True, region=breast, root_rc=root, search_mm=FAR_SEARCH_MM
-    )
+    seg = reroot(near, scale, mm, root, search_mm=FAR_SEARCH_MM)
     if seg.root_rc is None or float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
         return None
     tree = build_tree(
@@ -513,7 +512,7 @@ def read_view(image: Image) -> Reading:
         probability=seg.probability,
     )
     if tree.total_length_mm < MIN_TREE_MM and root is not None:
-        far = _far_tree(image, scale, marks.breast_mask, root)
+        far = _far_tree(image, scale, seg, root)
         if far is not None:
             far_seg, far_tree, gap = far
             return reading_from_tree(

@@ -48,6 +48,7 @@ __all__ = [
     "grid_factor",
     "internal_features",
     "internal_labels",
+    "reroot",
     "segment_ducts",
 ]
 
@@ -544,8 +545,7 @@ def segment_ducts(
     (True, 0)
     """
     image, pixel_mm, region = _check(pixels, pixel_mm, region, root_rc)
-    if not (isinstance(search_mm, (int, float)) and 0.0 < float(search_mm) < float("inf")):
-        raise ParameterError("search_mm", search_mm, "a distance > 0 mm")
+    _check_search(search_mm)
     if isinstance(model, str) and model == "default":
         model = default_classifier()
     elif model is None or (isinstance(model, str) and model == "ridge"):
@@ -582,6 +582,71 @@ def segment_ducts(
     if region is not None:
         probability[~region] = 0.0
 
+    return _masked(
+        image if bright else -image, pixel_mm, probability, threshold, root_rc, search_mm
+    )
+
+
+def reroot(
+    segmentation: Segmentation,
+    pixels: np.ndarray,
+    pixel_mm: float,
+    root_rc: tuple[float, float],
+    *,
+    bright: bool = True,
+    search_mm: float = ROOT_SEARCH_MM,
+) -> Segmentation:
+    """The mask of a segmentation kept for another root or search distance, from its
+    duct probability: what :func:`segment_ducts` with those gives, without the features
+    made again.
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        Of ``pixels``, from :func:`segment_ducts`.
+    pixels, pixel_mm, root_rc, bright, search_mm
+        As for :func:`segment_ducts`.
+
+    Returns
+    -------
+    Segmentation
+
+    Raises
+    ------
+    ParameterError
+        As :func:`segment_ducts`, or for a segmentation of an image of another shape.
+    """
+    image, pixel_mm, _ = _check(pixels, pixel_mm, None, root_rc)
+    _check_search(search_mm)
+    if segmentation.probability.shape != image.shape:
+        raise ParameterError(
+            "segmentation", segmentation.probability.shape, f"one of an image {image.shape}"
+        )
+    return _masked(
+        image if bright else -image,
+        pixel_mm,
+        segmentation.probability,
+        segmentation.threshold,
+        root_rc,
+        search_mm,
+    )
+
+
+def _check_search(search_mm: float) -> None:
+    if not (isinstance(search_mm, (int, float)) and 0.0 < float(search_mm) < float("inf")):
+        raise ParameterError("search_mm", search_mm, "a distance > 0 mm")
+
+
+def _masked(
+    image: np.ndarray,
+    pixel_mm: float,
+    probability: np.ndarray,
+    threshold: float,
+    root_rc: tuple[float, float] | None,
+    search_mm: float,
+) -> Segmentation:
+    """The duct mask of a probability map (contrast bright in ``image``): hysteresis,
+    the piece kept for the root, holes that hold contrast filled."""
     mask = _hysteresis(probability, threshold, LOW_FRACTION * threshold, pixel_mm)
     root = None
     if root_rc is not None and mask.any():
@@ -589,8 +654,9 @@ def segment_ducts(
             mask, root_rc, ROOT_GAP_MM / pixel_mm, search_mm / pixel_mm, grid_factor(pixel_mm)
         )
     if not mask.any():
+        empty = np.zeros(image.shape, dtype=bool)
         return Segmentation(empty, probability, None, threshold, NO_DUCT_MESSAGE)
-    mask = _fill_contrast_holes(mask, image if bright else -image, pixel_mm)
+    mask = _fill_contrast_holes(mask, image, pixel_mm)
     return Segmentation(mask, probability, root, threshold, None)
 
 
