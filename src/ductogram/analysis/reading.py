@@ -18,6 +18,7 @@ the duct mask run-length encoded (``mask_rle``); :meth:`Reading.mask_array` deco
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -43,14 +44,15 @@ MIN_TREE_MM = 10.0  # less duct than this is no ductogram: the main duct alone i
 # 8000-8139 read one; none of the under-filled views of those seeds read less than 13 mm
 # of tree); papillomas that stop the contrast in the sinus (draw_cases(30, 24), 4 views)
 # leave pools of 10.6-14.7 mm2, 1.8-3.3 mm wide]
-# Where the root's own piece of the mask is too short for a tree, the tree may lie beyond a
-# stretch the segmentation missed (a wide, bright ectatic main duct by the nipple): the
-# largest piece within FAR_SEARCH_MM of the root is read as the tree when it covers at
+# Where the root's own piece of the mask covers less than FAR_TREE_MIN_MM2, the tree may lie
+# beyond a stretch the segmentation missed (a wide, bright ectatic main duct by the
+# nipple): the largest piece within FAR_SEARCH_MM of the root joins it when it adds at
 # least FAR_TREE_MIN_MM2 [measured: with nothing injected no piece of the mask covers more
 # than 24 mm2 anywhere, nor 4.2 mm2 within 25 mm of the root (36 no-contrast views of
 # quality_eval seeds 1000-1139 and 8000-8139); in the 4 views where a papilloma stopped
-# the contrast in the sinus no other piece covers more than 9.9 mm2; an ectatic tree whose
-# main duct was missed over 15.5 mm covered 675 mm2]
+# the contrast in the sinus no other piece covers more than 9.9 mm2; ectatic trees whose
+# main duct was missed over 9-15.5 mm covered 279-675 mm2 (three FOR PRESENTATION views:
+# their root's pieces 8-14 mm2)]
 FAR_SEARCH_MM = 20.0
 FAR_TREE_MIN_MM2 = 100.0
 POOL_MIN_MM2 = 8.0
@@ -374,31 +376,20 @@ def _unreadable(image: Image) -> str | None:
     return None
 
 
-def _far_tree(
-    image: Image, scale: np.ndarray, near: Any, root: tuple[float, float]
-) -> tuple[Any, DuctTree, float] | None:
-    """The segmentation, tree and gap (mm) of the largest piece of the duct mask within
-    ``FAR_SEARCH_MM`` of the root (``near``: the segmentation rooted with the usual
-    search), when it covers ``FAR_TREE_MIN_MM2`` and holds a tree of ``MIN_TREE_MM``;
-    None otherwise."""
+def _far_piece(
+    near: Any, scale: np.ndarray, mm: float, root: tuple[float, float]
+) -> tuple[np.ndarray, float] | None:
+    """The root's own piece of the duct mask (``near``: the segmentation rooted with the
+    usual search) joined with the largest piece within ``FAR_SEARCH_MM`` of the root, and
+    the gap to it (mm), when that piece adds at least ``FAR_TREE_MIN_MM2``; None
+    otherwise."""
     from .segmentation import reroot
 
-    mm = float(np.mean(image.pixel_spacing_mm)) / image.magnification
-    seg = reroot(near, scale, mm, root, search_mm=FAR_SEARCH_MM)
-    if seg.root_rc is None or float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
+    far = reroot(near, scale, mm, root, search_mm=FAR_SEARCH_MM)
+    if far.root_rc is None or float((far.mask & ~near.mask).sum()) * mm * mm < FAR_TREE_MIN_MM2:
         return None
-    tree = build_tree(
-        seg.mask,
-        root,
-        float(np.mean(image.pixel_spacing_mm)),
-        image.magnification,
-        intensity=scale,
-        probability=seg.probability,
-    )
-    if tree.total_length_mm < MIN_TREE_MM:
-        return None
-    gap = float(np.hypot(seg.root_rc[0] - root[0], seg.root_rc[1] - root[1])) * mm
-    return seg, tree, gap
+    gap = float(np.hypot(far.root_rc[0] - root[0], far.root_rc[1] - root[1])) * mm
+    return near.mask | far.mask, gap
 
 
 def _root_pool(
@@ -490,6 +481,13 @@ def read_view(image: Image) -> Reading:
         region=marks.breast_mask,
         root_rc=root,
     )
+    mm = pixel_mm / image.magnification
+    if root is not None and float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
+        far = _far_piece(seg, scale, mm, root)
+        if far is not None:
+            mask, gap = far
+            seg = replace(seg, mask=mask, message=None)
+            source = f"{source}, {gap:.0f} mm from the tree"
     if seg.message is not None or not seg.mask.any():
         return Reading(
             **_base(image),
@@ -511,25 +509,13 @@ def read_view(image: Image) -> Reading:
         intensity=scale,
         probability=seg.probability,
     )
-    if tree.total_length_mm < MIN_TREE_MM and root is not None:
-        far = _far_tree(image, scale, seg, root)
-        if far is not None:
-            far_seg, far_tree, gap = far
-            return reading_from_tree(
-                image,
-                far_tree,
-                far_seg.mask,
-                probability=far_seg.probability,
-                root_rc=root,
-                root_source=f"{source}, {gap:.0f} mm from the tree",
-            )
     if tree.total_length_mm < MIN_TREE_MM:
         short = (
             f"{tree.total_length_mm:.1f} mm of duct-like structure, less than the "
             f"{MIN_TREE_MM:g} mm of a filled main duct"
         )
         root_rc = None if root is None else (float(root[0]), float(root[1]))
-        pool = _root_pool(seg.mask, root_rc, marks.nipple_rc, pixel_mm / image.magnification)
+        pool = _root_pool(seg.mask, root_rc, marks.nipple_rc, mm)
         if pool is not None:
             area, width, end = pool
             return Reading(
