@@ -24,6 +24,13 @@ PHANTOM = {
 
 
 @pytest.fixture(scope="session")
+def phantom_parameters():
+    """The parameters of the shared views' small phantom (:data:`PHANTOM`), for tests that
+    make their own views of it."""
+    return dict(PHANTOM)
+
+
+@pytest.fixture(scope="session")
 def ductogram_views():
     """CC and ML views of a left (seed 3) and a right (seed 4) breast, 0.5 ml of contrast
     in the first duct system, 0.2 mm pixels: ``{(laterality, view): SimulatedView}``."""

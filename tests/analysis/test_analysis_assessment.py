@@ -151,15 +151,13 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
     assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)
 
 
-def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
+def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_parameters):
     """An obstructing papilloma 4 mm in from the orifice stops the contrast in a pool at
     the cannula: no tree is read, but the views hold the pool (not "no contrast"), and the
     exam is a cut-off where the pool ends, on the papilloma (BI-RADS 4); the view is
     under-filled, but more contrast would not pass. Where the exam's other view shows
     the tree, the pool is a reading that failed. With nothing injected, the cannula alone
     is no pool: no contrast, incomplete."""
-    from conftest import PHANTOM
-
     from ductogram.analysis.reading import NO_DUCT, NO_DUCT_BEYOND_POOL, read_view
     from ductogram.anatomy import generate_phantom
     from ductogram.evaluate.findings_eval import _near_lesion
@@ -169,7 +167,8 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     # Node 8 of seed 3's first duct system: the lactiferous sinus, 4 mm from the nipple.
     papilloma = {"kind": "papilloma", "system": 0, "segment": 8, "obstructs": True}
     phantom = generate_phantom(
-        {**PHANTOM, "laterality": "L", "lesions": [{**papilloma, "size_mm": 4.0}]}, seed=3
+        {**phantom_parameters, "laterality": "L", "lesions": [{**papilloma, "size_mm": 4.0}]},
+        seed=3,
     )
     settings = ViewSettings(pixel_mm=0.2, supersample=1)
     fill = fill_ducts(phantom.trees[0], 0.03)
@@ -197,7 +196,7 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection():
     assert [f.kind for f in findings] == [FindingKind.CUT_OFF]
 
     # A pool in one view where the other view shows the tree is a failed reading.
-    plain = generate_phantom({**PHANTOM, "laterality": "L"}, seed=3)
+    plain = generate_phantom({**phantom_parameters, "laterality": "L"}, seed=3)
     tree_view = simulate_view(
         plain, "ML", fill=fill_ducts(plain.trees[0], 0.5), settings=settings, rng=3
     ).processing
