@@ -195,6 +195,15 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_pa
     assert assessment.birads == 4 and not any(q.makes_incomplete for q in assessment.qc)
     assert [f.kind for f in findings] == [FindingKind.CUT_OFF]
 
+    # The overlay outlines the pool and marks where it stops, on the papilloma.
+    from ductogram.analysis.overlay import overlay_figure
+
+    pooled = read_view(images[0])
+    fig = overlay_figure(images[0], pooled)
+    (mark,) = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
+    assert (mark.get_xdata()[0], mark.get_ydata()[0]) == pooled.pool_end_rc[::-1]
+    assert "where it stops" in fig.axes[0].texts[0].get_text()
+
     # A pool in one view where the other view shows the tree is a failed reading.
     plain = generate_phantom({**phantom_parameters, "laterality": "L"}, seed=3)
     tree_view = simulate_view(

@@ -38,7 +38,9 @@ def _display(image: Image) -> np.ndarray:
 
 
 def overlay_figure(image: Image, reading: Reading):
-    """The overlay as a :class:`matplotlib.figure.Figure` (not shown, not saved).
+    """The overlay as a :class:`matplotlib.figure.Figure` (not shown, not saved). A reading
+    whose contrast stopped in a pool at the root (no tree) shows the pool's outline and an
+    x where it stops; one with nothing read, its message.
 
     Parameters
     ----------
@@ -95,6 +97,12 @@ def overlay_figure(image: Image, reading: Reading):
             f"{len(reading.segments)} segments, {reading.n_branch_points} branch points, "
             f"generation {reading.max_generation}, confidence {reading.confidence:.2f}"
         )
+    elif reading.pooled:
+        # Contrast that stopped in a pool at the root: its outline and where it stops.
+        ax.contour(reading.mask_array(), levels=[0.5], colors="#ee7733", linewidths=0.8)
+        end = reading.pool_end_rc
+        ax.plot(end[1], end[0], "x", ms=10, mew=1.5, color="#ee3377")
+        text = f"{reading.message} (width {reading.pool_width_mm:.1f} mm; x: where it stops)"
     else:
         text = reading.message or "no duct tree"
     ax.text(
