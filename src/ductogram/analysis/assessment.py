@@ -290,6 +290,22 @@ def _pair(views: list[tuple[Image, Any, list[Finding]]]) -> list[ExamLesion]:
     return lesions
 
 
+def _failed_pool(reading: Any) -> Any:
+    """A pooled reading (:attr:`~.reading.Reading.pooled`) read as no tree: another view
+    of the exam shows the tree, so the pool is a reading that failed."""
+    from .reading import NO_DUCT
+
+    return reading.model_copy(
+        update={
+            "pool_area_mm2": None,
+            "pool_width_mm": None,
+            "pool_end_rc": None,
+            "message": f"{NO_DUCT}: a pool of contrast at the root, but another view of the "
+            "exam shows the tree",
+        }
+    )
+
+
 def _lesion(
     members: list[Finding], where: str | None = None, location: Any = None, factor: float = 1.0
 ) -> ExamLesion:
@@ -439,7 +455,7 @@ def read_exam(
     import time
 
     from .landmarks import find_landmarks
-    from .reading import NO_DUCT, Reading, read_view
+    from .reading import Reading, read_view
 
     if isinstance(images, Image):
         images = [images]
@@ -460,43 +476,44 @@ def read_exam(
     if not (isinstance(workers, int) and workers >= 1):
         raise ParameterError("workers", workers, "a number of threads >= 1")
 
-    def one(k: int):
+    def each(fn) -> list:
+        # The views are read independently; NumPy, SciPy and scikit-image release the GIL
+        # in their heavy loops, so threads read two views in about 60 % of the time of one
+        # after the other on two cores.
+        if workers > 1 and len(images) > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(fn, range(len(images))))
+        return [fn(k) for k in range(len(images))]
+
+    def read(k: int):
         t0 = time.perf_counter()
         marks = find_landmarks(img := images[k])
         reading = readings[k] if readings is not None else read_view(img)
+        return marks, reading, time.perf_counter() - t0
+
+    read_views = each(read)
+    # Contrast that stops at the duct's opening stops there in every view: where another
+    # view of the exam shows the tree, a view's pool is a reading that failed, read as no
+    # tree (as before the pool was read), not an obstruction.
+    if any(reading.found for _, reading, _ in read_views):
+        read_views = [
+            (marks, _failed_pool(reading) if reading.pooled else reading, seconds)
+            for marks, reading, seconds in read_views
+        ]
+
+    def judge(k: int):
+        t0 = time.perf_counter()
+        marks, reading, seconds = read_views[k]
+        img = images[k]
         flags, sites, metal = _quality(img, reading, marks) if quality else ([], None, [])
         found = (
             find_findings(img, reading, marks, bubbles=sites, metal=metal)
             if reading.found or reading.pooled
             else []
         )
-        return marks, reading, found, flags, time.perf_counter() - t0
+        return marks, reading, found, flags, seconds + time.perf_counter() - t0
 
-    # The views are read independently; NumPy, SciPy and scikit-image release the GIL in
-    # their heavy loops, so threads read two views in about 60 % of the time of one after
-    # the other on two cores.
-    if workers > 1 and len(images) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = list(pool.map(one, range(len(images))))
-    else:
-        done = [one(k) for k in range(len(images))]
-    # Contrast that stops at the duct's opening stops there in every view: where another
-    # view of the exam shows the tree, a view's pool is a reading that failed, read as no
-    # tree (as before the pool was read), not an obstruction.
-    if any(reading.found for _, reading, *_ in done):
-        for k, (marks, reading, _, flags, seconds) in enumerate(done):
-            if reading.pooled:
-                reading = reading.model_copy(
-                    update={
-                        "pool_area_mm2": None,
-                        "pool_width_mm": None,
-                        "pool_end_rc": None,
-                        "message": f"{NO_DUCT}: a pool of contrast at the root, but another "
-                        "view of the exam shows the tree",
-                    }
-                )
-                flags = _quality(images[k], reading, marks)[0] if quality else []
-                done[k] = (marks, reading, [], flags, seconds)
+    done = each(judge)
     reports = []
     per_view = []
     for k, (marks, reading, found, flags, seconds) in enumerate(done):
