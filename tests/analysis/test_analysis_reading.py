@@ -77,7 +77,8 @@ def test_a_tree_beyond_a_missed_stretch_of_main_duct_is_read():
     """Exam 86 of draw_cases(200, 1) (FOR PRESENTATION, ectasia): in its CC view the
     segmentation misses the wide, bright main duct for 15 mm from the cannula tip, and
     the tip's own piece of the mask is a small pool. The tree beyond is still read (it
-    was "no contrast-filled duct found"), close to the true mask."""
+    was "no contrast-filled duct found"), close to the true mask, and as sure as a tree
+    whose root is a widest end."""
     from ductogram.evaluate.harness import case_setup, draw_cases, score_reading
     from ductogram.imaging.views import simulate_view
 
@@ -87,6 +88,9 @@ def test_a_tree_beyond_a_missed_stretch_of_main_duct_is_read():
     reading = read_view(image.presentation)
     assert reading.found and reading.total_length_mm > 500
     assert score_reading(image.presentation, reading)["dice"] > 0.7
+    # The tree starts where the far piece comes nearest the root: the pool at the root is
+    # a piece apart, not the tree's main piece (that gave a confidence of 0.004).
+    assert reading.root_source.endswith("mm from the tree") and reading.confidence > 0.3
 
 
 def test_no_breast_says_so():

@@ -378,18 +378,18 @@ def _unreadable(image: Image) -> str | None:
 
 def _far_piece(
     near: Any, scale: np.ndarray, mm: float, root: tuple[float, float]
-) -> tuple[np.ndarray, float] | None:
+) -> tuple[np.ndarray, tuple[int, int], float] | None:
     """The root's own piece of the duct mask (``near``: the segmentation rooted with the
-    usual search) joined with the largest piece within ``FAR_SEARCH_MM`` of the root, and
-    the gap to it (mm), when that piece adds at least ``FAR_TREE_MIN_MM2``; None
-    otherwise."""
+    usual search) joined with the largest piece within ``FAR_SEARCH_MM`` of the root, that
+    piece's pixel nearest the root (where its tree starts) and the gap to it (mm), when
+    that piece adds at least ``FAR_TREE_MIN_MM2``; None otherwise."""
     from .segmentation import reroot
 
     far = reroot(near, scale, mm, root, search_mm=FAR_SEARCH_MM)
     if far.root_rc is None or float((far.mask & ~near.mask).sum()) * mm * mm < FAR_TREE_MIN_MM2:
         return None
     gap = float(np.hypot(far.root_rc[0] - root[0], far.root_rc[1] - root[1])) * mm
-    return near.mask | far.mask, gap
+    return near.mask | far.mask, far.root_rc, gap
 
 
 def _root_pool(
@@ -405,8 +405,12 @@ def _root_pool(
     if root_rc is None or not mask.any():
         return None
     area = float(mask.sum()) * mm * mm
-    width = 2.0 * float(ndi.distance_transform_edt(mask).max()) * mm
-    if area < POOL_MIN_MM2 or width < POOL_MIN_WIDTH_MM:
+    if area < POOL_MIN_MM2:
+        return None
+    rows, cols = ndi.find_objects(mask.astype(np.int8))[0]
+    box = np.pad(mask[rows, cols], 1)  # the mask's box, with background all round
+    width = 2.0 * float(ndi.distance_transform_edt(box).max()) * mm
+    if width < POOL_MIN_WIDTH_MM:
         return None
     rr, cc = np.nonzero(mask)
     origin = root_rc if nipple_rc is None else nipple_rc
@@ -474,24 +478,24 @@ def read_view(image: Image) -> Reading:
         root, source = None, None
     pixel_mm = float(np.mean(image.pixel_spacing_mm))
     scale = duct_scale(image)
-    seg = segment_ducts(
-        scale,
-        pixel_mm / image.magnification,
-        bright=True,
-        region=marks.breast_mask,
-        root_rc=root,
-    )
-    mm = pixel_mm / image.magnification
+    mm = pixel_mm / image.magnification  # object mm per pixel
+    root_rc = None if root is None else (float(root[0]), float(root[1]))
+    seg = segment_ducts(scale, mm, bright=True, region=marks.breast_mask, root_rc=root)
+    # The tree starts at the root, or beyond a gap at the far piece's pixel nearest it
+    # (there the tree's own piece is the far one; the root's pool is a piece apart).
+    start = root
     if root is not None and float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
         far = _far_piece(seg, scale, mm, root)
         if far is not None:
-            mask, gap = far
+            mask, start, gap = far
             seg = replace(seg, mask=mask, message=None)
+            # The root's share of the confidence falls from the cannula tip's (or the
+            # nipple's) to a widest end's: this source is neither (reading_from_tree).
             source = f"{source}, {gap:.0f} mm from the tree"
     if seg.message is not None or not seg.mask.any():
         return Reading(
             **_base(image),
-            root_rc=None if root is None else (float(root[0]), float(root[1])),
+            root_rc=root_rc,
             root_source=source,
             mask=seg.mask,
             message=seg.message or NO_DUCT,
@@ -503,7 +507,7 @@ def read_view(image: Image) -> Reading:
     # error is a third of the mask width's (0.13-0.29 against 0.24-0.90 mm on four views).
     tree = build_tree(
         seg.mask,
-        root,
+        start,
         pixel_mm,
         image.magnification,
         intensity=scale,
@@ -514,7 +518,6 @@ def read_view(image: Image) -> Reading:
             f"{tree.total_length_mm:.1f} mm of duct-like structure, less than the "
             f"{MIN_TREE_MM:g} mm of a filled main duct"
         )
-        root_rc = None if root is None else (float(root[0]), float(root[1]))
         pool = _root_pool(seg.mask, root_rc, marks.nipple_rc, mm)
         if pool is not None:
             area, width, end = pool
