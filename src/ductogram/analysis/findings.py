@@ -876,16 +876,17 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
 
 def _pool_stop(image: Image, reading: Any, landmarks: Any) -> Finding:
     """The cut-off of a view whose contrast stopped in a pool at the root, with no tree
-    beyond it (:attr:`~.reading.Reading.pooled`): where the pool ends, as wide as it."""
+    beyond it (:attr:`~.reading.Reading.pooled`): where the pool ends, as wide as it;
+    its distance from the nipple (from the root where no nipple was found)."""
     from .reading import POOL_MIN_WIDTH_MM
 
-    mm = float(np.mean(image.pixel_spacing_mm)) / float(image.magnification)
+    mm = float(np.mean(image.object_spacing_mm))
     end = np.asarray(reading.pool_end_rc, float)
     width = float(reading.pool_width_mm)
     sure = (width - POOL_MIN_WIDTH_MM) / (POOL_SURE_MM - POOL_MIN_WIDTH_MM)
-    nipple = None if landmarks is None else landmarks.nipple_rc
-    nipple = nipple if nipple is not None else reading.root_rc
-    along = float(np.hypot(*(end - np.asarray(reading.root_rc, float)))) * mm
+    root = np.asarray(reading.root_rc, float)  # a pool has a root (reading._root_pool)
+    nipple = root if landmarks.nipple_rc is None else np.asarray(landmarks.nipple_rc, float)
+    along = float(np.hypot(*(end - root))) * mm
     return Finding(
         kind=FindingKind.CUT_OFF,
         code=CODES.get(FindingKind.CUT_OFF),
@@ -893,9 +894,7 @@ def _pool_stop(image: Image, reading: Any, landmarks: Any) -> Finding:
         row=float(end[0]),
         col=float(end[1]),
         size_mm=round(width, 2),
-        distance_from_nipple_mm=(
-            None if nipple is None else round(float(np.hypot(*(end - nipple))) * mm, 1)
-        ),
+        distance_from_nipple_mm=round(float(np.hypot(*(end - nipple))) * mm, 1),
         path_length_mm=round(along, 1),
         confidence=float(np.clip(0.5 + 0.5 * sure, 0.0, 1.0)),
         evidence=(

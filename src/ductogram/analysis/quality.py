@@ -995,14 +995,14 @@ def _stopped_at_the_opening(evidence: dict[str, float]) -> QualityFlag:
     """The under-filling flag of a view whose contrast stopped in a pool at the duct's
     opening (:attr:`~.reading.Reading.pooled`): an obstruction, which more contrast does
     not pass."""
-    return QualityFlag(
-        code="under_filling",
-        description="under-filling: the contrast stops in a pool at the duct's opening "
-        "(an obstruction: see the cut-off in the findings)",
-        action="do not push more contrast against the obstruction (it would extravasate); "
-        "image the retroareolar duct by ultrasound, where an obstructing papilloma is often "
-        "seen and can be biopsied (clinical.md §2)",
-        evidence={k: float(v) for k, v in evidence.items() if v is not None},
+    return QualityFlag.of("under_filling", evidence).model_copy(
+        update={
+            "description": "under-filling: the contrast stops in a pool at the duct's "
+            "opening (an obstruction: see the cut-off in the findings)",
+            "action": "do not push more contrast against the obstruction (it would "
+            "extravasate); image the retroareolar duct by ultrasound, where an obstructing "
+            "papilloma is often seen and can be biopsied (clinical.md §2)",
+        }
     )
 
 
