@@ -65,6 +65,17 @@ def test_json_round_trip(simulated):
     assert back.n_branch_points == r.n_branch_points
 
 
+def test_landmarks_given_are_used_as_found(simulated):
+    from ductogram.analysis.landmarks import find_landmarks
+
+    image = simulated[0].processing
+    given = read_view(image, find_landmarks(image))
+    assert given.model_dump_json() == read_view(image).model_dump_json()
+    # Landmarks without a breast: nothing is read, whatever the image holds.
+    none = find_landmarks(Image(np.zeros((64, 64)), (0.1, 0.1)))
+    assert not read_view(image, none).found
+
+
 def test_no_contrast_says_so(simulated):
     r = read_view(simulated[1].processing)
     assert not r.found

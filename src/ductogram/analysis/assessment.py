@@ -488,7 +488,7 @@ def read_exam(
     def read(k: int):
         t0 = time.perf_counter()
         marks = find_landmarks(img := images[k])
-        reading = readings[k] if readings is not None else read_view(img)
+        reading = readings[k] if readings is not None else read_view(img, marks)
         return marks, reading, time.perf_counter() - t0
 
     read_views = each(read)

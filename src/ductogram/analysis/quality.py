@@ -972,7 +972,7 @@ def quality_and_bubbles(
     if reading is None:
         from .reading import read_view
 
-        reading = read_view(image)
+        reading = read_view(image, landmarks)
     ctx = _Context(image, reading, landmarks)
     sites = _bubble_sites(ctx)
     evidence = _evidence(ctx, sites)
@@ -1075,5 +1075,5 @@ def _inputs(image: Image, reading: Any, landmarks: Any) -> tuple[Image, Any, Any
     if reading is None:
         from .reading import read_view
 
-        reading = read_view(image)
+        reading = read_view(image, landmarks)
     return image, reading, landmarks

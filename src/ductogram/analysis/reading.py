@@ -418,13 +418,16 @@ def _root_pool(
     return area, width, (float(rr[k]), float(cc[k]))
 
 
-def read_view(image: Image) -> Reading:
+def read_view(image: Image, landmarks: Any = None) -> Reading:
     """Read the contrast-filled duct tree of one ductogram view.
 
     Parameters
     ----------
     image : Image
         One view, FOR PROCESSING or FOR PRESENTATION, simulated or real.
+    landmarks : Landmarks, optional
+        The view's :func:`~ductogram.analysis.landmarks.find_landmarks`, when already
+        found; found otherwise.
 
     Returns
     -------
@@ -463,7 +466,7 @@ def read_view(image: Image) -> Reading:
     why = _unreadable(image)
     if why is not None:
         return Reading(**_base(image), message=why, confidence_basis="nothing read")
-    marks = find_landmarks(image)
+    marks = find_landmarks(image) if landmarks is None else landmarks
     if not marks.breast_mask.any():
         return Reading(
             **_base(image),
