@@ -281,6 +281,37 @@ def test_division_whose_child_crosses_a_duct_stays_a_branch_point():
     assert len(t.end_points) == 3
 
 
+def test_loop_opened_where_a_thin_duct_ends_on_a_wide_one():
+    """A Y at (40, 210). Its wide left duct winds out and back (230 px to a division at
+    (140, 90), bending there and again at (170, 115)); a thin duct from a bend of the
+    right duct, (75, 235), ends on the left duct at (170, 115). No junction has a
+    straight pair of arms. Round the loop the two ways meet by length on the winding
+    duct, before its division; the thin duct is where the images meet, and the loop
+    opens there: the three divisions stay branch points, the touch is an overlap."""
+    m = np.zeros((270, 300), bool)
+    tubes = [
+        ((5, 210), (40, 210), 10),  # main duct
+        ((40, 210), (40, 90), 8),  # left duct, out ...
+        ((40, 90), (140, 90), 8),  # ... and back
+        ((140, 90), (170, 115), 8),
+        ((170, 115), (250, 130), 8),
+        ((140, 90), (200, 50), 5),  # the left duct's side branch
+        ((40, 210), (75, 235), 6),  # right duct
+        ((75, 235), (170, 250), 6),
+        ((75, 235), (170, 115), 3),  # thin duct ending on the left duct
+    ]
+    for a, b, d in tubes:
+        paint_tube(m, a, b, d)
+    t = build_tree(m, (5, 210), pixel_mm=0.1)
+    assert nx.is_arborescence(t.to_networkx())
+    assert t.loops_cut == 1
+    branch = t.node_rc[t.branch_points]
+    assert len(branch) == 3
+    for division in ([40, 210], [140, 90], [75, 235]):
+        assert np.hypot(*(branch - division).T).min() < 6
+    assert np.hypot(*(t.node_rc[t.overlap] - [170, 115]).T).max() < 6
+
+
 def test_faint_blob_on_a_duct_is_pruned():
     """A blob of the mask with no contrast behind it, hanging off a filled duct, is not a
     duct; a filled side branch of the same width is kept."""
