@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 from ductogram.analysis.segmentation import (
     NO_DUCT_MESSAGE,
     Segmentation,
     reroot,
     segment_ducts,
+    sharpen_edges,
 )
 from ductogram.core.errors import ParameterError
 from ductogram.evaluate.metrics import cl_dice, dice
@@ -22,6 +24,9 @@ RIDGE = "ridge"
 # (the plain ridge filter: 0.86, 0.92-0.93); the bounds leave a margin of 0.05
 DICE_SIMULATED = 0.85
 CL_DICE_SIMULATED = 0.89
+# sharpen_edges on the same view: Dice 0.906 -> 0.944 (processing), 0.899 -> 0.949
+# (presentation), clDice 0.94-0.95 either way
+SHARPEN_GAIN = 0.02
 
 
 def _segment_mask(shape, p0, p1, r0, r1):
@@ -233,3 +238,65 @@ def test_holes_that_hold_contrast_are_filled_and_tissue_ringed_by_ducts_is_not()
     assert filled[60, 60] and not filled[60, 180]
     assert np.array_equal(filled & mask, mask)  # nothing taken away
     assert filled.sum() - mask.sum() == int(((rr - 60) ** 2 + (cc - 60) ** 2 <= 18**2).sum())
+
+
+def _blurred_duct(shape, row, diameter_px, sigma_px=1.0):
+    """A horizontal round lumen (centre row ``row``): its chord, blurred; and the pixels
+    it covers at all (the simulator's truth mask: any part of the pixel)."""
+    rr = np.arange(shape[0], dtype=float)[:, None]
+    # The chord through each pixel, averaged over 8 sub-rows (partial cover at the edge).
+    sub = rr + (np.arange(8) + 0.5)[None, :] / 8 - 0.5
+    x = sub - row
+    chord = 2 * np.sqrt(np.clip((diameter_px / 2) ** 2 - x**2, 0, None))
+    profile = chord.mean(axis=1)
+    img = np.tile(profile[:, None], (1, shape[1]))
+    img = ndi.gaussian_filter(img, sigma_px)
+    return img, np.tile((profile > 0)[:, None], (1, shape[1]))
+
+
+def test_sharpened_edges_follow_the_lumen_not_the_wider_mask():
+    """A round lumen 12 pixels across, blurred, masked 2 pixels wider each side: the
+    sharpened mask is the covered pixels to within a pixel, inside the mask given."""
+    img, truth = _blurred_duct((60, 80), 30.0, 12.0)
+    wide = ndi.binary_dilation(truth, iterations=2)
+    wide[:, :5] = wide[:, -5:] = False
+    out = sharpen_edges(wide, img, 0.1)
+    assert not (out & ~wide).any()
+    width = out[:, 40].sum()
+    assert abs(width - truth[:, 40].sum()) <= 1
+    assert wide[:, 40].sum() - width >= 3
+
+
+def test_sharpened_edges_keep_a_thin_duct_whole_and_dark_lumen_with_bright_false():
+    """A lumen 2 pixels across, masked 6 wide: its skeleton stays, the mask one piece
+    from end to end; the same drawn dark, with bright=False, gives the same mask."""
+    img, truth = _blurred_duct((40, 120), 20.0, 2.0, sigma_px=0.8)
+    img = img + np.random.default_rng(3).normal(0, 0.02, img.shape)
+    wide = ndi.binary_dilation(truth, iterations=2)
+    wide[:, :5] = wide[:, -5:] = False
+    out = sharpen_edges(wide, img, 0.1)
+    _, n = ndi.label(out, np.ones((3, 3)))
+    assert n == 1 and out[:, 5].any() and out[:, -6].any()
+    assert out.sum() < wide.sum()
+    dark = sharpen_edges(wide, 5.0 - img, 0.1, bright=False)
+    np.testing.assert_array_equal(dark, out)
+
+
+@pytest.mark.parametrize("kind", ["processing", "presentation"])
+def test_sharpened_edges_are_nearer_a_simulated_views_truth(small_view, kind):
+    truth = small_view.processing.truth
+    if kind == "processing":
+        pixels = -np.log(small_view.processing.pixels)
+    else:
+        pixels = small_view.presentation.pixels
+    seg = segment_ducts(pixels, 0.2, region=truth.breast_mask, root_rc=tuple(truth.nipple_px))
+    out = sharpen_edges(seg.mask, pixels, 0.2)
+    before, after = dice(seg.mask, truth.contrast_mask), dice(out, truth.contrast_mask)
+    assert after > before + SHARPEN_GAIN
+    assert cl_dice(out, truth.contrast_mask) > CL_DICE_SIMULATED
+
+
+def test_sharpen_edges_refuses_a_mask_of_another_shape():
+    img, truth = _blurred_duct((40, 60), 20.0, 6.0)
+    with pytest.raises(ParameterError, match="mask"):
+        sharpen_edges(truth[:30], img, 0.1)

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
 
 from ductogram.core.errors import ParameterError
 
@@ -50,6 +51,7 @@ __all__ = [
     "internal_labels",
     "reroot",
     "segment_ducts",
+    "sharpen_edges",
 ]
 
 NO_DUCT_MESSAGE = "no contrast-filled duct found"
@@ -114,6 +116,24 @@ HOLE_FILL_MAX_MM2 = 100.0
 HOLE_BACKGROUND_MM = 2.0
 """The background of a hole: the median outside the mask within this distance (mm) of
 the hole's ring of mask."""
+
+EDGE_SHARE = 0.2
+"""A pixel at the mask's edge whose contrast (excess over the local background) is under
+this share of its duct's crest (the excess at the nearest skeleton pixel) is not lumen
+(:func:`sharpen_edges`). The true lumen covers a pixel at its edge only in part, and the
+classifier's probability, made on a grid up to twice as coarse and from features a grid
+pixel or more wide, spreads a pixel or two past it [measured on the duct masks of
+simulated views against their true contrast masks: 16 views at 85 µm of
+draw_cases(16, 31), Dice 0.830 as segmented, 0.840 / 0.845 / 0.840 at 0.1 / 0.2 / 0.3;
+39 views at 0.2 mm of draw_cases(30, 23), 0.861 as segmented, 0.900 at 0.2]."""
+
+EDGE_BAND_PX = 2
+"""Pixels this near the mask's edge (chessboard distance) are tested by
+:data:`EDGE_SHARE`; 1 and 3 did no better on the same views."""
+
+EDGE_SMOOTH_MM = 0.06
+"""Gaussian smoothing (mm) of the excess before the edge test (the pixel noise); 0.06
+did best at both pitches (0.7 and 0.3 pixels), 0.14 mm at 0.2 mm lost most of the gain."""
 
 CLASSIFIER_FILE = "duct_classifier.npz"
 """The shipped pixel classifier, trained by ``scripts/train_segmentation.py`` on simulated
@@ -700,3 +720,82 @@ def _hysteresis(probability: np.ndarray, high: float, low: float, pixel_mm: floa
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
     seeded &= sizes * pixel_mm**2 >= MIN_COMPONENT_MM2
     return seeded[labels]
+
+
+def sharpen_edges(
+    mask: np.ndarray, pixels: np.ndarray, pixel_mm: float, *, bright: bool = True
+) -> np.ndarray:
+    """The duct mask with the edge pixels that hold too little contrast taken off.
+
+    Within :data:`EDGE_BAND_PX` of the mask's edge, a pixel whose excess over the local
+    background (smoothed by :data:`EDGE_SMOOTH_MM`) is under :data:`EDGE_SHARE` of the
+    excess at its nearest skeleton pixel (its duct's crest) is dropped; skeleton pixels
+    and pixels of ducts with no excess at their crest stay, so no duct is cut.
+
+    Parameters
+    ----------
+    mask : (rows, cols) bool ndarray
+        A duct mask of ``pixels`` (:func:`segment_ducts`).
+    pixels : (rows, cols) ndarray
+        The image.
+    pixel_mm : float
+        Pixel pitch (mm, the scale the ducts' widths are in).
+    bright : bool
+        Whether contrast-filled lumen is brighter than its surroundings.
+
+    Returns
+    -------
+    (rows, cols) bool ndarray
+        A new mask, a subset of ``mask``.
+
+    Raises
+    ------
+    ParameterError
+        For an image or pitch :func:`segment_ducts` refuses, or a mask of another shape.
+
+    Examples
+    --------
+    A duct 5 pixels wide, masked 9 wide: the two pixels either side with no contrast go.
+
+    >>> img = np.zeros((40, 60)); img[18:23, 5:55] = 1.0
+    >>> mask = np.zeros((40, 60), bool); mask[16:25, 5:55] = True
+    >>> out = sharpen_edges(mask, img, 0.1)
+    >>> out[:, 30].nonzero()[0].tolist()
+    [18, 19, 20, 21, 22]
+    """
+    from skimage.morphology import skeletonize
+
+    from .graph import _excess
+
+    image, pixel_mm, _ = _check(pixels, pixel_mm, None, None)
+    m = np.asarray(mask)
+    if m.shape != image.shape:
+        raise ParameterError("mask", m.shape, f"a mask of the image's shape {image.shape}")
+    m = m.astype(bool)
+    if not m.any():
+        return m.copy()
+    # The mask's box, and around it the context the local background needs.
+    rows, cols = np.flatnonzero(m.any(axis=1)), np.flatnonzero(m.any(axis=0))
+    r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, m.shape[0])
+    c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, m.shape[1])
+    margin = int(np.ceil(2 * BACKGROUND_MM / pixel_mm))
+    a0, a1 = max(r0 - margin, 0), min(r1 + margin, m.shape[0])
+    b0, b1 = max(c0 - margin, 0), min(c1 + margin, m.shape[1])
+    signed = image[a0:a1, b0:b1] if bright else -image[a0:a1, b0:b1]
+    excess = ndi.gaussian_filter(_excess(signed, pixel_mm), EDGE_SMOOTH_MM / pixel_mm)
+    excess = excess[r0 - a0 : r1 - a0, c0 - b0 : c1 - b0]
+    sub = m[r0:r1, c0:c1]
+    skeleton = skeletonize(sub)
+    inner = ndi.binary_erosion(sub, np.ones((3, 3), bool), iterations=EDGE_BAND_PX)
+    edge = sub & ~inner & ~skeleton
+    if not edge.any() or not skeleton.any():
+        return m.copy()
+    crest_at = ndi.maximum_filter(excess, 3)
+    sk = np.argwhere(skeleton)
+    er, ec = np.nonzero(edge)
+    _, nearest = cKDTree(sk).query(np.column_stack([er, ec]))
+    crest = crest_at[sk[nearest, 0], sk[nearest, 1]]
+    drop = (crest > 0) & (excess[er, ec] < EDGE_SHARE * crest)
+    out = m.copy()
+    out[er[drop] + r0, ec[drop] + c0] = False
+    return out
