@@ -207,14 +207,21 @@ def small_view(ductogram_views):
     return ductogram_views["L", "CC"]
 
 
+def _segmented(view, kind):
+    """The view's truth, its pixels of that kind (duct contrast bright) and their
+    segmentation rooted at the nipple."""
+    truth = view.processing.truth
+    if kind == "processing":
+        pixels = -np.log(view.processing.pixels)
+    else:
+        pixels = view.presentation.pixels
+    seg = segment_ducts(pixels, 0.2, region=truth.breast_mask, root_rc=tuple(truth.nipple_px))
+    return truth, pixels, seg
+
+
 @pytest.mark.parametrize("kind", ["processing", "presentation"])
 def test_a_simulated_view_matches_its_truth(small_view, kind):
-    truth = small_view.processing.truth
-    if kind == "processing":
-        pixels = -np.log(small_view.processing.pixels)
-    else:
-        pixels = small_view.presentation.pixels
-    seg = segment_ducts(pixels, 0.2, region=truth.breast_mask, root_rc=tuple(truth.nipple_px))
+    truth, _, seg = _segmented(small_view, kind)
     assert seg.message is None
     assert dice(seg.mask, truth.contrast_mask) > DICE_SIMULATED
     assert cl_dice(seg.mask, truth.contrast_mask) > CL_DICE_SIMULATED
@@ -284,12 +291,7 @@ def test_sharpened_edges_keep_a_thin_duct_whole_and_dark_lumen_with_bright_false
 
 @pytest.mark.parametrize("kind", ["processing", "presentation"])
 def test_sharpened_edges_are_nearer_a_simulated_views_truth(small_view, kind):
-    truth = small_view.processing.truth
-    if kind == "processing":
-        pixels = -np.log(small_view.processing.pixels)
-    else:
-        pixels = small_view.presentation.pixels
-    seg = segment_ducts(pixels, 0.2, region=truth.breast_mask, root_rc=tuple(truth.nipple_px))
+    truth, pixels, seg = _segmented(small_view, kind)
     out = sharpen_edges(seg.mask, pixels, 0.2)
     before, after = dice(seg.mask, truth.contrast_mask), dice(out, truth.contrast_mask)
     assert after > before + SHARPEN_GAIN
