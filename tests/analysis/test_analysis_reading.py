@@ -61,8 +61,25 @@ def test_json_round_trip(simulated):
     assert sum(data["mask_rle"]) == r.image_shape[0] * r.image_shape[1]
     back = Reading.model_validate_json(text)
     assert np.array_equal(back.mask_array(), r.mask)
+    assert np.array_equal(back.lumen_array(), r.lumen)
     assert back.segments == r.segments and back.nodes == r.nodes
     assert back.n_branch_points == r.n_branch_points
+
+
+def test_the_lumen_is_the_mask_nearer_the_true_lumen(simulated):
+    """The lumen is the duct mask with edge pixels taken off, and nearer the simulator's
+    true mask; the tree is read from the mask as segmented."""
+    from ductogram.evaluate.metrics import dice
+
+    image = simulated[0].processing
+    r = read_view(image)
+    truth = image.truth.contrast_mask
+    mask, lumen = r.mask_array(), r.lumen_array()
+    assert not (lumen & ~mask).any() and lumen.sum() < mask.sum()
+    # measured: Dice 0.918 for the mask, 0.932 for the lumen (0.916, 0.938 presentation)
+    assert dice(lumen, truth) > dice(mask, truth) + 0.01
+    sk = r.tree.skeleton_rc
+    assert mask[sk[:, 0], sk[:, 1]].all()
 
 
 def test_landmarks_given_are_used_as_found(simulated):

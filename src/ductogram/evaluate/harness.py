@@ -8,8 +8,9 @@ each, reads it with
 :func:`ductogram.analysis.read_view`, and scores the reading against the view's truth
 (:func:`score_reading`):
 
-- **Dice** and **clDice** (:mod:`.metrics`) of the duct mask, inside the breast (the
-  contrast in the tubing outside the breast is not part of the tree);
+- **Dice** and **clDice** (:mod:`.metrics`) of the duct lumen read
+  (``Reading.lumen_array``), inside the breast (the contrast in the tubing outside the
+  breast is not part of the tree);
 - **branch points** and **end points**: precision, recall and F1, each detected point
   paired with at most one true point within ``MATCH_MM`` (object scale; :mod:`.points`).
   The true points are the projected branch points and free ends of the filled tree
@@ -350,7 +351,7 @@ def score_reading(image, reading) -> dict[str, Any]:
     scale_mm = pixel_mm / image.magnification  # object mm per pixel
     region = np.asarray(truth.breast_mask, dtype=bool)
     true_mask = np.asarray(truth.contrast_mask, dtype=bool) & region
-    read_mask = reading.mask_array() & region
+    read_mask = reading.lumen_array() & region
     out: dict[str, Any] = {
         "dice": dice(read_mask, true_mask),
         "cl_dice": cl_dice(read_mask, true_mask),
