@@ -119,6 +119,17 @@ def test_a_tree_beyond_a_missed_stretch_of_main_duct_is_read():
     # The tree starts where the far piece comes nearest the root: the pool at the root is
     # a piece apart, not the tree's main piece (that gave a confidence of 0.004).
     assert reading.root_source.endswith("mm from the tree") and reading.confidence > 0.3
+    # Paths from the root take in the gap: the findings' profiles of the main tree's
+    # first segments start there, not at 0.
+    gap = reading.root_gap_mm
+    assert reading.root_source.endswith(f", {gap:.0f} mm from the tree") and gap > 5
+    from ductogram.analysis.findings import _Context
+
+    ctx = _Context(image.presentation, reading, None)
+    tree = reading.tree
+    main = (tree.parent < 0) & (tree.start == tree.root[0])
+    first = [p.from_root_mm[0] for s, p in enumerate(ctx.profiles) if main[s]]
+    assert first and min(first) == pytest.approx(gap, abs=0.5)
 
 
 def test_no_breast_says_so():

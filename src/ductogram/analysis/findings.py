@@ -377,8 +377,12 @@ def _steps(p: np.ndarray) -> np.ndarray:
     return w
 
 
-def _profiles(tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float) -> list[_Profile]:
-    """Width and excess profiles of every segment (bounding box of the mask only)."""
+def _profiles(
+    tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float, gap_mm: float = 0.0
+) -> list[_Profile]:
+    """Width and excess profiles of every segment (bounding box of the mask only); path
+    lengths from the root, plus ``gap_mm`` on the main tree when it was read beyond a gap
+    (``Reading.root_gap_mm``)."""
     sk = tree.skeleton_rc
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -399,6 +403,7 @@ def _profiles(tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float) -> lis
     out = []
     reach_px = HALF_MAX_REACH_MM / mm
     start_mm = np.zeros(tree.n_segments)
+    main_root = int(tree.root[0]) if len(tree.root) else -1
     for s, p in enumerate(tree.paths_rc):
         q = p - (r0, c0)
         st = _steps(p)
@@ -417,6 +422,8 @@ def _profiles(tree: Any, mask: np.ndarray, excess: np.ndarray, mm: float) -> lis
         par = int(tree.parent[s])
         if par >= 0:
             start_mm[s] = start_mm[par] + float(tree.length_mm[par])
+        elif int(tree.start[s]) == main_root:
+            start_mm[s] = gap_mm
         along = start_mm[s] + (np.cumsum(st) - 0.5 * st[0]) * mm
         out.append(_Profile(p, w * mm, e, along))
     return out
@@ -497,7 +504,8 @@ class _Context:
         if image.kind == PixelKind.FOR_PRESENTATION:
             scale = undo_display_shoulder(scale)
         self.excess = (scale - _background(scale, self.mm)).astype(np.float32)
-        self.profiles = _profiles(tree, self.mask, self.excess, self.mm)
+        gap = getattr(reading, "root_gap_mm", None) or 0.0
+        self.profiles = _profiles(tree, self.mask, self.excess, self.mm, gap)
         self.landmarks = landmarks
         nipple = None if landmarks is None else landmarks.nipple_rc
         self.nipple = np.asarray(nipple if nipple is not None else reading.root_rc or (0, 0), float)

@@ -133,6 +133,11 @@ class Reading(BaseModel):
     root_source: str | None = Field(
         None, description="cannula tip, nipple, or widest end (none given)"
     )
+    root_gap_mm: float | None = Field(
+        None,
+        description="a tree read beyond a gap: how far (object mm) its start lies from the "
+        "root; path lengths from the root add it",
+    )
     nodes: list[NodeRecord] = Field(default_factory=list)
     segments: list[SegmentRecord] = Field(default_factory=list)
     ramification_matrix: list[list[float | None]] = Field(default_factory=list)
@@ -283,6 +288,7 @@ def reading_from_tree(
     root_rc: tuple[float, float] | None = None,
     root_source: str | None = None,
     lumen: np.ndarray | None = None,
+    root_gap_mm: float | None = None,
 ) -> Reading:
     """A :class:`Reading` of ``image`` from its tree and mask.
 
@@ -304,6 +310,8 @@ def reading_from_tree(
     lumen : (rows, cols) bool array, optional
         The mask with its edge where the contrast is
         (:func:`~ductogram.analysis.segmentation.sharpen_edges`); default: the mask.
+    root_gap_mm : float, optional
+        For a tree read beyond a gap (its start is not ``root_rc``): the gap (object mm).
 
     Returns
     -------
@@ -363,6 +371,7 @@ def reading_from_tree(
         **base,
         root_rc=None if root_rc is None else (float(root_rc[0]), float(root_rc[1])),
         root_source=root_source or "widest end",
+        root_gap_mm=None if root_gap_mm is None else round(float(root_gap_mm), 2),
         nodes=nodes,
         segments=segments,
         ramification_matrix=rmat,
@@ -513,7 +522,7 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
     seg = segment_ducts(scale, mm, bright=True, region=marks.breast_mask, root_rc=root)
     # The tree starts at the root, or beyond a gap at the far piece's pixel nearest it
     # (there the tree's own piece is the far one; the root's pool is a piece apart).
-    start = root
+    start, gap = root, None
     if root is not None and float(seg.mask.sum()) * mm * mm < FAR_TREE_MIN_MM2:
         far = _far_piece(seg, scale, mm, root)
         if far is not None:
@@ -585,4 +594,5 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
         root_rc=root,
         root_source=source,
         lumen=sharpen_edges(seg.mask, scale, mm),
+        root_gap_mm=gap,
     )
