@@ -130,6 +130,12 @@ def test_a_tree_beyond_a_missed_stretch_of_main_duct_is_read():
     main = (tree.parent < 0) & (tree.start == tree.root[0])
     first = [p.from_root_mm[0] for s, p in enumerate(ctx.profiles) if main[s]]
     assert first and min(first) == pytest.approx(gap, abs=0.5)
+    # Loaded from JSON, the findings rebuild the tree from where it started, not the root.
+    back = _Context(
+        image.presentation, Reading.model_validate_json(reading.model_dump_json()), None
+    )
+    start = tree.node_rc[tree.root[0]]
+    assert np.hypot(*(back.tree.node_rc[back.tree.root[0]] - start)) < 3
 
 
 def test_no_breast_says_so():

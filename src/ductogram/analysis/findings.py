@@ -497,8 +497,13 @@ class _Context:
         self.mm = self.pixel_mm / float(image.magnification)  # object mm per pixel
         self.mask = reading.mask_array()
         tree = reading.tree
-        if tree is None:  # a reading loaded from JSON: rebuild the tree from its mask
-            tree = build_tree(self.mask, reading.root_rc, self.pixel_mm, image.magnification)
+        if tree is None:  # a reading loaded from JSON: rebuild the tree from its mask,
+            # from where it started (beyond a gap that is not the root: Reading.root_gap_mm)
+            start = reading.root_rc
+            if reading.segments:
+                first = reading.nodes[reading.segments[0].start]
+                start = (first.row, first.col)
+            tree = build_tree(self.mask, start, self.pixel_mm, image.magnification)
         self.tree = tree
         scale = duct_scale(image)
         if image.kind == PixelKind.FOR_PRESENTATION:
