@@ -509,8 +509,7 @@ class _Context:
         if image.kind == PixelKind.FOR_PRESENTATION:
             scale = undo_display_shoulder(scale)
         self.excess = (scale - _background(scale, self.mm)).astype(np.float32)
-        gap = getattr(reading, "root_gap_mm", None) or 0.0
-        self.profiles = _profiles(tree, self.mask, self.excess, self.mm, gap)
+        self.profiles = _profiles(tree, self.mask, self.excess, self.mm, reading.root_gap_mm or 0.0)
         self.landmarks = landmarks
         nipple = None if landmarks is None else landmarks.nipple_rc
         self.nipple = np.asarray(nipple if nipple is not None else reading.root_rc or (0, 0), float)

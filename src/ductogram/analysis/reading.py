@@ -540,12 +540,6 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
             message=seg.message or NO_DUCT,
             confidence_basis="nothing read",
         )
-    # The lumen: the mask's edge where the contrast is, as the classifier's mask spreads
-    # a pixel or two past it (segmentation.EDGE_SHARE). The tree, the findings and the
-    # quality flags are read from the mask as segmented, which their thresholds were
-    # measured on: read from the lumen instead, 15 of 200 simulated exams (0.2 mm,
-    # draw_cases(200, 1)) changed BI-RADS category and case accuracy fell from 0.738 to
-    # 0.718 (fewer findings called), pending their retuning.
     # Calibres from the signal across each duct over its background: exact where the
     # pixels are linear in the attenuation (for processing); display processing is close
     # to linear over a duct's small range of values, and on simulated views at 85 µm the
@@ -586,6 +580,12 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
             message=NO_DUCT,
             confidence_basis=f"nothing read: {short}",
         )
+    # The lumen: the mask's edge where the contrast is, as the classifier's mask spreads
+    # a pixel or two past it (segmentation.EDGE_SHARE). The tree, the findings and the
+    # quality flags are read from the mask as segmented, which their thresholds were
+    # measured on: read from the lumen instead, 15 of 200 simulated exams (0.2 mm,
+    # draw_cases(200, 1)) changed BI-RADS category and case accuracy fell from 0.738 to
+    # 0.718 (fewer findings called), pending their retuning.
     return reading_from_tree(
         image,
         tree,
