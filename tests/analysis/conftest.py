@@ -37,7 +37,7 @@ def ductogram_views():
     views = {}
     for laterality, seed in (("L", 3), ("R", 4)):
         phantom = generate_phantom({**PHANTOM, "laterality": laterality}, seed=seed)
-        fill = fill_ducts(phantom.trees[0], 0.5)
+        fill = fill_ducts(phantom.trees[0], 0.5, rng=seed)
         settings = ViewSettings(pixel_mm=0.2, supersample=1)
         for view in ("CC", "ML"):
             views[laterality, view] = simulate_view(
@@ -72,7 +72,7 @@ def lesion_views():
         phantom = generate_phantom(
             {**PHANTOM, "laterality": laterality, "lesions": lesions}, seed=seed
         )
-        fill = fill_ducts(phantom.trees[0], 0.5)
+        fill = fill_ducts(phantom.trees[0], 0.5, rng=seed)
         settings = ViewSettings(pixel_mm=0.2, supersample=1)
         out[laterality] = (
             phantom,

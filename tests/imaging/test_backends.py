@@ -49,7 +49,7 @@ def small_case():
         },
         seed=11,
     )
-    fill = fill_ducts(ph.trees[ph.lesions[0].system], 0.8)
+    fill = fill_ducts(ph.trees[ph.lesions[0].system], 0.8, rng=11)
     return ph, fill
 
 

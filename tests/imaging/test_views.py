@@ -26,7 +26,7 @@ def case():
         },
         seed=5,
     )
-    return ph, fill_ducts(ph.trees[0], 0.5)
+    return ph, fill_ducts(ph.trees[0], 0.5, rng=5)
 
 
 @pytest.fixture(scope="module")

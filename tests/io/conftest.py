@@ -22,6 +22,6 @@ def simulated_views():
         },
         seed=3,
     )
-    fill = fill_ducts(ph.trees[0], 0.5)
+    fill = fill_ducts(ph.trees[0], 0.5, rng=3)
     settings = ViewSettings(pixel_mm=0.2, supersample=1)
     return {v: simulate_view(ph, v, fill=fill, settings=settings, rng=1) for v in ("CC", "ML")}

@@ -313,7 +313,7 @@ def evaluate_location(seeds: Any = range(3000, 3010), *, pixel_mm: float = 0.2) 
         rng = np.random.default_rng(seed)
         laterality = "L" if seed % 2 == 0 else "R"
         phantom = _phantom(rng, laterality, lesions)
-        fill = fill_ducts(phantom.trees[0], 0.5)
+        fill = fill_ducts(phantom.trees[0], 0.5, rng=seed)
         settings = ViewSettings(pixel_mm=pixel_mm, supersample=1)
         views = {
             v: simulate_view(phantom, v, fill=fill, settings=settings, rng=seed).processing
