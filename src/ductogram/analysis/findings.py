@@ -43,8 +43,8 @@ of contrast, and the papillomas in them, lie.
   probability that it is a mass, from :class:`DefectClassifier`, a logistic regression
   on those measures trained on simulated exams (``scripts/train_findings.py``; ranking
   the lucencies of its training exams, 5 folds by exam, it replaced ``S`` alone
-  [measured: ROC AUC 0.944 against 0.895; filling defects >= 3 mm found at 0.25 false
-  positives a view 0.849 against 0.830, exam-level]). Two or more in one view are
+  [measured: ROC AUC 0.942 against 0.895; exam-level, filling defects >= 3 mm found at
+  0.25 false positives a view 0.849 against 0.830]). Two or more in one view are
   *multiple filling defects* (111426).
 - **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): the sites of the
   quality step's detector (:func:`~.quality.bubble_sites`: a short dip of the centre line
