@@ -296,6 +296,15 @@ def test_no_tree_no_findings_and_bad_input():
     other = Reading(image_shape=(16, 16), pixel_spacing_mm=(0.1, 0.1), magnification=1.0)
     with pytest.raises(ParameterError, match="image_shape"):
         find_findings(image, other)
+    # The lucency candidates behind the filling defects: none without a tree, the same
+    # checks of their input.
+    from ductogram.analysis.findings import lucency_candidates
+
+    assert lucency_candidates(image, empty) == []
+    with pytest.raises(ParameterError, match="image_shape"):
+        lucency_candidates(image, other)
+    with pytest.raises(ParameterError, match="image"):
+        lucency_candidates(np.zeros((32, 32)), empty)
 
 
 def test_every_cid_6057_code_is_unique_and_short():
