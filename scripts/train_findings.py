@@ -43,8 +43,9 @@ from ductogram.evaluate.harness import draw_cases
 EXAMS = (("mix", 120, 41), ("papilloma", 50, 42), ("multiple_papillomas", 24, 43))
 MASS_KINDS = ("papilloma", "multiple_papillomas", "carcinoma")
 C_INVERSE = 0.3  # the logistic regression's inverse regularisation strength
-OUT = Path(__file__).resolve().parents[1] / "src" / "ductogram" / "analysis" / "data"
-CACHE = Path("out") / "defect_training.npz"
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "src" / "ductogram" / "analysis" / "data"
+CACHE = ROOT / "out" / "defect_training.npz"  # what collect measured, for train and evaluate
 
 
 def _specs() -> list:
@@ -114,11 +115,11 @@ def _fit(X: np.ndarray, y: np.ndarray):
 
 
 def train() -> None:
-    X, y, g, _ = _data()
+    X, y, _, _ = _data()
     mean, scale, model = _fit(X, y)
     provenance = (
         f"scripts/train_findings.py: logistic regression (C={C_INVERSE}) on {len(y)} lucencies "
-        f"({int(y.sum())} on a mass) of {len(set(g.tolist()))} simulated exams, "
+        f"({int(y.sum())} on a mass) of {sum(n for _, n, _ in EXAMS)} simulated exams, "
         + ", ".join(f"{k} draw_cases({n}, {seed})" for k, n, seed in EXAMS)
     )
     clf = DefectClassifier(
@@ -145,7 +146,7 @@ def evaluate() -> None:
     for tr, te in GroupKFold(5).split(X, y, g):
         mean, scale, model = _fit(X[tr], y[tr])
         p[te] = model.predict_proba((X[te] - mean) / scale)[:, 1]
-    print(f"{len(y)} lucencies, {int(y.sum())} on a mass, {len(set(g.tolist()))} exams")
+    print(f"{len(y)} lucencies, {int(y.sum())} on a mass, from {len(set(g.tolist()))} exams")
     print(
         f"ROC AUC, 5 folds by exam: model {roc_auc_score(y, p):.3f}, "
         f"hand-made score {roc_auc_score(y, score):.3f}"

@@ -63,7 +63,7 @@ BIRADS: dict[int, tuple[str, str]] = {
 #: draw_cases(70, 25), draw_cases(30, 23), papillomas in draw_cases(30, 24)): 0.771 at
 #: 0.8, 0.807 at 0.5, no normal exam more called; the filling defect's checked again once
 #: its confidence was findings.DefectClassifier's probability, 5 folds by exam on the 120
-#: mixed exams of its training (draw_cases(120, 41)): case accuracy 0.75-0.78 from 0.40 to
+#: mixed exams of its training (draw_cases(120, 41)): case accuracy 0.74-0.78 from 0.40 to
 #: 0.80, 0.767 at 0.55, kept].
 CALL_CONFIDENCE: dict[str, float] = {
     FindingKind.FILLING_DEFECT: 0.55,

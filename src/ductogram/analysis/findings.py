@@ -554,6 +554,15 @@ class _Context:
         """Each breast pixel's distance to the skin line (object mm)."""
         return ndi.distance_transform_edt(self.breast) * self.mm
 
+    def nearest(self, rc: tuple[float, float]) -> tuple[int, int]:
+        """The segment whose centre line passes nearest ``rc`` (pixels), and the index of
+        its profile's pixel nearest ``rc``."""
+        tree = self.tree
+        d = np.hypot(*(tree.skeleton_rc - np.asarray(rc)).T)
+        segment = int(tree.skeleton_segment[int(np.argmin(d))])
+        pr = self.profiles[segment]
+        return segment, int(np.argmin(np.hypot(*(pr.rc - np.asarray(rc)).T)))
+
     def finding(
         self,
         kind: str,
@@ -566,12 +575,9 @@ class _Context:
     ) -> Finding:
         tree = self.tree
         if segment is None and tree.n_segments:
-            d = np.hypot(*(tree.skeleton_rc - np.asarray(rc)).T)
-            segment = int(tree.skeleton_segment[int(np.argmin(d))])
+            segment, k = self.nearest(rc)
             if along_mm is None:
-                pr = self.profiles[segment]
-                k = int(np.argmin(np.hypot(*(pr.rc - np.asarray(rc)).T)))
-                along_mm = float(pr.from_root_mm[k])
+                along_mm = float(self.profiles[segment].from_root_mm[k])
         dist = None
         if self.has_nipple:
             dist = float(np.hypot(*(np.asarray(rc, float) - self.nipple)) * self.mm)
@@ -640,12 +646,12 @@ class Lucency:
                 np.log(self.area_mm2),
                 np.log(max(self.floor, 0.3)),
                 np.log(max(self.dip, 1e-3)),
-                np.log(self.widened),
+                np.log(max(self.widened, 1e-3)),
                 np.log(self.elongation),
                 np.log1p(self.along_mm),
                 np.log(self.width_mm + 0.1),
                 np.log(self.skeleton_mm + 0.1),
-                np.log(self.local_widening),
+                np.log(max(self.local_widening, 1e-3)),
                 self.in_mask,
                 np.log(max(self.around, 1e-3)),
                 np.log1p(min(self.root_mm, 300.0)),
@@ -814,10 +820,8 @@ def _lucency_candidates(ctx: _Context) -> list[Lucency]:
         spread = np.linalg.eigvalsh(np.cov(np.vstack([rr, cc]))) if len(rr) > 2 else [1.0]
         size = max(4.0 * np.sqrt(max(spread[-1], 0.0)) * pitch, 2.0 * np.sqrt(area / np.pi))
         # The segment whose centre line passes nearest, and the duct there.
-        d = np.hypot(*(sk - np.asarray(centre)).T)
-        seg = int(tree.skeleton_segment[int(np.argmin(d))])
+        seg, k = ctx.nearest(centre)
         pr = ctx.profiles[seg]
-        k = int(np.argmin(np.hypot(*(pr.rc - np.asarray(centre)).T)))
         reach = 0.5 * size + WIDENING_REACH_MM
         out.append(
             Lucency(
