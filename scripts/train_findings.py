@@ -105,30 +105,14 @@ def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return z["X"][keep], z["y"][keep], z["group"][keep], z["score"][keep]
 
 
-def _fit(X: np.ndarray, y: np.ndarray):
-    from sklearn.linear_model import LogisticRegression
-
-    mean, scale = X.mean(axis=0), X.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=C_INVERSE, max_iter=5000).fit((X - mean) / scale, y)
-    return mean, scale, model
-
-
 def train() -> None:
     X, y, _, _ = _data()
-    mean, scale, model = _fit(X, y)
     provenance = (
         f"scripts/train_findings.py: logistic regression (C={C_INVERSE}) on {len(y)} lucencies "
         f"({int(y.sum())} on a mass) of {sum(n for _, n, _ in EXAMS)} simulated exams, "
         + ", ".join(f"{k} draw_cases({n}, {seed})" for k, n, seed in EXAMS)
     )
-    clf = DefectClassifier(
-        mean=mean,
-        scale=scale,
-        coef=model.coef_[0].astype(float),
-        intercept=float(model.intercept_[0]),
-        provenance=provenance,
-    )
+    clf = DefectClassifier.fit(X, y, C_INVERSE, provenance)
     path = OUT / DEFECT_CLASSIFIER_FILE
     clf.to_npz(path)
     print(provenance)
@@ -144,8 +128,7 @@ def evaluate() -> None:
     X, y, g, score = _data()
     p = np.zeros(len(y))
     for tr, te in GroupKFold(5).split(X, y, g):
-        mean, scale, model = _fit(X[tr], y[tr])
-        p[te] = model.predict_proba((X[te] - mean) / scale)[:, 1]
+        p[te] = DefectClassifier.fit(X[tr], y[tr], C_INVERSE).probability(X[te])
     print(f"{len(y)} lucencies, {int(y.sum())} on a mass, from {len(set(g.tolist()))} exams")
     print(
         f"ROC AUC, 5 folds by exam: model {roc_auc_score(y, p):.3f}, "

@@ -102,13 +102,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage as ndi
 
 from ..core import Image, ParameterError, PixelKind
+from .classifier import LogisticModel
 
 __all__ = [
     "CODES",
@@ -688,65 +689,18 @@ DEFECT_CLASSIFIER_FILE = "defect_classifier.npz"
 
 
 @dataclass(frozen=True)
-class DefectClassifier:
+class DefectClassifier(LogisticModel):
     """The probability that a lucency is a mass (papilloma, carcinoma) in its duct: a
-    logistic regression on :meth:`Lucency.features`, standardised.
+    logistic regression (:class:`~.classifier.LogisticModel`) on :meth:`Lucency.features`,
+    standardised.
 
     Trained by ``scripts/train_findings.py`` on simulated exams (the training seeds are
     in the file's ``provenance``; none is a seed of the reported evaluation), where the
     lucencies on a mass are the positives and the rest, but those on other lesions, the
-    negatives. Evaluated by NumPy (the file holds plain arrays, no pickle).
+    negatives.
     """
 
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
-    intercept: float
-    provenance: str = ""
-
-    def __post_init__(self) -> None:
-        n = len(DEFECT_FEATURES)
-        for name in ("mean", "scale", "coef"):
-            if np.shape(getattr(self, name)) != (n,):
-                raise ParameterError(
-                    name, np.shape(getattr(self, name)), f"({n},): one per DEFECT_FEATURES"
-                )
-        if not np.all(np.asarray(self.scale) > 0):
-            raise ParameterError("scale", self.scale, "standard deviations > 0")
-
-    @classmethod
-    def from_npz(cls, path: Any) -> DefectClassifier:
-        """Read a model written by :meth:`to_npz`; its feature names must be
-        :data:`DEFECT_FEATURES`."""
-        with np.load(path, allow_pickle=False) as z:
-            names = tuple(str(v) for v in z["features"])
-            if names != DEFECT_FEATURES:
-                raise ParameterError("features", names, f"the features {DEFECT_FEATURES}")
-            return cls(
-                mean=z["mean"].astype(float),
-                scale=z["scale"].astype(float),
-                coef=z["coef"].astype(float),
-                intercept=float(z["intercept"]),
-                provenance=str(z["provenance"]),
-            )
-
-    def to_npz(self, path: Any) -> None:
-        """Write the model as plain arrays."""
-        np.savez(
-            path,
-            features=np.array(DEFECT_FEATURES),
-            mean=self.mean,
-            scale=self.scale,
-            coef=self.coef,
-            intercept=np.float64(self.intercept),
-            provenance=np.array(self.provenance),
-        )
-
-    def probability(self, features: np.ndarray) -> np.ndarray:
-        """P(mass) of each row of ``features`` ((n, F) or (F,))."""
-        x = (np.atleast_2d(np.asarray(features, float)) - self.mean) / self.scale
-        z = x @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    FEATURES: ClassVar[tuple[str, ...]] = DEFECT_FEATURES
 
 
 @lru_cache(maxsize=1)
