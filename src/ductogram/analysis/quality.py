@@ -70,6 +70,7 @@ from scipy import ndimage as ndi
 
 from ..core.errors import ParameterError
 from ..core.image import Image, PixelKind
+from .landmarks import _block_mean
 
 __all__ = [
     "QUALITY_CODES",
@@ -273,15 +274,6 @@ def _disc(radius_px: float) -> np.ndarray:
     r = max(round(radius_px), 1)
     y, x = np.mgrid[-r : r + 1, -r : r + 1]
     return x * x + y * y <= r * r + r
-
-
-def _block_mean(values: np.ndarray, k: int) -> np.ndarray:
-    if k <= 1:
-        return np.asarray(values, dtype=np.float32)
-    rows, cols = values.shape
-    pr, pc = (-rows) % k, (-cols) % k
-    v = np.pad(np.asarray(values, np.float32), ((0, pr), (0, pc)), mode="edge")
-    return v.reshape(v.shape[0] // k, k, v.shape[1] // k, k).mean(axis=(1, 3))
 
 
 def _noise_sigma(residual: np.ndarray, region: np.ndarray) -> float:
