@@ -22,14 +22,13 @@ model and of the hand-made lucency score it replaced (``Lucency.score``).
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from _training import run_steps
 
 from ductogram.analysis.findings import (
     DEFECT_CLASSIFIER_FILE,
@@ -136,18 +135,5 @@ def evaluate() -> None:
     )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=("collect", "train", "evaluate"))
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    args = ap.parse_args()
-    if args.step == "collect":
-        collect(args.workers)
-    elif args.step == "train":
-        train()
-    else:
-        evaluate()
-
-
 if __name__ == "__main__":
-    main()
+    run_steps(__doc__, collect, train, evaluate)

@@ -5,7 +5,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from ductogram.analysis.classifier import LogisticModel
+from ductogram.analysis.classifier import AdditiveLogisticModel, LogisticModel
 from ductogram.core import ParameterError
 
 
@@ -41,3 +41,37 @@ def test_a_file_is_read_only_by_the_model_of_its_features(tmp_path):
         _Other.from_npz(tmp_path / "m.npz")
     with pytest.raises(ParameterError, match="coef"):
         _Two(mean=np.zeros(2), scale=np.ones(2), coef=np.ones(3), intercept=0.0)
+
+
+class _Three(AdditiveLogisticModel):
+    FEATURES: ClassVar[tuple[str, ...]] = ("a", "b", "c")
+
+
+def test_additive_model_is_scikit_learn_s_spline_logistic_regression(tmp_path):
+    # The NumPy evaluation (a B-spline per feature, constant beyond its end knots) gives
+    # the probabilities of the scikit-learn pipeline it was fitted as, inside and far
+    # outside the training range, and round-trips through its file.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4000, 3))
+    y = ((np.abs(x[:, 0]) < 0.7) ^ (rng.random(4000) < 0.1)).astype(int)
+    m = _Three.fit(x, y, 1.0, "synthetic", n_knots=5)
+    scaler = StandardScaler().fit(x)
+    spline = SplineTransformer(n_knots=5, degree=3, extrapolation="constant")
+    basis = spline.fit_transform(scaler.transform(x))
+    ref = LogisticRegression(C=1.0, max_iter=5000).fit(basis, y)
+    test = rng.normal(size=(500, 3)) * 3
+    expected = ref.predict_proba(spline.transform(scaler.transform(test)))[:, 1]
+    assert np.allclose(m.probability(test), expected, atol=1e-9)
+    # The window on the first feature is learned: its shape function peaks near 0.
+    s = m.shape_functions(np.column_stack([np.linspace(-3, 3, 61), np.zeros((61, 2))]))[:, 0]
+    assert abs(np.linspace(-3, 3, 61)[np.argmax(s)]) < 0.5
+    m.to_npz(tmp_path / "g.npz")
+    back = _Three.from_npz(tmp_path / "g.npz")
+    assert np.allclose(back.probability(test), m.probability(test))
+    with pytest.raises(ParameterError, match="coef"):
+        _Three(mean=m.mean, scale=m.scale, knots=m.knots, coef=m.coef[:, :-1], intercept=0.0)
+    with pytest.raises(ParameterError, match="knots"):
+        _Three(mean=m.mean, scale=m.scale, knots=m.knots[:, ::-1], coef=m.coef, intercept=0.0)

@@ -46,12 +46,13 @@ of contrast, and the papillomas in them, lie.
   [measured: ROC AUC 0.942 against 0.895; exam-level, filling defects >= 3 mm found at
   0.25 false positives a view 0.849 against 0.830]). Two or more in one view are
   *multiple filling defects* (111426).
-- **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): the sites of the
-  quality step's detector (:func:`~.quality.bubble_sites`: a short dip of the centre line
-  of a proximal duct that takes a smaller share of the duct's cross-section, as a sphere
-  does, while a seam takes the same share of both). A filling defect on a bubble (within
-  its radius and ``BUBBLE_VETO_MM``) in a duct not widened to ``BUBBLE_VETO_WIDENING`` is
-  that bubble, reported as a bubble, not as a papilloma.
+- **Air bubble** (the mimic, Slawson & Johnson 2001; clinical.md §2.1): the clear sites
+  of the quality step's detector (:func:`~.quality.bubble_sites`: a short dip in a
+  proximal duct that a sphere in the lumen explains, which takes a smaller share of the
+  duct's cross-section than of its centre line, as a sphere does, while a seam takes the
+  same share of both; weighed by :class:`~.quality.BubbleClassifier`). A filling defect
+  on a bubble (within its radius and ``BUBBLE_VETO_MM``) in a duct not widened to
+  ``BUBBLE_VETO_WIDENING`` is that bubble, reported as a bubble, not as a papilloma.
 - **Abrupt duct termination** (cut-off): a free end of the tree where the duct is still
   wider than ``CUTOFF_MIN_MM`` and has not tapered (at least ``CUTOFF_TAPER`` of the
   segment's width before it: the column stops at an obstruction), inside the breast.
@@ -892,9 +893,9 @@ def _local_widening(
 
 
 def _bubbles(ctx: _Context, sites: list[Any] | None) -> list[Finding]:
-    """Air bubbles: the clear sites of :func:`~.quality.bubble_sites` (a short dip of the
-    centre line in a proximal duct that takes a smaller share of the duct's cross-section,
-    as a sphere does; found here when ``sites`` is None), each as a finding the size of
+    """Air bubbles: the clear sites of :func:`~.quality.bubble_sites` (a short dip in a
+    proximal duct shaped like a sphere in the lumen; found here when ``sites`` is None),
+    each as a finding the size of
     the sphere that dip implies (diameter: the dip's share of the centre line times the
     duct's calibre)."""
     if sites is None:

@@ -27,12 +27,17 @@ or to the noise σ.
   its own peak, round and at least ``BLUSH_MIN_AREA_MM2``, is a blush outside the tree;
 - :func:`air_bubble_evidence` (**air bubbles**): along each read duct path of at least
   ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, moved onto the duct's
-  axis (``BUBBLE_AXIS_MM``), a short dip (at most
-  ``BUBBLE_MAX_WIDTH_MM``) of both the centre line (``BUBBLE_MIN_DEPTH`` to
-  ``BUBBLE_MAX_DEPTH`` of the duct's level) and the duct's cross-section, with the duct
-  going on at its level on both sides, on a straight path, a shallow pit; one such clear
-  site flags the view, or ``BUBBLE_MIN_FAINT`` sites where some are faint (bubbles come
-  several at a time). The sites, for the findings: :func:`bubble_sites`, a list of
+  axis (``BUBBLE_AXIS_MM``), every short dip of the duct's cross-section is measured
+  (:class:`BubbleDip`, :func:`bubble_dips`): how much of the centre line and of the
+  cross-section it takes (a sphere of radius ρ in a lumen of radius R takes ρ/R of the
+  one and (ρ/R)² of the other, a seam across the duct the same share of both), how long
+  it is, whether the image is a pit there, whether the path runs straight through it, and
+  how well a sphere in the lumen explains what is missing (:func:`_sphere_fit`, a matched
+  filter). :class:`BubbleClassifier`, a generalised additive logistic model of these
+  measures trained on simulated views, gives each dip its probability of being a
+  bubble: from ``BUBBLE_CLEAR_P`` a clear site, one of which flags the view, from
+  ``BUBBLE_FAINT_P`` a faint one, ``BUBBLE_MIN_FAINT`` of which do (bubbles come several
+  at a time). The sites, for the findings: :func:`bubble_sites`, a list of
   :class:`BubbleSite`;
 - :func:`speck_evidence` (**deodorant / powder specks**): at least ``SPECK_MIN_COUNT``
   isolated dots (white top-hat over ``SPECK_SIGMAS`` noise σ, their whole component above
@@ -54,15 +59,19 @@ or to the noise σ.
   after the motion, so there the anatomy's edges carry the sign (a weakness to revisit).
 
 Thresholds marked [measured] were tuned on simulated FOR PROCESSING views (seeds
-1000-1079 of :func:`ductogram.evaluate.quality_eval.simulate_quality_case`; the air
-bubbles' on 1000-1139, 5000-5049 and 7000-7139) and are reported on seeds 2000-2139
+1000-1079 of :func:`ductogram.evaluate.quality_eval.simulate_quality_case`); the air
+bubbles' classifier was trained on 1000-1069, 5000-5049 and 7000-7139, both pixel kinds
+(``scripts/train_bubbles.py``). All are reported on seeds 2000-2139
 (``evaluate_quality``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,14 +79,21 @@ from scipy import ndimage as ndi
 
 from ..core.errors import ParameterError
 from ..core.image import Image, PixelKind
+from .classifier import AdditiveLogisticModel
 from .landmarks import _block_mean
 
 __all__ = [
+    "BUBBLE_FEATURES",
     "QUALITY_CODES",
+    "BubbleClassifier",
+    "BubbleDip",
     "BubbleSite",
     "QualityFlag",
     "air_bubble_evidence",
     "assess_quality",
+    "bubble_classifier",
+    "bubble_dips",
+    "bubble_shaped",
     "bubble_sites",
     "extravasation_evidence",
     "flagged",
@@ -120,66 +136,41 @@ BLUSH_NEAR_DUCT_MM = 5.0  # extravasated contrast lies beside the duct it left
 BLUSH_CIRCULARITY = 0.7  # soaked tissue is a round blush; tissue and duct crowns are not
 BLUSH_MIN_AREA_MM2 = 20.0  # a soaked sphere of 0.05 mL at 25 % porosity is ~4 mm in
 # radius (50 mm² in projection, 12 mm² at half its peak); smaller is a lobular blush [estimate]
-# Air bubbles: measured on the tuning views (seeds 1000-1139 of simulate_quality_case, and
-# 5000-5049 all with bubbles: 60 views with 152 bubbles, 130 without) [measured], against
-# the bubbles' truth (filling.py: spheres of 0.5-0.9 of the lumen radius, within 30 mm of
-# the orifice along the duct; 0.35-0.9 mm across in the image).
-BUBBLE_REACH_MM = 40.0  # bubbles lie this close to the read root in the image (compression
-# stretches the 30 mm along the duct) [measured: 90 % of the bubbles within 40 mm, some out
-# to 47 mm; with the curvature floor below, FOR PROCESSING views of the tuning seeds 1000-
-# 1139, 5000-5049 (all with bubbles) and 7000-7139: 35 mm flags 45 of the 70 with bubbles
-# at 2 of the 260 without, 40 mm 51 at 4, 45 mm 52 at 9: the crowded periphery]
-BUBBLE_MIN_CALIBRE_MM = 0.8  # a read segment this wide or wider: a proximal duct that holds
-# a bubble one can see [measured: 10 % of the bubbles' segments narrower]
-BUBBLE_MIN_LEVEL = 0.5  # its centre line stands this share of the duct contrast above the
-# tissue background (a well-filled duct, not a faint or overlapping one) [measured]
+# Air bubbles (filling.py: 1-4 spheres of 0.5-0.9 of the lumen radius, within 30 mm of the
+# orifice along the duct; 0.35-1.2 mm across in the image). The dips are weighed by
+# BubbleClassifier, trained on tuning views (scripts/train_bubbles.py: seeds 1000-1069 and
+# 7000-7139 of simulate_quality_case, 5000-5049 all with bubbles).
+BUBBLE_REACH_MM = 50.0  # dips this close to the read root in the image are weighed
+# (compression stretches the 30 mm along the duct: bubbles out to 47 mm in tuning views)
+BUBBLE_MIN_CALIBRE_MM = 0.6  # ... on read segments this wide or wider [measured: 2 % of
+# the bubbles' segments narrower]
 BUBBLE_CONTEXT_MM = 3.0  # the duct's level: the median along the path this far each side
-BUBBLE_SIDE_MM = (0.5, 1.5)  # the duct goes on, at its level, on both sides of the dip
-# (a bubble is 0.35-0.9 mm across)
-BUBBLE_SIDE_LEVEL = 0.7  # ... its cross-section at least this share of the level [measured]
-BUBBLE_MIN_DEPTH = 0.25  # the centre line dips by this share of its level or more
-BUBBLE_MAX_DEPTH = 0.8  # ... and not to the tissue: a bubble leaves the rim of the column
-# (at most 0.9 of the radius), a path through tissue does not [measured]
-BUBBLE_MIN_SECTION_DIP = 0.1  # the duct's cross-section (the excess summed across the
-# duct) dips too: the bubble removes contrast, not a wandering path [measured]
-BUBBLE_MAX_SECTION_SHARE = 0.9  # ... but less than the centre line does: a sphere of
-# radius ρ in a lumen of radius R removes ρ/R of the centre line and (ρ/R)² of the
-# cross-section; a seam or stripe across the duct removes the same share of both [measured:
-# bubbles 0.45-0.93 (10th-90th percentile); costs 1 of the 60 tuning views with bubbles]
-BUBBLE_MIN_SECTION_SHARE = 0.3  # ... and more than this share of it: a sphere of at least
-# half the lumen's radius takes at least half as much of the section as of the centre line;
-# a path that strays off the duct dips on the centre line alone [measured: bubbles' 5th
-# percentile 0.37; the false sites 0.16-0.28]
+BUBBLE_SIDE_MM = (0.5, 1.5)  # the duct goes on on both sides of the dip
 BUBBLE_MARGIN_PX = 1.5  # the cross-section spans the read calibre and this margin
 BUBBLE_AXIS_MM = 2.0  # the profiles are read on the duct's axis: the read path moved to the
 # centroid of the duct's cross-section, its median over this length (more than twice a
-# bubble's 0.35-0.9 mm, so a bubble does not move it); a read path may run along one side
-# of a wide duct [measured: the false sites of paths straying off the duct go, 6 to 2]
-BUBBLE_MAX_WIDTH_MM = 1.0  # the cross-section's dip, at half its depth, is no longer than
-# this along the duct (a bubble, not a crossing gap) [measured: 90 % of bubbles 0.2-1.0]
-# Faint sites: bubbles come 1-4 at a time (filling.py), so two sites in one view that each
-# miss one of the clear limits above flag it too, where one alone does not [measured on the
-# tuning views and 140 more (seeds 7000-7139): 47 of 70 views with bubbles flagged at 7 of
-# 260 without, against 42 at 5 with clear sites only]
-BUBBLE_MIN_FAINT = 2  # sites (clear or faint) that flag a view
-BUBBLE_FAINT_DEPTH = 0.2  # a faint site's centre line dips by this share or more,
-BUBBLE_FAINT_SECTION_DIP = 0.05  # ... its section by this share or more,
-BUBBLE_FAINT_SECTION_SHARE = 1.0  # ... at most as much as the centre line (not a seam),
-BUBBLE_FAINT_WIDTH_MM = 1.2  # ... over at most this, at half way up to the lower of its two
-# sides (past a branch the duct goes on lower than its level)
-BUBBLE_MAX_CURVATURE = 0.2  # the largest Hessian eigenvalue (σ = 1 pixel, times σ², over
-# the level): a bubble is a shallow pit; a gap between two ducts a deep valley [measured]
-BUBBLE_MIN_CURVATURE = 0.05  # ... and a pit: the image curves up at the dip's floor (a
-# sphere of 0.6 R gives 0.096) [measured, sites before this test: bubbles 0.08-0.16 (10th-
-# 90th percentile), the sites of bubble-free views median 0.04, a path's profile sagging
-# where the duct thins or overlaps; at 35 mm a floor of 0 flags 47 of the 70 tuning views
-# with bubbles at 5 of the 260 without, 0.05 flags 45 at 2 (FOR PRESENTATION: 38 at 13,
-# 38 at 10)]
-BUBBLE_MAX_BEND_PX = 2.0  # the path runs straight through the bubble: the dip lies this
-# close to the chord between the path's points 1 mm before and after it [measured]
-BUBBLE_SAME_MM = 1.0  # sites closer than this are one bubble (at most 0.9 mm across)
-# [measured: a bubble seen twice gave sites 0.6-1.0 mm apart on 4 tuning views]
+# bubble's size, so a bubble does not move it); a read path may run along one side of a
+# wide duct
+BUBBLE_TEMPLATE_MM = 1.2  # the sphere is fitted to the strip this far either side of a dip
+BUBBLE_TEMPLATE_GAP_MM = 1.0  # ... against the duct as it runs on, from this far ...
+BUBBLE_TEMPLATE_CONTEXT_MM = 3.0  # ... to this far either side
+BUBBLE_TEMPLATE_RADII = (0.4, 0.55, 0.7, 0.85)  # spheres tried, shares of the lumen's radius
 BUBBLE_SMOOTH_PX = 0.6  # Gaussian σ of the image before the profiles are read [estimate]
+BUBBLE_SAME_MM = 1.0  # sites closer than this are one bubble (at most 1.2 mm across)
+BUBBLE_MIN_CURVATURE = 0.05  # a bubble is a pit: the image curves up at the dip's floor
+# (the largest Hessian eigenvalue at σ = 1 pixel, times σ², over the line's level; a sphere
+# of 0.6 R gives 0.096) [measured on the tuning views: 79 % of the dips on a bubble pass;
+# the views' flags keep their sensitivity (5 folds by seed) while false flags go from 2.6 %
+# to 2.3 %: a path's profile sagging where the duct thins or overlaps is flat]
+BUBBLE_SEAM_SHARE = 0.9  # a dip that takes this share of the cross-section or more of what
+BUBBLE_SEAM_MM = 0.4  # ... it takes of the centre line, over less than this along the duct,
+# is a seam or stripe across it (a bubble that fills the lumen is longer) [estimate]
+BUBBLE_CLEAR_P = 0.45  # a dip this sure is a clear bubble: one flags the view
+BUBBLE_FAINT_P = 0.3  # ... one this sure a faint one: BUBBLE_MIN_FAINT of them flag it
+# [measured, 5 folds by seed on the tuning views (scripts/train_bubbles.py evaluate): 0.762
+# of the 130 views with bubbles flagged, 2.3 % of the 390 without; with 0.3, a clear
+# probability of 0.4 / 0.5 / 0.6: 0.769 / 0.754 / 0.731 at 2.8 / 2.3 / 1.3 %]
+BUBBLE_MIN_FAINT = 2  # sites (clear or faint) that flag a view: bubbles come 1-4 at a time
 SPECK_OPENING_MM = 0.6  # wider than a speck (0.1-0.4 mm), narrower than most ducts
 SPECK_SIGMAS = 12.0  # white top-hat over the noise σ [measured]
 SPECK_MAX_AREA_MM2 = 0.2  # a speck is a dot [estimate]
@@ -609,6 +600,161 @@ def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) 
     return round(float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm))), 6)
 
 
+def _sphere_fit(
+    strip: np.ndarray,
+    arc_mm: np.ndarray,
+    i: int,
+    across_px: np.ndarray,
+    radius_px: float,
+    px: float,
+) -> tuple[float, float, float, float]:
+    """How well a sphere in the lumen explains the dip at path point ``i``.
+
+    ``strip`` is the excess across the duct (P, len(across_px)) along the path; the duct
+    as it runs on (the median of ``strip`` over ``BUBBLE_TEMPLATE_CONTEXT_MM`` each side,
+    beyond ``BUBBLE_TEMPLATE_GAP_MM``) is taken from the strip within
+    ``BUBBLE_TEMPLATE_MM`` of the dip, and what is missing is matched to the chord of a
+    sphere of ``BUBBLE_TEMPLATE_RADII`` times the lumen's radius centred there (the
+    contrast a bubble of that size displaces). Returns, for the sphere that fits best:
+    the share of the residual's energy it explains (r²), the contrast it removes per unit
+    of chord over the duct's (about 1 for air in a full lumen), its matched-filter
+    signal-to-noise ratio (over the residual's robust σ beside the dip), and its radius
+    as a share of the lumen's; zeros when nothing is missing."""
+    d = arc_mm - arc_mm[i]
+    beside = (np.abs(d) <= BUBBLE_TEMPLATE_CONTEXT_MM) & (np.abs(d) >= BUBBLE_TEMPLATE_GAP_MM)
+    near = np.abs(d) <= BUBBLE_TEMPLATE_MM
+    if beside.sum() < 4 or near.sum() < 3:
+        return 0.0, 0.0, 0.0, 0.0
+    duct = np.median(strip[beside], axis=0)
+    spread = strip[beside] - duct
+    sigma = 1.4826 * float(np.median(np.abs(spread - np.median(spread)))) + 1e-9
+    missing = strip[near] - duct
+    energy = float((missing**2).sum()) + 1e-12
+    per_px = float(np.interp(0.0, across_px, duct)) / max(2.0 * radius_px, 1e-9)
+    u = (d[near] / px)[:, None]
+    best = (0.0, 0.0, 0.0, 0.0)
+    for share in BUBBLE_TEMPLATE_RADII:
+        half = np.sqrt(np.clip((share * radius_px) ** 2 - u**2 - across_px[None, :] ** 2, 0, None))
+        chord = 2.0 * half
+        tt = float((chord**2).sum())
+        proj = float((missing * chord).sum())
+        if tt <= 0 or proj >= 0:
+            continue
+        r2 = proj**2 / (tt * energy)
+        if r2 > best[0]:
+            best = (r2, (-proj / tt) / max(per_px, 1e-9), -proj / (sigma * np.sqrt(tt)), share)
+    return best
+
+
+class BubbleDip(BaseModel):
+    """A short dip of the contrast column in a proximal duct: a candidate air bubble and
+    what was measured of it (see :func:`bubble_dips`). Image frame (pixels); lengths in
+    mm (object scale); ``depth``, ``section_dip`` and ``shoulder`` as shares of the
+    duct's level there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: float
+    col: float
+    segment: int
+    calibre_mm: float  # the read calibre of its segment
+    depth: float  # the centre line's dip
+    section_dip: float  # the cross-section's dip (about (rho/R)² of a sphere's)
+    shoulder: float  # the lower of the cross-section's two sides
+    curvature: float  # the image's largest Hessian eigenvalue there, over the line's level
+    width_mm: float  # the cross-section's dip, at half its depth, along the duct
+    width_shoulder_mm: float  # ... at half way up to its lower side
+    bend_mm: float  # the dip's distance from the path's chord 1 mm either side
+    line: float  # the centre line's level over the view's duct contrast
+    root_mm: float  # straight distance from the read root
+    sphere_r2: float  # :func:`_sphere_fit`: the share of the residual a sphere explains,
+    sphere_amplitude: float  # ... the contrast it removes per mm of chord over the duct's
+    # (air in a sharp image: about 1; blur lowers it, so it is not a feature: a model
+    # trained on one system's blur would misjudge another's),
+    sphere_snr: float  # ... its matched-filter signal-to-noise ratio,
+    sphere_radius: float  # ... and its radius over the lumen's
+    presentation: bool  # read on a FOR PRESENTATION image
+
+    @property
+    def section_share(self) -> float:
+        """The cross-section's dip over the centre line's (about rho/R for a sphere of
+        radius rho in a lumen of radius R; 1 for a seam across the duct)."""
+        return self.section_dip / self.depth if self.depth > 0.05 else 0.0
+
+    def features(self) -> np.ndarray:
+        """The inputs of :class:`BubbleClassifier`, in the order of :data:`BUBBLE_FEATURES`
+        (ratios clipped to their plausible range, spans and SNR on log scales; not the
+        sphere's amplitude, which the system's blur sets as much as the bubble)."""
+        return np.array(
+            [
+                np.clip(self.depth, -1.0, 1.5),
+                np.clip(self.section_dip, -1.0, 1.5),
+                np.clip(self.section_share, -1.0, 2.0),
+                np.clip(self.shoulder, 0.0, 2.0),
+                np.clip(self.curvature, -0.5, 0.5),
+                min(self.width_mm, 3.0),
+                min(self.width_shoulder_mm, 3.0),
+                np.log1p(self.bend_mm),
+                np.log(self.calibre_mm),
+                np.log(max(self.line, 0.05)),
+                self.root_mm,
+                float(self.presentation),
+                self.sphere_r2,
+                np.log1p(np.clip(self.sphere_snr, 0.0, 100.0)),
+                self.sphere_radius,
+            ]
+        )
+
+
+#: Names of :meth:`BubbleDip.features`, as the classifier file lists them.
+BUBBLE_FEATURES = (
+    "depth",
+    "section_dip",
+    "section_share",
+    "shoulder",
+    "curvature",
+    "width_mm",
+    "width_shoulder_mm",
+    "log1p_bend_mm",
+    "log_calibre",
+    "log_line",
+    "root_mm",
+    "presentation",
+    "sphere_r2",
+    "log1p_sphere_snr",
+    "sphere_radius",
+)
+BUBBLE_CLASSIFIER_FILE = "bubble_classifier.npz"
+
+
+def bubble_shaped(features: np.ndarray) -> np.ndarray:
+    """Which rows of :meth:`BubbleDip.features` can be a bubble at all: a pit (curvature
+    at least ``BUBBLE_MIN_CURVATURE``) and not a seam (a dip taking ``BUBBLE_SEAM_SHARE``
+    or more of the cross-section of what it takes of the centre line, over less than
+    ``BUBBLE_SEAM_MM``)."""
+    f = np.atleast_2d(np.asarray(features, float))
+    col = {name: f[:, k] for k, name in enumerate(BUBBLE_FEATURES)}
+    seam = (col["section_share"] >= BUBBLE_SEAM_SHARE) & (col["width_mm"] < BUBBLE_SEAM_MM)
+    return (col["curvature"] >= BUBBLE_MIN_CURVATURE) & ~seam
+
+
+@dataclass(frozen=True)
+class BubbleClassifier(AdditiveLogisticModel):
+    """The probability that a :class:`BubbleDip` is an air bubble: a generalised additive
+    logistic model (:class:`~.classifier.AdditiveLogisticModel`) of
+    :meth:`BubbleDip.features`, trained by ``scripts/train_bubbles.py`` on simulated views
+    (the seeds are in the file's ``provenance``; none is a reported one), where the dips
+    on a bubble's image are the positives."""
+
+    FEATURES: ClassVar[tuple[str, ...]] = BUBBLE_FEATURES
+
+
+@lru_cache(maxsize=1)
+def bubble_classifier() -> BubbleClassifier:
+    """The shipped :class:`BubbleClassifier` (``analysis/data/bubble_classifier.npz``)."""
+    return BubbleClassifier.from_npz(Path(__file__).parent / "data" / BUBBLE_CLASSIFIER_FILE)
+
+
 class BubbleSite(BaseModel):
     """One air bubble seen in a duct (see :func:`bubble_sites`); image frame, pixels."""
 
@@ -623,9 +769,10 @@ class BubbleSite(BaseModel):
     )
     calibre_mm: float = Field(description="the read calibre of the duct it sits on (mm)")
     segment: int = Field(description="index of the reading's segment it sits on")
+    probability: float = Field(description="how sure the bubble classifier is (0-1)")
     clear: bool = Field(
-        description="a clear bubble (one flags the view); a faint one (shallower, longer or "
-        "more seam-like) counts only with another site in the same view"
+        description="a clear bubble (one flags the view); a faint one (less sure) counts "
+        "only with another site in the same view"
     )
 
 
@@ -662,6 +809,17 @@ def bubble_sites(image: Image, reading: Any, landmarks: Any = None) -> list[Bubb
     return _flagging_sites(_bubble_sites(ctx), no_contrast_evidence(ctx))
 
 
+def bubble_dips(image: Image, reading: Any, landmarks: Any = None) -> list[BubbleDip]:
+    """Every dip the air-bubble detector weighs in one view, with its measures (see
+    :func:`_bubble_dips`): what :class:`BubbleClassifier` ranks, for those who study or
+    retrain it. Parameters and errors as :func:`bubble_sites`; empty without a breast, a
+    reading, a root or duct contrast."""
+    image, reading, landmarks = _inputs(image, reading, landmarks)
+    if not np.asarray(landmarks.breast_mask).any():
+        return []
+    return _bubble_dips(_Context(image, reading, landmarks)) or []
+
+
 def _flagging_sites(
     sites: list[BubbleSite] | None, no_contrast: dict[str, float]
 ) -> list[BubbleSite]:
@@ -672,29 +830,19 @@ def _flagging_sites(
     return sites or []
 
 
-def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
-    """Short dips in the contrast column of the proximal ducts: the air bubbles.
+def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
+    """Short dips in the contrast column of the proximal ducts: the candidate air bubbles.
 
     Along each read path of a segment at least ``BUBBLE_MIN_CALIBRE_MM`` wide, within
     ``BUBBLE_REACH_MM`` of the root (image frame), moved onto the duct's axis
     (:func:`_axis_offset`), two profiles of the excess over the tissue background are read:
     the centre line, and the cross-section (the excess summed across the read calibre and
-    ``BUBBLE_MARGIN_PX``). A bubble is a local minimum of the cross-section that dips by
-    ``BUBBLE_MIN_SECTION_DIP`` of its level (the median over ``BUBBLE_CONTEXT_MM`` each side)
-    or more, the duct going on at ``BUBBLE_SIDE_LEVEL`` of its level on both sides
-    (``BUBBLE_SIDE_MM`` away), the dip at most ``BUBBLE_MAX_WIDTH_MM`` long at half its
-    depth; where the centre line stands at least ``BUBBLE_MIN_LEVEL`` of the duct contrast
-    and dips by ``BUBBLE_MIN_DEPTH`` to ``BUBBLE_MAX_DEPTH`` of its level (the
-    cross-section by ``BUBBLE_MIN_SECTION_SHARE`` to ``BUBBLE_MAX_SECTION_SHARE`` of that: a
-    round lucency), the path runs straight (``BUBBLE_MAX_BEND_PX``) and the image is a
-    shallow pit there, neither flat nor a deep valley (``BUBBLE_MIN_CURVATURE`` to
-    ``BUBBLE_MAX_CURVATURE``): a clear site. A faint site misses some of the depth, dip,
-    share and width limits but keeps the looser ``BUBBLE_FAINT_*`` ones: the centre
-    line down by ``BUBBLE_FAINT_DEPTH`` or more, the section by ``BUBBLE_FAINT_SECTION_DIP``
-    or more and at most ``BUBBLE_FAINT_SECTION_SHARE`` of the centre line's dip, over at most
-    ``BUBBLE_FAINT_WIDTH_MM`` at half way up to the lower of its two sides.
-    A site within ``BUBBLE_SAME_MM`` of one found before (seen again from a path's
-    extension, or at a second minimum) is the same bubble: the deeper of the two is kept.
+    ``BUBBLE_MARGIN_PX``). Every local minimum of the cross-section inside the breast with
+    the duct going on both sides (``BUBBLE_SIDE_MM`` away) is a dip, measured against the
+    duct's level there (the median over ``BUBBLE_CONTEXT_MM`` each side): how deep the
+    centre line and the cross-section dip, how long the dip is, whether the image is a pit
+    there (the Hessian's largest eigenvalue), whether the path runs straight through it,
+    and how well a sphere in the lumen explains it (:func:`_sphere_fit`).
     None where there is nothing to look along (no reading, root or tree, no duct contrast).
     """
     reading = ctx.reading
@@ -718,7 +866,8 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
     hrc = ndi.gaussian_filter(crop, 1.0, order=(1, 1))
     curvature = 0.5 * (hrr + hcc) + np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc**2)
     breast = ctx.breast[r0:r1, c0:c1]
-    found: list[BubbleSite] = []
+    presentation = ctx.image.kind == PixelKind.FOR_PRESENTATION
+    found: list[BubbleDip] = []
     for s in range(len(tree.paths_rc)):
         own = np.asarray(tree.paths_rc[s])
         calibre = float(tree.calibre_mm[s])
@@ -738,7 +887,8 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
             normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
             offset = _axis_offset(excess, local, normal, calibre / px, window)
             local = local + offset[:, None] * normal
-            section = np.clip(_across(excess, local, normal, across), 0.0, None).sum(axis=1)
+            strip = _across(excess, local, normal, across)
+            section = np.clip(strip, 0.0, None).sum(axis=1)
             centre = ndi.map_coordinates(excess, local.T, order=1, mode="nearest")
             for i in range(first, first + len(own)):
                 if not near[i - first] or not (
@@ -753,60 +903,82 @@ def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
                     continue
                 level = float(np.median(section[around]))
                 line = float(np.median(centre[around]))
-                if level <= 0 or line < BUBBLE_MIN_LEVEL * ctx.duct_contrast:
-                    continue
-                depth = (line - centre[i]) / line
-                section_dip = (level - section[i]) / level
-                shoulder = min(section[left].max(), section[right].max())
                 r, c = (int(v) for v in np.round(local[i]))
-                if not (
-                    BUBBLE_MIN_SECTION_SHARE * depth <= section_dip
-                    and depth <= BUBBLE_MAX_DEPTH
-                    and shoulder >= BUBBLE_SIDE_LEVEL * level
-                    and BUBBLE_MIN_CURVATURE <= curvature[r, c] / line <= BUBBLE_MAX_CURVATURE
-                    and breast[r, c]
-                ):
+                if level <= 0 or line <= 0 or not breast[r, c]:
                     continue
-                clear = (
-                    BUBBLE_MIN_SECTION_DIP <= section_dip <= BUBBLE_MAX_SECTION_SHARE * depth
-                    and depth >= BUBBLE_MIN_DEPTH
-                    and _dip_width_mm(section, arc, i, level) <= BUBBLE_MAX_WIDTH_MM
-                )
-                if not clear and not (
-                    BUBBLE_FAINT_SECTION_DIP <= section_dip <= BUBBLE_FAINT_SECTION_SHARE * depth
-                    and depth >= BUBBLE_FAINT_DEPTH
-                    and _dip_width_mm(section, arc, i, shoulder) <= BUBBLE_FAINT_WIDTH_MM
-                ):
-                    continue
+                shoulder = min(section[left].max(), section[right].max())
                 a, b = local[np.argmin(np.abs(d + 1.0))], local[np.argmin(np.abs(d - 1.0))]
                 chord, off = b - a, local[i] - a
                 bend = abs(chord[0] * off[1] - chord[1] * off[0]) / max(np.hypot(*chord), 1e-9)
-                if bend > BUBBLE_MAX_BEND_PX:
-                    continue
-                site = BubbleSite(
-                    row=float(r + r0),
-                    col=float(c + c0),
-                    depth=float(depth),
-                    section_share=float(section_dip / depth),
-                    calibre_mm=calibre,
-                    segment=s,
-                    clear=clear,
+                fit = _sphere_fit(strip, arc, i, across, 0.5 * calibre / px, px)
+                found.append(
+                    BubbleDip(
+                        row=float(r + r0),
+                        col=float(c + c0),
+                        segment=s,
+                        calibre_mm=calibre,
+                        depth=float((line - centre[i]) / line),
+                        section_dip=float((level - section[i]) / level),
+                        shoulder=float(shoulder / level),
+                        curvature=float(curvature[r, c] / line),
+                        width_mm=_dip_width_mm(section, arc, i, level),
+                        width_shoulder_mm=_dip_width_mm(section, arc, i, shoulder),
+                        bend_mm=float(bend * px),
+                        line=line / ctx.duct_contrast,
+                        root_mm=float(np.hypot(*(local[i] + (r0, c0) - root))) * px,
+                        sphere_r2=fit[0],
+                        sphere_amplitude=fit[1],
+                        sphere_snr=fit[2],
+                        sphere_radius=fit[3],
+                        presentation=presentation,
+                    )
                 )
-                same = [
-                    k
-                    for k, seen in enumerate(found)
-                    if math.hypot(seen.row - site.row, seen.col - site.col) * px <= BUBBLE_SAME_MM
-                ]
-                if not same:
-                    found.append(site)
-                elif (site.clear, site.depth) > (found[same[0]].clear, found[same[0]].depth):
-                    found[same[0]] = site
+    return found
+
+
+def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
+    """The air bubbles among the dips of :func:`_bubble_dips`: a dip shaped like one
+    (:func:`bubble_shaped`) that :class:`BubbleClassifier` makes a bubble with
+    probability ``BUBBLE_FAINT_P`` or more is a site, clear from ``BUBBLE_CLEAR_P`` on. A
+    site within ``BUBBLE_SAME_MM`` of a surer one (the bubble seen again from a path's
+    extension, or at a second minimum) is that bubble. None where there is nothing to
+    look along."""
+    dips = _bubble_dips(ctx)
+    if dips is None:
+        return None
+    if not dips:
+        return []
+    features = np.vstack([d.features() for d in dips])
+    p = np.where(bubble_shaped(features), bubble_classifier().probability(features), 0.0)
+    found: list[BubbleSite] = []
+    for k in np.argsort(-p, kind="stable"):
+        dip, prob = dips[int(k)], float(p[int(k)])
+        if prob < BUBBLE_FAINT_P:
+            break
+        if any(
+            math.hypot(seen.row - dip.row, seen.col - dip.col) * ctx.pixel_mm <= BUBBLE_SAME_MM
+            for seen in found
+        ):
+            continue
+        found.append(
+            BubbleSite(
+                row=dip.row,
+                col=dip.col,
+                depth=dip.depth,
+                section_share=dip.section_share,
+                calibre_mm=dip.calibre_mm,
+                segment=dip.segment,
+                probability=prob,
+                clear=prob >= BUBBLE_CLEAR_P,
+            )
+        )
     return found
 
 
 def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
     """Evidence for air bubbles (:func:`_bubble_sites`): how many clear and how many faint
-    ones were found, and the deepest centre-line dip among them (share of the level)."""
+    ones were found, the deepest centre-line dip among them (share of the level) and the
+    surest one's probability."""
     return _bubble_evidence(_bubble_sites(ctx))
 
 
@@ -819,6 +991,7 @@ def _bubble_evidence(sites: list[BubbleSite] | None) -> dict[str, float]:
         "bubbles": float(clear),
         "faint": float(len(sites) - clear),
         "deepest": max((b.depth for b in sites), default=0.0),
+        "surest": max((b.probability for b in sites), default=0.0),
     }
 
 
