@@ -32,11 +32,10 @@ from _training import run_steps
 from ductogram.analysis.quality import (
     BUBBLE_CLASSIFIER_FILE,
     BUBBLE_FEATURES,
-    BUBBLE_MIN_FAINT,
-    BUBBLE_SAME_MM,
     BubbleClassifier,
     bubble_dips,
-    bubble_shaped,
+    bubble_site_picks,
+    flagged,
 )
 
 SEEDS = ((1000, 1070, None), (7000, 7140, None), (5000, 5050, "air_bubbles"))
@@ -133,23 +132,14 @@ def train() -> None:
 
 
 def flags(p: np.ndarray, d: dict[str, np.ndarray], clear_p: float, faint_p: float) -> np.ndarray:
-    """The air-bubble flag of each view from its dips' probabilities ``p`` (the rule of
-    ``quality._bubble_sites`` and ``quality.flagged``)."""
-    p = np.where(bubble_shaped(d["X"]), p, 0.0)
+    """The air-bubble flag of each view from its dips' probabilities ``p``: the sites
+    ``quality.bubble_site_picks`` takes, counted as ``quality.flagged`` counts them."""
     out = np.zeros(len(d["view_mm"]), bool)
     for v in range(len(out)):
         idx = np.flatnonzero(d["view"] == v)
-        idx = idx[np.argsort(-p[idx], kind="stable")]
-        sites: list[tuple[np.ndarray, float]] = []
-        for i in idx:
-            if p[i] < faint_p:
-                break
-            if all(
-                np.hypot(*(d["rc"][i] - rc)) * d["view_mm"][v] > BUBBLE_SAME_MM for rc, _ in sites
-            ):
-                sites.append((d["rc"][i], p[i]))
-        clear = sum(q >= clear_p for _, q in sites)
-        out[v] = clear >= 1 or len(sites) >= BUBBLE_MIN_FAINT
+        picks = bubble_site_picks(p[idx], d["X"][idx], d["rc"][idx], d["view_mm"][v], faint_p)
+        clear = sum(p[idx[k]] >= clear_p for k in picks)
+        out[v] = flagged("air_bubbles", {"bubbles": clear, "faint": len(picks) - clear})
     return out
 
 

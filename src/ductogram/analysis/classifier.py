@@ -2,11 +2,13 @@
 
 Where a detector's candidates (a lucency that may be a mass, a dip that may be an air
 bubble) are told apart by several measures at once, a logistic regression on the
-standardised measures replaces hand-set thresholds on each. :class:`LogisticModel` holds
-one: the measures' names, their means and standard deviations, the weights and the
-intercept, and where it was trained (``provenance``). It is written and read as plain
-arrays (``numpy.savez``, read with ``allow_pickle=False``) and evaluated by NumPy; it is
-fitted by scikit-learn (:meth:`LogisticModel.fit`, used by the training scripts only).
+standardised measures replaces hand-set thresholds on each. :class:`LogisticModel` is
+linear in them; :class:`AdditiveLogisticModel` gives each measure a spline of its own (a
+window, a floor). Each holds the measures' names, their means and standard deviations,
+its weights and intercept, and where it was trained (``provenance``). It is written and
+read as plain arrays (``numpy.savez``, read with ``allow_pickle=False``) and evaluated by
+NumPy and SciPy; it is fitted by scikit-learn (``fit``, used by the training scripts
+only).
 
 A subclass names its measures (``FEATURES``); a file that lists other ones is refused.
 """
@@ -50,6 +52,34 @@ class _ArrayModel:
             provenance=np.array(self.provenance),  # type: ignore[attr-defined]
         )
 
+    def _check_standardisation(self) -> None:
+        n = len(self.FEATURES)
+        for name in ("mean", "scale"):
+            if np.shape(getattr(self, name)) != (n,):
+                raise ParameterError(
+                    name, np.shape(getattr(self, name)), f"({n},): one per feature"
+                )
+        if not np.all(np.asarray(self.scale) > 0):  # type: ignore[attr-defined]
+            raise ParameterError("scale", self.scale, "standard deviations > 0")  # type: ignore[attr-defined]
+
+    def _standardised(self, features: np.ndarray) -> np.ndarray:
+        """``features`` ((n, F) or (F,)) as (n, F) z-scores."""
+        x = np.atleast_2d(np.asarray(features, float))
+        return (x - self.mean) / self.scale  # type: ignore[attr-defined]
+
+
+def _standardisation(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training features as floats, their means and their standard deviations (1
+    where a feature does not vary)."""
+    x = np.asarray(features, float)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    return x, mean, scale
+
+
+def _logistic(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+
 
 @dataclass(frozen=True)
 class LogisticModel(_ArrayModel):
@@ -65,20 +95,14 @@ class LogisticModel(_ArrayModel):
     provenance: str = ""
 
     def __post_init__(self) -> None:
+        self._check_standardisation()
         n = len(self.FEATURES)
-        for name in ("mean", "scale", "coef"):
-            if np.shape(getattr(self, name)) != (n,):
-                raise ParameterError(
-                    name, np.shape(getattr(self, name)), f"({n},): one per feature"
-                )
-        if not np.all(np.asarray(self.scale) > 0):
-            raise ParameterError("scale", self.scale, "standard deviations > 0")
+        if np.shape(self.coef) != (n,):
+            raise ParameterError("coef", np.shape(self.coef), f"({n},): one per feature")
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(positive) of each row of ``features`` ((n, F) or (F,))."""
-        x = (np.atleast_2d(np.asarray(features, float)) - self.mean) / self.scale
-        z = x @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+        return _logistic(self._standardised(features) @ self.coef + self.intercept)
 
     @classmethod
     def fit(
@@ -88,9 +112,7 @@ class LogisticModel(_ArrayModel):
         strength ``c_inverse``) on the standardised ``features`` (n, F) and 0/1 ``labels``."""
         from sklearn.linear_model import LogisticRegression
 
-        x = np.asarray(features, float)
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale == 0] = 1.0
+        x, mean, scale = _standardisation(features)
         model = LogisticRegression(C=c_inverse, max_iter=5000).fit((x - mean) / scale, labels)
         return cls(
             mean=mean,
@@ -122,19 +144,13 @@ class AdditiveLogisticModel(_ArrayModel):
     provenance: str = ""
 
     def __post_init__(self) -> None:
+        self._check_standardisation()
         n = len(self.FEATURES)
-        for name in ("mean", "scale"):
-            if np.shape(getattr(self, name)) != (n,):
-                raise ParameterError(
-                    name, np.shape(getattr(self, name)), f"({n},): one per feature"
-                )
         k = np.shape(self.knots)
         if len(k) != 2 or k[0] != n or k[1] < 2 * self.DEGREE + 2:
             raise ParameterError("knots", k, f"({n}, K) with K >= {2 * self.DEGREE + 2}")
         if np.shape(self.coef) != (n, k[1] - self.DEGREE - 1):
             raise ParameterError("coef", np.shape(self.coef), f"({n}, {k[1] - self.DEGREE - 1})")
-        if not np.all(np.asarray(self.scale) > 0):
-            raise ParameterError("scale", self.scale, "standard deviations > 0")
         if not np.all(np.diff(self.knots, axis=1) >= 0):
             raise ParameterError("knots", "not sorted", "knots in increasing order")
 
@@ -142,7 +158,7 @@ class AdditiveLogisticModel(_ArrayModel):
         """Each measure's term s_f (n, F) of the log-odds for the rows of ``features``."""
         from scipy.interpolate import BSpline
 
-        z = (np.atleast_2d(np.asarray(features, float)) - self.mean) / self.scale
+        z = self._standardised(features)
         d = self.DEGREE
         out = np.empty_like(z)
         for f in range(z.shape[1]):
@@ -152,8 +168,7 @@ class AdditiveLogisticModel(_ArrayModel):
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(positive) of each row of ``features`` ((n, F) or (F,))."""
-        logit = self.shape_functions(features).sum(axis=1) + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50.0, 50.0)))
+        return _logistic(self.shape_functions(features).sum(axis=1) + self.intercept)
 
     @classmethod
     def fit(
@@ -170,9 +185,7 @@ class AdditiveLogisticModel(_ArrayModel):
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import SplineTransformer
 
-        x = np.asarray(features, float)
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale == 0] = 1.0
+        x, mean, scale = _standardisation(features)
         z = (x - mean) / scale
         spline = SplineTransformer(n_knots=n_knots, degree=cls.DEGREE, extrapolation="constant")
         basis = spline.fit_transform(z)

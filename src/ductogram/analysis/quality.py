@@ -94,6 +94,7 @@ __all__ = [
     "bubble_classifier",
     "bubble_dips",
     "bubble_shaped",
+    "bubble_site_picks",
     "bubble_sites",
     "extravasation_evidence",
     "flagged",
@@ -634,8 +635,9 @@ def _sphere_fit(
     u = (d[near] / px)[:, None]
     best = (0.0, 0.0, 0.0, 0.0)
     for share in BUBBLE_TEMPLATE_RADII:
-        half = np.sqrt(np.clip((share * radius_px) ** 2 - u**2 - across_px[None, :] ** 2, 0, None))
-        chord = 2.0 * half
+        chord = 2.0 * np.sqrt(
+            np.clip((share * radius_px) ** 2 - u**2 - across_px[None, :] ** 2, 0, None)
+        )
         tt = float((chord**2).sum())
         proj = float((missing * chord).sum())
         if tt <= 0 or proj >= 0:
@@ -936,43 +938,53 @@ def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
     return found
 
 
+def bubble_site_picks(
+    probability: np.ndarray,
+    features: np.ndarray,
+    rc: np.ndarray,
+    pixel_mm: float,
+    faint_p: float = BUBBLE_FAINT_P,
+) -> list[int]:
+    """Which dips are sites, surest first: those shaped like a bubble
+    (:func:`bubble_shaped`, on their ``features``) whose ``probability`` is ``faint_p``
+    or more, less any within ``BUBBLE_SAME_MM`` of a surer one (the bubble seen again from
+    a path's extension, or at a second minimum). ``rc``: the dips' (row, col); the rule of
+    :func:`_bubble_sites`, for those who evaluate other thresholds or models."""
+    p = np.where(bubble_shaped(features), probability, 0.0)
+    picks: list[int] = []
+    for k in np.argsort(-p, kind="stable").tolist():
+        if p[k] < faint_p:
+            break
+        if all(np.hypot(*(rc[k] - rc[j])) * pixel_mm > BUBBLE_SAME_MM for j in picks):
+            picks.append(k)
+    return picks
+
+
 def _bubble_sites(ctx: _Context) -> list[BubbleSite] | None:
-    """The air bubbles among the dips of :func:`_bubble_dips`: a dip shaped like one
-    (:func:`bubble_shaped`) that :class:`BubbleClassifier` makes a bubble with
-    probability ``BUBBLE_FAINT_P`` or more is a site, clear from ``BUBBLE_CLEAR_P`` on. A
-    site within ``BUBBLE_SAME_MM`` of a surer one (the bubble seen again from a path's
-    extension, or at a second minimum) is that bubble. None where there is nothing to
-    look along."""
+    """The air bubbles among the dips of :func:`_bubble_dips`: those
+    :func:`bubble_site_picks` takes with :class:`BubbleClassifier`'s probabilities, clear
+    from ``BUBBLE_CLEAR_P`` on. None where there is nothing to look along."""
     dips = _bubble_dips(ctx)
     if dips is None:
         return None
     if not dips:
         return []
     features = np.vstack([d.features() for d in dips])
-    p = np.where(bubble_shaped(features), bubble_classifier().probability(features), 0.0)
-    found: list[BubbleSite] = []
-    for k in np.argsort(-p, kind="stable"):
-        dip, prob = dips[int(k)], float(p[int(k)])
-        if prob < BUBBLE_FAINT_P:
-            break
-        if any(
-            math.hypot(seen.row - dip.row, seen.col - dip.col) * ctx.pixel_mm <= BUBBLE_SAME_MM
-            for seen in found
-        ):
-            continue
-        found.append(
-            BubbleSite(
-                row=dip.row,
-                col=dip.col,
-                depth=dip.depth,
-                section_share=dip.section_share,
-                calibre_mm=dip.calibre_mm,
-                segment=dip.segment,
-                probability=prob,
-                clear=prob >= BUBBLE_CLEAR_P,
-            )
+    p = bubble_classifier().probability(features)
+    rc = np.array([(d.row, d.col) for d in dips])
+    return [
+        BubbleSite(
+            row=dips[k].row,
+            col=dips[k].col,
+            depth=dips[k].depth,
+            section_share=dips[k].section_share,
+            calibre_mm=dips[k].calibre_mm,
+            segment=dips[k].segment,
+            probability=float(p[k]),
+            clear=bool(p[k] >= BUBBLE_CLEAR_P),
         )
-    return found
+        for k in bubble_site_picks(p, features, rc, ctx.pixel_mm)
+    ]
 
 
 def air_bubble_evidence(ctx: _Context) -> dict[str, float]:
