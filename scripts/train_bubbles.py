@@ -11,8 +11,9 @@ is a seed of the reported evaluation (``quality_eval.REPORT_SEEDS``, 2000-2139) 
 held-out bubble views (6000-6049). Each view is read (``find_landmarks``, ``read_view``)
 and its dips taken with ``quality.bubble_dips``; a dip within ``LABEL_MM`` of a bubble's
 projected outline is a positive, the rest negatives. The model is
-``quality.BubbleClassifier``, a generalised additive logistic model (one cubic spline
-per measure), fitted by scikit-learn and written as plain arrays.
+``quality.BubbleClassifier``: the principal components of the dips' patches, then a
+generalised additive logistic model (one cubic spline per measure and component), fitted
+by scikit-learn and written as plain arrays.
 
 ``evaluate`` refits it in 5 folds grouped by seed and reports, per pair of thresholds
 (``BUBBLE_CLEAR_P``, ``BUBBLE_FAINT_P``), the share of the views with bubbles that the
@@ -32,6 +33,8 @@ from _training import run_steps
 from ductogram.analysis.quality import (
     BUBBLE_CLASSIFIER_FILE,
     BUBBLE_FEATURES,
+    BUBBLE_PATCH_COMPONENTS,
+    BUBBLE_PATCH_SIZE,
     BubbleClassifier,
     bubble_dips,
     bubble_site_picks,
@@ -72,7 +75,8 @@ def _view(job: tuple[int, str | None]) -> list[tuple]:
         for d in dips:
             gap = np.hypot(bubbles[:, 0] - d.row, bubbles[:, 1] - d.col) - bubbles[:, 2]
             labels.append(int(len(bubbles) > 0 and gap.min() * mm <= LABEL_MM))
-        feats = np.array([d.features() for d in dips]).reshape(-1, len(BUBBLE_FEATURES))
+        width = len(BUBBLE_FEATURES) + BUBBLE_PATCH_SIZE
+        feats = np.array([d.features() for d in dips]).reshape(-1, width)
         rc = np.array([(d.row, d.col) for d in dips]).reshape(-1, 2)
         out.append((feats, np.array(labels, int), rc, mm, "air_bubbles" in truth))
     return out
@@ -119,6 +123,7 @@ def train() -> None:
     d = _data()
     provenance = (
         f"scripts/train_bubbles.py: additive logistic model (C={C_INVERSE}, {N_KNOTS} knots) "
+        f"of the measures and {BUBBLE_PATCH_COMPONENTS} principal components of the patch "
         f"on {len(d['y'])} dips ({int(d['y'].sum())} on a bubble) of {len(d['view_mm'])} "
         "simulated views, simulate_quality_case seeds "
         + ", ".join(f"{lo}-{hi - 1}" for lo, hi, _ in SEEDS)

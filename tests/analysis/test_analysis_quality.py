@@ -478,3 +478,90 @@ def test_the_shipped_bubble_classifier_was_trained_on_other_seeds_than_the_repor
     text = bubble_classifier().provenance
     assert "5000-5049" in text and "7000-7139" in text
     assert "2000" not in text and "6000" not in text
+
+
+def test_bubble_classifier_is_the_patch_s_principal_components_then_the_additive_model(
+    tmp_path,
+):
+    """BubbleClassifier projects the patch on its principal components and weighs them
+    with the measures: its probabilities are those of scikit-learn's PCA and spline
+    logistic regression fitted the same way, it round-trips through its file, and it
+    refuses rows of another width and projections of another shape."""
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import SplineTransformer, StandardScaler
+
+    from ductogram.analysis.quality import (
+        BUBBLE_FEATURES,
+        BUBBLE_PATCH_COMPONENTS,
+        BUBBLE_PATCH_SIZE,
+        BubbleClassifier,
+    )
+
+    rng = np.random.default_rng(3)
+    n, m = len(BUBBLE_FEATURES), BUBBLE_PATCH_SIZE
+    # Patches with a few strong directions (a pit of varying depth, a ramp) and noise.
+    shapes = rng.normal(size=(3, m))
+    weights = rng.normal(size=(3000, 3)) * [3.0, 2.0, 1.0]
+    rows = np.hstack(
+        [rng.normal(size=(3000, n)), weights @ shapes + 0.1 * rng.normal(size=(3000, m))]
+    )
+    labels = ((weights[:, 0] > 0.5) ^ (rng.random(3000) < 0.1)).astype(int)
+    model = BubbleClassifier.fit(rows, labels, 1.0, "synthetic", n_knots=5)
+    pca = PCA(BUBBLE_PATCH_COMPONENTS, svd_solver="full").fit(rows[:, n:])
+    inputs = np.hstack([rows[:, :n], pca.transform(rows[:, n:])])
+    scaler = StandardScaler().fit(inputs)
+    spline = SplineTransformer(n_knots=5, degree=3, extrapolation="constant")
+    ref = LogisticRegression(C=1.0, max_iter=5000).fit(
+        spline.fit_transform(scaler.transform(inputs)), labels
+    )
+    test = rows[:200] * 2.0
+    t_inputs = np.hstack([test[:, :n], pca.transform(test[:, n:])])
+    expected = ref.predict_proba(spline.transform(scaler.transform(t_inputs)))[:, 1]
+    assert np.allclose(model.probability(test), expected, atol=1e-9)
+    # The components are orthonormal, and the label's direction is found: the model
+    # separates the held-in rows well.
+    assert np.allclose(model.patch_axes @ model.patch_axes.T, np.eye(BUBBLE_PATCH_COMPONENTS))
+    assert np.mean((model.probability(rows) > 0.5) == labels) > 0.85
+    model.to_npz(tmp_path / "b.npz")
+    back = BubbleClassifier.from_npz(tmp_path / "b.npz")
+    assert np.allclose(back.probability(test), model.probability(test))
+    with pytest.raises(ParameterError, match="features"):
+        model.probability(rows[:, :n])
+    fields = {k: getattr(model, k) for k in BubbleClassifier.ARRAYS}
+    with pytest.raises(ParameterError, match="patch_axes"):
+        BubbleClassifier(**{**fields, "patch_axes": model.patch_axes[:-1]}, intercept=0.0)
+
+
+def test_a_dip_s_patch_is_the_excess_around_it_folded_about_it():
+    """On an analytic excess, a duct along the rows whose cross-section is a tent (linear
+    on each side, so that bilinear sampling is exact) and whose level falls linearly
+    along it, the folded patch holds the level at the dip (the linear fall cancels in the
+    fold along the duct) times the tent at the grid's offsets across, as shares of the
+    given level."""
+    from ductogram.analysis.quality import (
+        BUBBLE_PATCH_ACROSS,
+        BUBBLE_PATCH_POINTS,
+        _dip_patch,
+    )
+
+    rows, cols = np.mgrid[0:200, 0:200].astype(float)
+    radius = 6.0
+    across = np.clip(1 - np.abs(cols - 100.0) / (2 * radius), 0, None)
+    excess = (2.0 - 0.01 * (rows - 100.0)) * across
+
+    def folded(image):
+        values = _dip_patch(image, np.array([100.0, 100.0]), np.array([1.0, 0.0]),
+                            np.array([0.0, 1.0]), radius, 0.2, 2.0)  # fmt: skip
+        return np.array(values).reshape(
+            (BUBBLE_PATCH_POINTS[0] + 1) // 2, (BUBBLE_PATCH_POINTS[1] + 1) // 2
+        )
+
+    patch = folded(excess)
+    offsets = np.linspace(0, BUBBLE_PATCH_ACROSS, patch.shape[1]) * radius
+    expected = np.clip(1 - offsets / (2 * radius), 0, None)
+    assert np.allclose(patch, expected[None, :], atol=1e-6)
+    # A pit at the dip shows in the first rows only, where it lies.
+    dipped = folded(excess - 1.0 * (np.hypot(rows - 100.0, cols - 100.0) < 1.5))
+    assert dipped[0, 0] < patch[0, 0] - 0.2
+    assert np.allclose(dipped[3:], patch[3:], atol=1e-6)

@@ -182,6 +182,15 @@ class AdditiveLogisticModel(_ArrayModel):
         """Fit the model: the features standardised, each expanded in ``n_knots`` uniform
         knots over its range (scikit-learn's ``SplineTransformer``), and an L2-regularised
         logistic regression (inverse strength ``c_inverse``) on the expansion."""
+        return cls(
+            **cls._fitted_arrays(features, labels, c_inverse, n_knots), provenance=provenance
+        )
+
+    @classmethod
+    def _fitted_arrays(
+        cls, features: np.ndarray, labels: np.ndarray, c_inverse: float, n_knots: int
+    ) -> dict[str, Any]:
+        """The fields :meth:`fit` fits (all but ``provenance``)."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import SplineTransformer
 
@@ -191,11 +200,10 @@ class AdditiveLogisticModel(_ArrayModel):
         basis = spline.fit_transform(z)
         model = LogisticRegression(C=c_inverse, max_iter=5000).fit(basis, labels)
         per = basis.shape[1] // x.shape[1]
-        return cls(
-            mean=mean,
-            scale=scale,
-            knots=np.array([b.t for b in spline.bsplines_]),
-            coef=model.coef_[0].reshape(x.shape[1], per).astype(float),
-            intercept=float(model.intercept_[0]),
-            provenance=provenance,
-        )
+        return {
+            "mean": mean,
+            "scale": scale,
+            "knots": np.array([b.t for b in spline.bsplines_]),
+            "coef": model.coef_[0].reshape(x.shape[1], per).astype(float),
+            "intercept": float(model.intercept_[0]),
+        }
