@@ -168,9 +168,9 @@ BUBBLE_PATCH_ACROSS = 1.5  # ... and this many lumen radii across it each side, 
 BUBBLE_PATCH_POINTS = (17, 13)  # ... on a grid of this many points (0.2 mm along), folded
 # about the dip into a quarter (9 x 7): a bubble is symmetric across and along its duct
 BUBBLE_PATCH_COMPONENTS = 8  # the patch's principal components the classifier weighs
-# [measured, 5 folds by seed on the tuning views: with 4 / 8 / 12 / 16 components, 0.79 /
-# 0.82 / 0.81 / 0.82 of the views with bubbles flagged at 2.1 % false flags, against 0.72
-# without the patch]
+# [measured, 5 folds by seed on the tuning views, the flag's rule at 0.5 / 0.3: with 0 / 4
+# / 8 / 12 / 16 components, 0.815 / 0.838 / 0.831 / 0.823 / 0.831 of the views with
+# bubbles flagged at 4.4 / 3.3 / 2.3 / 3.1 / 3.3 % false flags]
 BUBBLE_SAME_MM = 1.0  # sites closer than this are one bubble (at most 1.2 mm across)
 BUBBLE_MIN_CURVATURE = 0.05  # a bubble is a pit: the image curves up at the dip's floor
 # (the largest Hessian eigenvalue at σ = 1 pixel, times σ², over the line's level; a sphere
