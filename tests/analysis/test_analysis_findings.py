@@ -414,6 +414,12 @@ def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them()
     assert _kinds(found) == [FindingKind.AIR_BUBBLE]
     bubble = found[0]
     assert abs(bubble.row - 80) <= 2 and abs(bubble.col - 60) <= 2
+    # As sure as the quality step's bubble classifier is of its site.
+    from ductogram.analysis.quality import BUBBLE_CLEAR_P, bubble_sites
+
+    (site,) = [s for s in bubble_sites(image, reading, marks) if s.clear]
+    assert bubble.confidence == pytest.approx(site.probability)
+    assert bubble.confidence >= BUBBLE_CLEAR_P
     assert 1.0 <= bubble.size_mm <= 2.0
     assert bubble.distance_from_nipple_mm == pytest.approx(76 * PIXEL_MM, abs=1.0)
     # A lucency read on it in this unwidened duct is the bubble; one 5 mm away is not.
