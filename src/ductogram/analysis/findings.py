@@ -543,6 +543,18 @@ class _Context:
                 self.base_e[s] = float(np.median(src.excess[inner]))
 
     @cached_property
+    def widths_over_feed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every profile point (row, col) of the segments with a baseline width, and its
+        width over that baseline (the duct that feeds its segment), for
+        :func:`_widening`."""
+        keep = [s for s, pr in enumerate(self.profiles) if self.base_w[s] > 0 and len(pr.rc)]
+        if not keep:
+            return np.zeros((0, 2)), np.zeros(0)
+        rc = np.vstack([self.profiles[s].rc for s in keep]).astype(float)
+        ratio = np.concatenate([self.profiles[s].width_mm / self.base_w[s] for s in keep])
+        return rc, ratio
+
+    @cached_property
     def wall_mm(self) -> np.ndarray:
         """Each mask pixel's distance to the mask's wall (object mm; 0 off the mask)."""
         return ndi.distance_transform_edt(self.mask) * self.mm
@@ -853,14 +865,9 @@ def _round_bubble(defect: Finding, elongation: float) -> Finding:
 def _widening(ctx: _Context, rc: tuple[float, float], radius_mm: float) -> float:
     """The widest lumen within ``radius_mm`` of ``rc`` over the width of the duct that
     feeds its segment (:class:`_Context` baselines); 1 where no skeleton is that near."""
-    best = 1.0
-    for s, pr in enumerate(ctx.profiles):
-        if ctx.base_w[s] <= 0 or len(pr.rc) == 0:
-            continue
-        near = np.hypot(pr.rc[:, 0] - rc[0], pr.rc[:, 1] - rc[1]) * ctx.mm <= radius_mm
-        if near.any():
-            best = max(best, float(pr.width_mm[near].max()) / ctx.base_w[s])
-    return best
+    points, ratio = ctx.widths_over_feed
+    near = np.hypot(points[:, 0] - rc[0], points[:, 1] - rc[1]) * ctx.mm <= radius_mm
+    return max(1.0, float(ratio[near].max())) if near.any() else 1.0
 
 
 def _local_widening(
