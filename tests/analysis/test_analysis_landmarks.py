@@ -389,3 +389,28 @@ def test_cbis_ddsm_breast_chest_wall_and_nipple(path):
     farthest = cols[-1] if marks.chest_wall == "left" else cols[0]
     assert abs(marks.nipple_rc[1] - farthest) <= 40  # 2 mm
     assert marks.cannula_tip_rc is None
+
+
+def test_grey_closing_and_opening_by_rows_are_scipy_s():
+    """The disc closings and openings done as 1-D running extremes over the footprint's
+    rows give scipy.ndimage's values exactly, for discs of whole and fractional radii
+    (both packages' discs), squares and bars, both modes used and both float kinds; a
+    footprint that is not one centred run per row is left to scipy."""
+    from scipy import ndimage as ndi
+
+    from ductogram.analysis.landmarks import _disc, _grey_closing, _grey_opening
+    from ductogram.analysis.quality import _disc as quality_disc
+
+    rng = np.random.default_rng(0)
+    prints = [_disc(r) for r in (0.5, 1.6, 2.5, 6, 12.4)] + [quality_disc(3.2)]
+    prints += [np.ones((5, 5), bool), np.ones((3, 7), bool)]
+    ring = _disc(4) & ~np.pad(_disc(2), 2)  # two runs in its middle rows
+    for shape, dtype in (((40, 57), np.float32), ((13, 30), np.float64)):
+        x = rng.normal(size=shape).astype(dtype)
+        for fp in [*prints, ring]:
+            for mode in ("reflect", "nearest"):
+                closed = _grey_closing(x, fp, mode)
+                assert closed.dtype == x.dtype
+                assert np.array_equal(closed, ndi.grey_closing(x, footprint=fp, mode=mode))
+                opened = _grey_opening(x, fp, mode)
+                assert np.array_equal(opened, ndi.grey_opening(x, footprint=fp, mode=mode))

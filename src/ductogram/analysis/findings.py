@@ -741,7 +741,7 @@ def lucency_candidates(image: Image, reading: Any, landmarks: Any = None) -> lis
 
 def _lucency_candidates(ctx: _Context) -> list[Lucency]:
     """Lucencies that contrast surrounds and whose floor is still contrast."""
-    from .landmarks import _block_mean, _disc
+    from .landmarks import _block_mean, _disc, _grey_closing
 
     tree = ctx.tree
     sk = tree.skeleton_rc
@@ -760,10 +760,10 @@ def _lucency_candidates(ctx: _Context) -> list[Lucency]:
     c1 = min(cols[-1] + pad + 1, ctx.mask.shape[1])
     ex = _block_mean(ctx.excess[r0:r1, c0:c1], f)
     ex = ndi.gaussian_filter(ex, LUCENCY_SMOOTH_MM / pitch)
-    ex = ndi.grey_closing(ex, footprint=_disc(0.5 * LUCENCY_SEAM_MM / pitch))
+    ex = _grey_closing(ex, _disc(0.5 * LUCENCY_SEAM_MM / pitch))
     depth = np.zeros_like(ex)
     for d in LUCENCY_REACH_MM:
-        depth = np.maximum(depth, ndi.grey_closing(ex, footprint=_disc(0.5 * d / pitch)) - ex)
+        depth = np.maximum(depth, _grey_closing(ex, _disc(0.5 * d / pitch)) - ex)
     in_mask = _block_mean(ctx.mask[r0:r1, c0:c1].astype(np.float32), f)
     lab, _ = ndi.label((depth >= LUCENCY_DEPTH * level) & (ex >= LUCENCY_FLOOR * level))
     root = None if ctx.reading.root_rc is None else np.asarray(ctx.reading.root_rc, float)

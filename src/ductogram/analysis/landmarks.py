@@ -314,7 +314,7 @@ def _breast_field(
         # A grey opening with a disc removes what is narrower than the disc (the cannula,
         # its tubing, wires); the image edges are continued outward (the breast goes on
         # beyond the chest-wall edge).
-        s = ndi.grey_opening(s, footprint=_disc(r), mode="nearest")
+        s = _grey_opening(s, _disc(r), mode="nearest")
     s = ndi.gaussian_filter(s, MASK_SMOOTH_MM / pitch_mm, mode="nearest")
     span = float(s.max() - s.min())
     if not span > 1e-6 * (abs(float(s.max())) + 1e-6):
@@ -359,6 +359,60 @@ def _disc(radius_px: float) -> np.ndarray:
     r = int(np.ceil(radius_px))
     yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
     return yy**2 + xx**2 <= radius_px * radius_px
+
+
+_PAD_MODES = {"reflect": "symmetric", "nearest": "edge"}  # scipy.ndimage's -> numpy.pad's
+
+
+def _grey_by_rows(image: np.ndarray, footprint: np.ndarray, maximum: bool, mode: str):
+    """Grey dilation (``maximum``) or erosion of ``image`` by a flat ``footprint`` whose
+    rows are each empty or one run of pixels centred on the middle column (a disc, a
+    square), symmetric about its middle row: the extreme over the footprint's rows of
+    1-D running extremes along the columns (van Herk's O(1) per pixel), each shifted by
+    its row's offset. The same values as :func:`scipy.ndimage.grey_dilation` /
+    ``grey_erosion`` with that footprint and ``mode`` ("reflect" or "nearest"), in as
+    many 1-D passes as the footprint has rows rather than a pass over its area per
+    pixel; scipy itself for any other footprint, mode, or an image smaller than it."""
+    fp = np.asarray(footprint, bool)
+    h, w = fp.shape
+    r, c = h // 2, w // 2
+    runs = fp.sum(axis=1)
+    centred = all(
+        n == 0 or (np.array_equal(np.flatnonzero(row), np.arange(c - n // 2, c + n // 2 + 1)))
+        for row, n in zip(fp, runs, strict=True)
+    )
+    x = np.asarray(image)
+    if (
+        x.ndim != 2
+        or not (h % 2 and w % 2 and centred and np.array_equal(fp, fp[::-1]))
+        or mode not in _PAD_MODES
+        or min(x.shape) <= max(r, c)
+        or not runs.any()
+    ):
+        fn = ndi.grey_dilation if maximum else ndi.grey_erosion
+        return fn(x, footprint=fp, mode=mode)
+    one_d = ndi.maximum_filter1d if maximum else ndi.minimum_filter1d
+    pick = np.maximum if maximum else np.minimum
+    padded = np.pad(x, ((r, r), (0, 0)), mode=_PAD_MODES[mode])
+    out = None
+    for n in sorted({int(n) for n in runs if n}):
+        line = one_d(padded, n, axis=1, mode=mode)
+        for a in np.flatnonzero(runs == n):
+            part = line[a : a + x.shape[0]]
+            out = part.copy() if out is None else pick(out, part, out=out)
+    return out
+
+
+def _grey_closing(image: np.ndarray, footprint: np.ndarray, mode: str = "reflect") -> np.ndarray:
+    """:func:`scipy.ndimage.grey_closing` with a disc-like ``footprint``, by rows
+    (:func:`_grey_by_rows`): the same values, faster for wide discs."""
+    return _grey_by_rows(_grey_by_rows(image, footprint, True, mode), footprint, False, mode)
+
+
+def _grey_opening(image: np.ndarray, footprint: np.ndarray, mode: str = "reflect") -> np.ndarray:
+    """:func:`scipy.ndimage.grey_opening` with a disc-like ``footprint``, by rows
+    (:func:`_grey_by_rows`): the same values, faster for wide discs."""
+    return _grey_by_rows(_grey_by_rows(image, footprint, False, mode), footprint, True, mode)
 
 
 def _largest(mask: np.ndarray) -> np.ndarray:

@@ -85,7 +85,7 @@ from ..core.errors import ParameterError
 from ..core.image import Image, PixelKind
 from .classifier import AdditiveLogisticModel
 from .findings import undo_display_shoulder
-from .landmarks import _block_mean
+from .landmarks import _block_mean, _grey_opening
 
 __all__ = [
     "BUBBLE_FEATURES",
@@ -528,7 +528,7 @@ def extravasation_evidence(ctx: _Context) -> dict[str, float]:
     if ctx.duct_contrast <= 0 or not ctx.small_duct.any():
         return {"blush_area_mm2": 0.0}
     ref = ctx.duct_contrast
-    opened = ndi.grey_opening(ctx.excess, footprint=_disc(0.5 * BLUSH_OPENING_MM / ctx.step_mm))
+    opened = _grey_opening(ctx.excess, _disc(0.5 * BLUSH_OPENING_MM / ctx.step_mm))
     display = ctx.image.kind == PixelKind.FOR_PRESENTATION
     level = BLUSH_LEVEL_PRESENTATION if display else BLUSH_LEVEL
     labels, n = ndi.label((opened > level * ref) & ctx.interior)
