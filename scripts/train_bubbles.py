@@ -32,9 +32,8 @@ from _training import run_steps
 
 from ductogram.analysis.quality import (
     BUBBLE_CLASSIFIER_FILE,
-    BUBBLE_FEATURES,
     BUBBLE_PATCH_COMPONENTS,
-    BUBBLE_PATCH_SIZE,
+    BUBBLE_ROW_SIZE,
     BubbleClassifier,
     bubble_dips,
     bubble_site_picks,
@@ -57,8 +56,8 @@ def _views() -> list[tuple[int, str | None]]:
 
 
 def _view(job: tuple[int, str | None]) -> list[tuple]:
-    """Per pixel kind of one seed's view: (features, labels, rows, cols, pixel mm, has
-    bubbles) of its dips."""
+    """Per pixel kind of one seed's view: its dips' features and labels, their (row, col),
+    the view's pixel size (mm, object scale) and whether it has bubbles."""
     from ductogram.analysis.landmarks import find_landmarks
     from ductogram.analysis.reading import read_view
     from ductogram.evaluate.quality_eval import simulate_quality_case
@@ -75,8 +74,7 @@ def _view(job: tuple[int, str | None]) -> list[tuple]:
         for d in dips:
             gap = np.hypot(bubbles[:, 0] - d.row, bubbles[:, 1] - d.col) - bubbles[:, 2]
             labels.append(int(len(bubbles) > 0 and gap.min() * mm <= LABEL_MM))
-        width = len(BUBBLE_FEATURES) + BUBBLE_PATCH_SIZE
-        feats = np.array([d.features() for d in dips]).reshape(-1, width)
+        feats = np.array([d.features() for d in dips]).reshape(-1, BUBBLE_ROW_SIZE)
         rc = np.array([(d.row, d.col) for d in dips]).reshape(-1, 2)
         out.append((feats, np.array(labels, int), rc, mm, "air_bubbles" in truth))
     return out

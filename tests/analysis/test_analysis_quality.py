@@ -541,7 +541,7 @@ def test_a_dip_s_patch_is_the_excess_around_it_folded_about_it():
     given level."""
     from ductogram.analysis.quality import (
         BUBBLE_PATCH_ACROSS,
-        BUBBLE_PATCH_POINTS,
+        BUBBLE_PATCH_SHAPE,
         _dip_patch,
     )
 
@@ -553,9 +553,7 @@ def test_a_dip_s_patch_is_the_excess_around_it_folded_about_it():
     def folded(image):
         values = _dip_patch(image, np.array([100.0, 100.0]), np.array([1.0, 0.0]),
                             np.array([0.0, 1.0]), radius, 0.2, 2.0)  # fmt: skip
-        return np.array(values).reshape(
-            (BUBBLE_PATCH_POINTS[0] + 1) // 2, (BUBBLE_PATCH_POINTS[1] + 1) // 2
-        )
+        return np.array(values).reshape(BUBBLE_PATCH_SHAPE)
 
     patch = folded(excess)
     offsets = np.linspace(0, BUBBLE_PATCH_ACROSS, patch.shape[1]) * radius

@@ -89,7 +89,9 @@ from .landmarks import _block_mean, _grey_opening
 
 __all__ = [
     "BUBBLE_FEATURES",
+    "BUBBLE_PATCH_SHAPE",
     "BUBBLE_PATCH_SIZE",
+    "BUBBLE_ROW_SIZE",
     "QUALITY_CODES",
     "BubbleClassifier",
     "BubbleDip",
@@ -677,8 +679,8 @@ def _dip_patch(
     ``tangent`` and ``BUBBLE_PATCH_ACROSS`` lumen radii (``radius_px``) either side along
     ``normal``, as shares of the centre line's ``level`` (clipped to -2..3), folded about
     the dip (the mean of each point and its mirror images across and along the duct, the
-    dip's row and column kept): a quarter of ``BUBBLE_PATCH_SIZE`` values, row by row
-    from the dip outward along the duct."""
+    dip's row and column kept): the quarter ``BUBBLE_PATCH_SHAPE`` from the dip outward,
+    row by row."""
     n_along, n_across = BUBBLE_PATCH_POINTS
     along = np.linspace(-BUBBLE_PATCH_ALONG_MM / px, BUBBLE_PATCH_ALONG_MM / px, n_along)
     across = np.linspace(-BUBBLE_PATCH_ACROSS, BUBBLE_PATCH_ACROSS, n_across) * radius_px
@@ -774,9 +776,12 @@ BUBBLE_FEATURES = (
     "log1p_sphere_snr",
     "sphere_radius",
 )
-#: Values of a dip's folded patch (:attr:`BubbleDip.patch`), after the measures in a row of
-#: :meth:`BubbleDip.features`.
-BUBBLE_PATCH_SIZE = ((BUBBLE_PATCH_POINTS[0] + 1) // 2) * ((BUBBLE_PATCH_POINTS[1] + 1) // 2)
+#: A dip's folded patch (:attr:`BubbleDip.patch`): rows along the duct from the dip
+#: outward, columns across it from the axis outward; its values follow the measures in a
+#: row of :meth:`BubbleDip.features`, which holds ``BUBBLE_ROW_SIZE`` values in all.
+BUBBLE_PATCH_SHAPE = (BUBBLE_PATCH_POINTS[0] // 2 + 1, BUBBLE_PATCH_POINTS[1] // 2 + 1)
+BUBBLE_PATCH_SIZE = BUBBLE_PATCH_SHAPE[0] * BUBBLE_PATCH_SHAPE[1]
+BUBBLE_ROW_SIZE = len(BUBBLE_FEATURES) + BUBBLE_PATCH_SIZE
 BUBBLE_CLASSIFIER_FILE = "bubble_classifier.npz"
 
 
@@ -820,19 +825,21 @@ class BubbleClassifier(AdditiveLogisticModel):
             raise ParameterError("patch_axes", np.shape(self.patch_axes), f"{shape}")
 
     @staticmethod
-    def _rows(features: np.ndarray) -> np.ndarray:
+    def _inputs(features: np.ndarray, mean: np.ndarray, axes: np.ndarray) -> np.ndarray:
+        """Rows of :meth:`BubbleDip.features` as the model's inputs: the measures, then the
+        patch less ``mean`` projected on the rows of ``axes``."""
         x = np.atleast_2d(np.asarray(features, float))
-        width = len(BUBBLE_FEATURES) + BUBBLE_PATCH_SIZE
-        if x.shape[1] != width:
-            raise ParameterError("features", x.shape, f"(n, {width}) rows of BubbleDip.features()")
-        return x
+        if x.shape[1] != BUBBLE_ROW_SIZE:
+            raise ParameterError(
+                "features", x.shape, f"(n, {BUBBLE_ROW_SIZE}) rows of BubbleDip.features()"
+            )
+        n = len(BUBBLE_FEATURES)
+        return np.hstack([x[:, :n], (x[:, n:] - mean) @ axes.T])
 
     def inputs(self, features: np.ndarray) -> np.ndarray:
         """The model's inputs (n, ``len(FEATURES)``) from rows of
         :meth:`BubbleDip.features`: the measures, then the patch's components."""
-        x = self._rows(features)
-        n = len(BUBBLE_FEATURES)
-        return np.hstack([x[:, :n], (x[:, n:] - self.patch_mean) @ self.patch_axes.T])
+        return self._inputs(features, self.patch_mean, self.patch_axes)
 
     def shape_functions(self, features: np.ndarray) -> np.ndarray:
         """Each input's term of the log-odds (n, ``len(FEATURES)``) for rows of
@@ -840,29 +847,20 @@ class BubbleClassifier(AdditiveLogisticModel):
         return super().shape_functions(self.inputs(features))
 
     @classmethod
-    def fit(
-        cls,
-        features: np.ndarray,
-        labels: np.ndarray,
-        c_inverse: float,
-        provenance: str = "",
-        n_knots: int = 5,
-    ) -> BubbleClassifier:
-        """Fit the patch's principal components (scikit-learn's ``PCA``) on the rows of
-        :meth:`BubbleDip.features`, then the additive model
-        (:meth:`~.classifier.AdditiveLogisticModel.fit`) on the measures and components."""
+    def _fitted_arrays(
+        cls, features: np.ndarray, labels: np.ndarray, c_inverse: float, n_knots: int
+    ) -> dict[str, Any]:
+        """For :meth:`~.classifier.AdditiveLogisticModel.fit`: the patch's principal
+        components (scikit-learn's ``PCA``) on the rows of :meth:`BubbleDip.features`, then
+        the additive model on the measures and components."""
         from sklearn.decomposition import PCA
 
-        x = cls._rows(features)
-        n = len(BUBBLE_FEATURES)
-        pca = PCA(BUBBLE_PATCH_COMPONENTS, svd_solver="full").fit(x[:, n:])
-        inputs = np.hstack([x[:, :n], pca.transform(x[:, n:])])
-        return cls(
-            **cls._fitted_arrays(inputs, labels, c_inverse, n_knots),
-            patch_mean=pca.mean_.astype(float),
-            patch_axes=pca.components_.astype(float),
-            provenance=provenance,
-        )
+        patches = np.atleast_2d(np.asarray(features, float))[:, len(BUBBLE_FEATURES) :]
+        pca = PCA(BUBBLE_PATCH_COMPONENTS, svd_solver="full").fit(patches)
+        mean, axes = pca.mean_.astype(float), pca.components_.astype(float)
+        inputs = cls._inputs(features, mean, axes)
+        fitted = super()._fitted_arrays(inputs, labels, c_inverse, n_knots)
+        return {**fitted, "patch_mean": mean, "patch_axes": axes}
 
 
 @lru_cache(maxsize=1)
@@ -958,7 +956,9 @@ def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
     duct's level there (the median over ``BUBBLE_CONTEXT_MM`` each side): how deep the
     centre line and the cross-section dip, how long the dip is, whether the image is a pit
     there (the Hessian's largest eigenvalue), whether the path runs straight through it,
-    and how well a sphere in the lumen explains it (:func:`_sphere_fit`).
+    how well a sphere in the lumen explains it (:func:`_sphere_fit`), and the excess
+    around it on a grid along the duct (:func:`_dip_patch`). A FOR PRESENTATION view is
+    read with the top of its display range expanded again (``undo_display_shoulder``).
     None where there is nothing to look along (no reading, root or tree, no duct contrast).
     """
     reading = ctx.reading
