@@ -342,3 +342,42 @@ def test_calibre_taken_over_the_background_next_to_the_duct():
     mask = (np.abs(x) <= radius + 1) & (c > 10) & (c < 190)
     tree = build_tree(mask, (40, 11), pixel_mm=0.1, intensity=intensity)
     assert tree.calibre_mm[0] == pytest.approx(0.6, abs=0.05)
+
+
+def _random_multigraph(seed: int):
+    """A _Graph of random paths between 40 nodes (parallel paths, self-loops and several
+    pieces included) and the same paths as a networkx MultiGraph."""
+    from ductogram.analysis.graph import _Graph
+
+    rng = np.random.default_rng(seed)
+    coords = rng.integers(0, 400, size=(2000, 2))
+    g = _Graph(coords, np.ones(len(coords)))
+    multi = nx.MultiGraph()
+    spare = iter(range(40, 2000))
+    for _ in range(70):
+        a, b = (int(v) for v in rng.integers(0, 40, 2))
+        inner = [next(spare) for _ in range(int(rng.integers(0, 4)))]
+        k = g.add(np.array([a, *inner, b]))
+        multi.add_edge(a, b, key=k, length=g.length(k))
+    return g, multi
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reach_and_pieces_agree_with_networkx(seed):
+    from ductogram.analysis.graph import _pieces, _reach
+
+    g, multi = _random_multigraph(seed)
+    root = next(iter(multi))
+    skip = {n for n in multi if n % 7 == 3 and n != root}
+    reference = nx.single_source_dijkstra_path_length(
+        nx.restricted_view(multi, skip, []), root, weight="length"
+    )
+    reach = _reach(g, root, skip)
+    for n in range(45):  # 40 - 44 are path pixels, not nodes: never reached
+        assert reach(n) == pytest.approx(reference.get(n, np.inf), rel=1e-12)
+    pieces = _pieces(g)
+    assert [nodes for nodes, _, _ in pieces] == list(nx.connected_components(multi))
+    for nodes, pixels, length in pieces:
+        keys = [k for a, b, k in multi.edges(keys=True) if a in nodes]
+        assert np.array_equal(pixels, np.unique(np.concatenate([g.edges[k] for k in keys])))
+        assert length == pytest.approx(sum(g.length(k) for k in keys), rel=1e-12)

@@ -616,11 +616,41 @@ def _prune_faint(
     return pruned
 
 
-def _pieces(g: _Graph) -> list[set[int]]:
-    nxg = nx.MultiGraph()
-    for k, p in g.edges.items():
-        nxg.add_edge(int(p[0]), int(p[-1]), key=k)
-    return [set(c) for c in nx.connected_components(nxg)]
+def _pieces(g: _Graph) -> list[tuple[set[int], np.ndarray, float]]:
+    """The connected pieces of ``g``: each one's nodes, its pixels (sorted ids) and its
+    paths' summed length; in the order of their first node among the paths' ends (as
+    networkx's ``connected_components`` gives them)."""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    keys = list(g.edges)
+    if not keys:
+        return []
+    paths = [g.edges[k] for k in keys]
+    ends = np.array([(p[0], p[-1]) for p in paths], np.int64)
+    nodes, first, index = np.unique(ends.ravel(), return_index=True, return_inverse=True)
+    index = index.reshape(-1, 2)
+    links = coo_array(
+        (np.ones(len(keys)), (index[:, 0], index[:, 1])), shape=(len(nodes), len(nodes))
+    )
+    count, label = connected_components(links, directed=False)
+    start = np.full(count, len(first))
+    np.minimum.at(start, label, first)
+    rank = np.empty(count, np.int64)
+    rank[np.argsort(start)] = np.arange(count)
+    piece_of_path = rank[label[index[:, 0]]]
+    length = np.bincount(piece_of_path, weights=[g.lengths[k] for k in keys], minlength=count)
+    pixels = np.concatenate(paths)
+    owner = np.repeat(piece_of_path, [len(p) for p in paths])
+    order = np.lexsort((pixels, owner))
+    owner, pixels = owner[order], pixels[order]
+    new = np.r_[True, (np.diff(owner) != 0) | (np.diff(pixels) != 0)]
+    owner, pixels = owner[new], pixels[new]
+    bounds = np.searchsorted(owner, np.arange(count + 1))
+    members = [set() for _ in range(count)]
+    for n, r in zip(nodes.tolist(), rank[label].tolist(), strict=True):
+        members[r].add(n)
+    return [(members[r], pixels[bounds[r] : bounds[r + 1]], float(length[r])) for r in range(count)]
 
 
 def _split_at(g: _Graph, pixel: int) -> None:
@@ -643,14 +673,9 @@ def _bridge(g: _Graph, keep: set[int], max_px: float, min_piece_px: float) -> in
 
     bridged = 0
     while True:
-        pieces = _pieces(g)
-        if len(pieces) < 2:
+        members = _pieces(g)
+        if len(members) < 2:
             return bridged
-        members = []
-        for comp in pieces:
-            pix = np.unique(np.concatenate([g.edges[k] for n in comp for k in g.adj[n]]))
-            length = sum(g.length(k) for k in {k for n in comp for k in g.adj[n]})
-            members.append((comp, pix, length))
         main = next((m for m in members if keep & m[0]), None) or max(members, key=lambda m: m[2])
         tree_pix = main[1]
         kd = cKDTree(g.coords[tree_pix])
@@ -691,17 +716,36 @@ def _piece_of(g: _Graph, root: int) -> tuple[set[int], set[int]]:
     return nodes, keys
 
 
-def _simple(g: _Graph, keys: set[int], skip: set[int] = frozenset()) -> nx.Graph:
-    """The paths ``keys`` as a simple graph (the shortest of parallel paths, no rings),
-    nodes in ``skip`` left out; edges carry ``key`` and ``length``."""
-    simple = nx.Graph()
-    for k in keys:
-        a, b = int(g.edges[k][0]), int(g.edges[k][-1])
-        if a == b or a in skip or b in skip:
-            continue
-        if not simple.has_edge(a, b) or simple[a][b]["length"] > g.length(k):
-            simple.add_edge(a, b, key=k, length=g.length(k))
-    return simple
+def _reach(g: _Graph, root: int, skip: set[int] = frozenset()) -> Callable[[int], float]:
+    """Shortest distances (pixels, along the paths) from ``root`` through the paths of
+    ``g``, nodes in ``skip`` left out: a lookup that gives ``inf`` for a node not reached.
+    (scipy's Dijkstra on the paths as a sparse graph, of parallel paths the shortest.)"""
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import dijkstra
+
+    keys = list(g.edges)
+    ends = np.array([(g.edges[k][0], g.edges[k][-1]) for k in keys], np.int64).reshape(-1, 2)
+    length = np.array([g.lengths[k] for k in keys], float)
+    use = ends[:, 0] != ends[:, 1]
+    if skip:
+        use &= ~np.isin(ends, np.fromiter(skip, np.int64, len(skip))).any(axis=1)
+    ends, length = np.sort(ends[use], axis=1), length[use]
+    # Of parallel paths the shortest (a sparse matrix would add them up).
+    order = np.lexsort((length, ends[:, 1], ends[:, 0]))
+    ends, length = ends[order], length[order]
+    first = np.r_[True, (np.diff(ends, axis=0) != 0).any(axis=1)] if len(ends) else use[:0]
+    ends, length = ends[first], length[first]
+    nodes, index = np.unique(np.r_[ends.ravel(), root], return_inverse=True)
+    index = index[:-1].reshape(-1, 2)
+    matrix = coo_array((length, (index[:, 0], index[:, 1])), shape=(len(nodes), len(nodes)))
+    start = int(np.searchsorted(nodes, root))
+    dist = dijkstra(matrix.tocsr(), directed=False, indices=start)
+
+    def lookup(n: int) -> float:
+        i = int(np.searchsorted(nodes, n))
+        return float(dist[i]) if i < len(nodes) and nodes[i] == n else np.inf
+
+    return lookup
 
 
 def _arm(g: _Graph, k: int, n: int) -> tuple[np.ndarray, float, np.ndarray]:
@@ -859,12 +903,10 @@ def _open_loops(g: _Graph, root: int, overlaps: set[int]) -> int:
             if not _on_loop(g, k):
                 continue
         else:
-            simple = _simple(g, _piece_of(g, root)[1], group)
-            simple.add_node(root)
-            reach = nx.single_source_dijkstra_path_length(simple, root, weight="length")
+            reach = _reach(g, root, group)
             arrive = []
             for pair in pairs:
-                d = [reach.get(g.other(k, n), np.inf) + g.length(k) for k, n in pair]
+                d = [reach(g.other(k, n)) + g.length(k) for k, n in pair]
                 i = int(np.argmin(d))
                 arrive.append((d[i], pair[i]))
             if not (np.isfinite(arrive[0][0]) and np.isfinite(arrive[1][0])):
