@@ -21,11 +21,18 @@ import time
 
 import numpy as np
 
-from ductogram.analysis.assessment import read_exam
+from ductogram.analysis.assessment import _can_fork, read_exam
 from ductogram.evaluate.findings_eval import simulate_exam
 from ductogram.evaluate.harness import draw_cases
 
 CASES, SEED = 6, 3
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (the views'
+    processes end with each read)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def main() -> None:
@@ -38,14 +45,15 @@ def main() -> None:
     for images in exams:
         runs = []
         for _ in range(2):
-            w0, c0 = time.perf_counter(), time.process_time()
+            w0, c0 = time.perf_counter(), _cpu_s()
             exam = read_exam(images)
-            runs.append((time.perf_counter() - w0, time.process_time() - c0))
+            runs.append((time.perf_counter() - w0, _cpu_s() - c0))
         best = min(runs)
         wall.append(best[0])
         cpu.append(best[1])
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    rss_mb = rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+    unit = 2**20 if sys.platform == "darwin" else 2**10
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / unit
     print(
         json.dumps(
             {
@@ -62,7 +70,9 @@ def main() -> None:
                 "read_cpu_s_median": round(statistics.median(cpu), 2),
                 "last_birads": exam.birads,
                 "load_average_1min": round(os.getloadavg()[0], 2),
+                "views_read_in": "forked processes" if _can_fork() else "threads",
                 "peak_rss_mb": round(rss_mb, 1),
+                "peak_rss_child_mb": round(child_mb, 1),
                 "target_s": 6.0,
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import sys
 from pathlib import Path
 
@@ -149,6 +150,29 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
         assert 0.0 <= les.confidence <= 1.0 and les.findings
     again = ExamReading.model_validate_json(exam.model_dump_json())
     assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)
+
+
+def test_views_read_in_processes_or_threads_read_alike(ductogram_views):
+    """Two views read one after the other, in a forked process beside this one, and in
+    threads (a threaded process does not fork) give the same exam, read times aside."""
+    import re
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ductogram.analysis.assessment import _can_fork
+
+    images = [ductogram_views["R", v].processing for v in ("CC", "ML")]
+
+    def plain(exam):
+        return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
+
+    alone = plain(read_exam(images, workers=1))
+    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
+        assert _can_fork()
+    assert plain(read_exam(images, workers=2)) == alone
+    with ThreadPoolExecutor(1) as pool:  # this process now runs a second thread
+        assert not pool.submit(_can_fork).result()
+        assert plain(pool.submit(read_exam, images, workers=2).result()) == alone
 
 
 def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_parameters):

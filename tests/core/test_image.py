@@ -26,3 +26,13 @@ def test_bad_images_are_refused(kwargs, error, match):
     args = {"pixels": np.zeros((3, 3)), "pixel_spacing_mm": 0.1, **kwargs}
     with pytest.raises(error, match=match):
         Image(**args)
+
+
+def test_parameter_error_survives_pickling():
+    """It crosses a process pool whole: its parts and its message."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ParameterError("workers", 0, "a number >= 1")))
+    assert isinstance(error, ParameterError)
+    assert (error.field, error.value, error.expected) == ("workers", 0, "a number >= 1")
+    assert str(error) == "workers = 0: expected a number >= 1"

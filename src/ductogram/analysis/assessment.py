@@ -23,9 +23,12 @@ of a CC and ML pair, ``SINGLE_VIEW_FACTOR`` times its own.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -413,6 +416,77 @@ def assess(
     return category, reasons, marked
 
 
+def _judged(
+    image: Image, marks: Any, reading: Any, quality: bool, read_s: float
+) -> tuple[Any, Any, list[Finding], list[dict[str, Any]], float, float]:
+    """A read view's quality flags and findings: (landmarks, reading, findings, flags,
+    seconds to read, seconds to judge)."""
+    t0 = time.perf_counter()
+    flags, sites, metal = _quality(image, reading, marks) if quality else ([], None, [])
+    found = (
+        find_findings(image, reading, marks, bubbles=sites, metal=metal)
+        if reading.found or reading.pooled
+        else []
+    )
+    return marks, reading, found, flags, read_s, time.perf_counter() - t0
+
+
+def _read_view(
+    image: Image, reading: Any, quality: bool
+) -> tuple[Any, Any, list[Finding], list[dict[str, Any]], float, float]:
+    """One view read (unless its ``reading`` is given) and judged (:func:`_judged`)."""
+    from .landmarks import find_landmarks
+    from .reading import read_view
+
+    t0 = time.perf_counter()
+    marks = find_landmarks(image)
+    if reading is None:
+        reading = read_view(image, marks)
+    return _judged(image, marks, reading, quality, time.perf_counter() - t0)
+
+
+def _can_fork() -> bool:
+    """Whether views can be read in forked processes: the platform forks, this process
+    runs no other thread (forking a threaded process can deadlock) and is no daemon (a
+    pool's worker, which may not have children)."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _each_view(
+    images: Sequence[Image], readings: Sequence[Any] | None, quality: bool, workers: int
+) -> list:
+    """:func:`_read_view` of every view, ``workers`` at once."""
+    given = list(readings) if readings is not None else [None] * len(images)
+    jobs = (list(images), given, [quality] * len(images))
+    if workers == 1 or len(images) == 1:
+        return list(map(_read_view, *jobs))
+    workers = min(workers, len(images))
+    # Much of a view's reading is Python code (the tree's graph, the findings' profiles)
+    # that holds the interpreter: threads share it, processes do not. This process reads
+    # every workers-th view itself, forked processes the others: a forked process starts
+    # at once with everything imported and whatever this process has compiled or loaded
+    # (skan's compiled graph code, the classifiers) on its earlier reads; its view and
+    # results travel pickled (a few MB, some ms).
+    if _can_fork():
+        context = multiprocessing.get_context("fork")
+        mine = set(range(0, len(images), workers))
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+            theirs = {
+                k: pool.submit(_read_view, *(job[k] for job in jobs))
+                for k in range(len(images))
+                if k not in mine
+            }
+            done = {k: _read_view(*(job[k] for job in jobs)) for k in sorted(mine)}
+            done |= {k: future.result() for k, future in theirs.items()}
+        return [done[k] for k in range(len(images))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_read_view, *jobs))
+
+
 def read_exam(
     images: Sequence[Image],
     *,
@@ -433,7 +507,8 @@ def read_exam(
     quality : bool
         Run the image-quality checks (default True).
     workers : int, optional
-        Views read at once, in threads (default: one per view, at most one per core).
+        Views read at once (default: one per view, at most one per core): in forked
+        processes where this process can fork (:func:`_can_fork`), in threads otherwise.
 
     Returns
     -------
@@ -455,10 +530,7 @@ def read_exam(
     >>> exam.birads, exam.normal
     (0, False)
     """
-    import time
-
-    from .landmarks import find_landmarks
-    from .reading import Reading, read_view
+    from .reading import Reading
 
     if isinstance(images, Image):
         images = [images]
@@ -477,46 +549,22 @@ def read_exam(
     if workers is None:
         workers = min(len(images), os.cpu_count() or 1)
     if not (isinstance(workers, int) and workers >= 1):
-        raise ParameterError("workers", workers, "a number of threads >= 1")
+        raise ParameterError("workers", workers, "a number of views read at once >= 1")
 
-    def each(fn) -> list:
-        # The views are read independently; NumPy, SciPy and scikit-image release the GIL
-        # in their heavy loops, so threads read two views in about 60 % of the time of one
-        # after the other on two cores.
-        if workers > 1 and len(images) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(fn, range(len(images))))
-        return [fn(k) for k in range(len(images))]
-
-    def read(k: int):
-        t0 = time.perf_counter()
-        marks = find_landmarks(img := images[k])
-        reading = readings[k] if readings is not None else read_view(img, marks)
-        return marks, reading, time.perf_counter() - t0
-
-    read_views = each(read)
+    judged = _each_view(images, readings, quality, workers)
     # Contrast that stops at the duct's opening stops there in every view: where another
     # view of the exam shows the tree, a view's pool is a reading that failed, read as no
-    # tree (as before the pool was read), not an obstruction.
-    if any(reading.found for _, reading, _ in read_views):
-        read_views = [
-            (marks, _failed_pool(reading) if reading.pooled else reading, seconds)
-            for marks, reading, seconds in read_views
+    # tree (as before the pool was read), not an obstruction; such a view is judged again.
+    if any(reading.found for _, reading, *_ in judged):
+        judged = [
+            _judged(images[k], marks, _failed_pool(reading), quality, read_s)
+            if reading.pooled
+            else (marks, reading, found, flags, read_s, judge_s)
+            for k, (marks, reading, found, flags, read_s, judge_s) in enumerate(judged)
         ]
-
-    def judge(k: int):
-        t0 = time.perf_counter()
-        marks, reading, seconds = read_views[k]
-        img = images[k]
-        flags, sites, metal = _quality(img, reading, marks) if quality else ([], None, [])
-        found = (
-            find_findings(img, reading, marks, bubbles=sites, metal=metal)
-            if reading.found or reading.pooled
-            else []
-        )
-        return marks, reading, found, flags, seconds + time.perf_counter() - t0
-
-    done = each(judge)
+    done = [
+        (m, r, found, flags, read_s + judge_s) for m, r, found, flags, read_s, judge_s in judged
+    ]
     reports = []
     per_view = []
     for k, (marks, reading, found, flags, seconds) in enumerate(done):

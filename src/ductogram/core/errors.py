@@ -29,3 +29,8 @@ class ParameterError(DuctogramError, ValueError):
         self.value = value
         self.expected = expected
         super().__init__(f"{field} = {value!r}: expected {expected}")
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its three parts (the default would pass the message alone), so
+        # that it crosses a process pool intact.
+        return type(self), (self.field, self.value, self.expected)
