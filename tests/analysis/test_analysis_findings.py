@@ -7,6 +7,7 @@ import pytest
 
 from ductogram.analysis.findings import (
     CODES,
+    CUTOFF_FLARE_MM,
     DISPLAY_EXPANSION,
     DISPLAY_SHOULDER,
     DISPLAY_TOP_PERCENTILE,
@@ -218,6 +219,22 @@ def test_a_bulb_before_the_end_makes_the_cut_off_sure():
         assert len(cut) == 1
         confidence.append(cut[0].confidence)
     assert confidence[0] < 0.1 < confidence[1] < 0.9 <= confidence[2]
+
+
+def test_a_narrow_duct_stopping_in_a_bulb_is_a_cut_off():
+    # A 0.6 mm duct (narrower than CUTOFF_MIN_MM: by its width profile it merely ends)
+    # that flares into a 2.6 mm bulb and stops, as a duct dilated before an obstruction
+    # does: a cut-off where the bulb is, its confidence from the bulb's width.
+    tubes = [((4, 60), (80, 60), 0.9, 0.9), ((80, 60), (200, 20), 0.6, 0.1)]
+    tubes += [((80, 60), (140, 90), 0.3, 0.3), ((140, 90), (147, 94), 0.3, 1.3)]
+    tubes.append(((147, 94), (150, 95), 1.3, 1.3))
+    image, reading, marks = _view((220, 120), tubes)
+    cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+    assert len(cut) == 1
+    c = cut[0]
+    assert np.hypot(c.row - 150, c.col - 95) * PIXEL_MM <= 2.5
+    assert c.size_mm >= CUTOFF_FLARE_MM and 0.0 < c.confidence < 1.0
+    assert c.evidence.startswith("the duct flares to its end")
 
 
 def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():

@@ -66,7 +66,11 @@ of contrast, and the papillomas in them, lie.
   out, the tree was cut at a crossing) keeps its width. Contrast that stops in a pool at
   the duct's opening, with no tree beyond (:attr:`~.reading.Reading.pooled`: a papilloma
   in the lactiferous sinus), is a cut-off where the pool ends (:func:`_pool_stop`), at
-  confidence 0.5 for the narrowest pool read and 1 from ``POOL_SURE_MM`` wide.
+  confidence 0.5 for the narrowest pool read and 1 from ``POOL_SURE_MM`` wide. A free
+  end that the width gates turn down is still a cut-off where its column stops in a
+  bulb at least ``CUTOFF_FLARE_MM`` wide (the duct dilated before an obstruction flares
+  into a cone, whose skeleton runs out into a corner and reads it narrow), its
+  confidence rising from 0 there to 1 at ``CUTOFF_BULB_SURE_MM``.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -242,6 +246,11 @@ CUTOFF_BULB_SURE_MM = 3.0  # ... and where it is sure [measured on draw_cases se
 # 1.2-4.0 mm (median 2.9; 11 at >= 2.25), the 1,712 other ends >= 2.5 mm in 11 cases,
 # >= 3.0 mm in 1; the width profile's end, the old measure, gave the papillomas 0.06-0.97
 # of confidence and 47 other ends >= 0.25]
+CUTOFF_FLARE_MM = 2.5  # an end narrow by its width profile is a cut-off from this bulb
+# on [measured on tuning exams, draw_cases(100, 44) and 40 papilloma exams of
+# draw_cases(40, 45): of the 19,224 free ends, those that fail the width gates with a bulb
+# of >= 2.5 mm were 7 on papillomas of >= 3 mm (6 exams), 4 on other lesions and 9
+# elsewhere (2 in normal exams); >= 2.0 mm: 76 elsewhere; >= 3.0 mm: 3 on papillomas]
 POOL_SURE_MM = 2.5  # a pool at the root this wide is a sure stop [measured: pools of
 # 1.8-3.3 mm behind papillomas in the sinus; a cannula without contrast reads 0.8 mm at
 # most (reading.POOL_MIN_WIDTH_MM)]
@@ -1026,7 +1035,8 @@ def _end_bulb(ctx: _Context, head: tuple[float, float], segment: int) -> float:
 
 
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
-    """Free ends where the duct stops at a calibre well above a terminal duct's."""
+    """Free ends where the duct stops at a calibre well above a terminal duct's, or
+    flares into a bulb (``CUTOFF_FLARE_MM``)."""
     out = []
     tree = ctx.tree
     for s, pr in enumerate(ctx.profiles):
@@ -1040,12 +1050,9 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         span = max(int(2.0 / ctx.mm), 3)
         lo = max(n - cap - span, 0)
         w_end = float(np.median(pr.width_mm[lo : max(n - cap, lo + 1)]))
-        if w_end < CUTOFF_MIN_MM:
-            continue
         # No tapering along the segment: the end is as wide as the segment before it.
         feed = float(np.median(pr.width_mm[max(n // 5, 1) : max(lo, n // 5 + 2)]))
-        if w_end < CUTOFF_TAPER * feed:
-            continue
+        abrupt = w_end >= CUTOFF_MIN_MM and w_end >= CUTOFF_TAPER * feed
         tip = pr.rc[-1]
         if not _inside_breast(ctx, tip, CUTOFF_EDGE_MM):
             continue
@@ -1057,8 +1064,17 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
             continue
         head = _column_head(ctx, pr.rc, w_end)
         bulb = _end_bulb(ctx, head, s)
-        span = CUTOFF_BULB_SURE_MM - CUTOFF_BULB_MIN_MM
-        conf = float(np.clip((bulb - CUTOFF_BULB_MIN_MM) / span, 0, 1))
+        start = CUTOFF_BULB_MIN_MM if abrupt else CUTOFF_FLARE_MM
+        if not abrupt and bulb < start:
+            continue
+        conf = float(np.clip((bulb - start) / (CUTOFF_BULB_SURE_MM - start), 0, 1))
+        if abrupt:
+            why = (
+                f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
+                f"ducts are under {CUTOFF_MIN_MM:g} mm)"
+            )
+        else:
+            why = f"the duct flares to its end ({w_end:.1f} mm wide along its centre line)"
         out.append(
             ctx.finding(
                 FindingKind.CUT_OFF,
@@ -1066,9 +1082,7 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
                 max(w_end, bulb),
                 s,
                 conf,
-                f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
-                f"ducts are under {CUTOFF_MIN_MM:g} mm) in a lumen {bulb:.1f} mm wide, "
-                "no filling beyond",
+                f"{why} in a lumen {bulb:.1f} mm wide, no filling beyond",
                 along_mm=float(pr.from_root_mm[-1]),
             )
         )
