@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from ductogram.analysis.assessment import (
     assess,
     read_exam,
 )
+from ductogram.analysis.assessment import _read_view as _READ_VIEW
 from ductogram.analysis.findings import CODES, Finding, FindingKind
 from ductogram.core import Image, ParameterError
 
@@ -173,6 +175,36 @@ def test_views_read_in_processes_or_threads_read_alike(ductogram_views):
     with ThreadPoolExecutor(1) as pool:  # this process now runs a second thread
         assert not pool.submit(_can_fork).result()
         assert plain(pool.submit(read_exam, images, workers=2).result()) == alone
+
+
+_PARENT = os.getpid()
+
+
+def _read_view_dying_in_a_child(*args):
+    """assessment._read_view, but a forked process dies at once (as one killed for its
+    memory would)."""
+    if os.getpid() != _PARENT:
+        os._exit(1)
+    return _READ_VIEW(*args)
+
+
+def test_a_view_whose_process_dies_is_read_here(ductogram_views, monkeypatch):
+    import re
+
+    from ductogram.analysis import assessment
+
+    if not assessment._can_fork():
+        pytest.skip("this process cannot fork")
+    images = [ductogram_views["R", v].processing for v in ("CC", "ML")]
+    alone = read_exam(images, workers=1)
+    monkeypatch.setattr(assessment, "_read_view", _read_view_dying_in_a_child)
+    with pytest.warns(RuntimeWarning, match="read again in this process"):
+        again = read_exam(images, workers=2)
+
+    def plain(exam):
+        return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
+
+    assert plain(again) == plain(alone)
 
 
 def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_parameters):

@@ -27,8 +27,10 @@ import multiprocessing
 import os
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -481,7 +483,18 @@ def _each_view(
                 if k not in mine
             }
             done = {k: _read_view(*(job[k] for job in jobs)) for k in sorted(mine)}
-            done |= {k: future.result() for k, future in theirs.items()}
+            try:
+                done |= {k: future.result() for k, future in theirs.items()}
+            except BrokenProcessPool as exc:  # a process died (out of memory, killed)
+                warnings.warn(
+                    f"a view's reading process ended abruptly ({exc}): its views are read "
+                    "again in this process",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        for k in range(len(images)):
+            if k not in done:
+                done[k] = _read_view(*(job[k] for job in jobs))
         return [done[k] for k in range(len(images))]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_read_view, *jobs))
