@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import sys
 from pathlib import Path
@@ -154,27 +153,36 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
     assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)
 
 
-def test_views_read_in_processes_or_threads_read_alike(ductogram_views):
+def test_views_read_in_processes_or_threads_read_alike(ductogram_views, monkeypatch):
     """Two views read one after the other, in a forked process beside this one, and in
     threads (a threaded process does not fork) give the same exam, read times aside."""
     import re
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-    from ductogram.analysis.assessment import _can_fork
+    from ductogram.analysis import assessment
 
+    if not assessment._can_fork():
+        pytest.skip("this process cannot fork (not Linux, or other threads running)")
+    pools = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(assessment, "ProcessPoolExecutor", Counted)
     images = [ductogram_views["R", v].processing for v in ("CC", "ML")]
 
     def plain(exam):
         return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
 
     alone = plain(read_exam(images, workers=1))
-    if threading.active_count() == 1 and "fork" in mp.get_all_start_methods():
-        assert _can_fork()
     assert plain(read_exam(images, workers=2)) == alone
+    assert len(pools) == 1 and pools[0]["max_workers"] == 1  # the other view: in a child
     with ThreadPoolExecutor(1) as pool:  # this process now runs a second thread
-        assert not pool.submit(_can_fork).result()
+        assert not pool.submit(assessment._can_fork).result()
         assert plain(pool.submit(read_exam, images, workers=2).result()) == alone
+    assert len(pools) == 1  # read in threads
 
 
 _PARENT = os.getpid()
@@ -269,6 +277,10 @@ def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_pa
     assert mixed.views[1].found and not mixed.views[0].pooled and not mixed.views[0].findings
     assert mixed.views[0].message.startswith(NO_DUCT)
     assert FindingKind.CUT_OFF not in [les.kind for les in mixed.lesions if les.counted]
+    # The same with the pool read in the forked process (the second view), where forking.
+    mixed = read_exam([tree_view, images[0]], workers=2)
+    assert mixed.views[0].found and not mixed.views[1].pooled and not mixed.views[1].findings
+    assert mixed.views[1].message.startswith(NO_DUCT)
 
     empty = simulate_view(phantom, "CC", fill=None, settings=settings, rng=3).processing
     reading = read_view(empty)

@@ -28,11 +28,24 @@ def test_bad_images_are_refused(kwargs, error, match):
         Image(**args)
 
 
-def test_parameter_error_survives_pickling():
-    """It crosses a process pool whole: its parts and its message."""
+def test_errors_survive_pickling():
+    """They cross a process pool whole: their parts, their notes and their message."""
     import pickle
 
-    error = pickle.loads(pickle.dumps(ParameterError("workers", 0, "a number >= 1")))
-    assert isinstance(error, ParameterError)
-    assert (error.field, error.value, error.expected) == ("workers", 0, "a number >= 1")
-    assert str(error) == "workers = 0: expected a number >= 1"
+    from ductogram.exam.screening import RuleError
+    from ductogram.io.dicom_read import ImageReadError
+
+    error = ParameterError("workers", 0, "a number >= 1")
+    error.add_note("while reading")
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, ParameterError)
+    assert (again.field, again.value, again.expected) == ("workers", 0, "a number >= 1")
+    assert str(again) == "workers = 0: expected a number >= 1"
+    assert again.__notes__ == ["while reading"]
+    rule = RuleError("rules.yaml", "no_fill", "when.op", "~", "one of ==, <, >")
+    again = pickle.loads(pickle.dumps(rule))
+    assert (again.source, again.rule, again.field) == ("rules.yaml", "no_fill", "when.op")
+    assert str(again) == str(rule)
+    read = pickle.loads(pickle.dumps(ImageReadError("a.dcm", "no pixel data")))
+    assert (str(read.path), read.problem) == ("a.dcm", "no pixel data")
+    assert str(read) == "a.dcm: no pixel data"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import warnings
@@ -448,11 +449,13 @@ def _read_view(
 
 
 def _can_fork() -> bool:
-    """Whether views can be read in forked processes: the platform forks, this process
-    runs no other thread (forking a threaded process can deadlock) and is no daemon (a
-    pool's worker, which may not have children)."""
+    """Whether views can be read in forked processes: on Linux (elsewhere the system's
+    libraries are not safe to fork), from a process that runs no other Python thread (a
+    fork copies only the thread that forks: another's locks could stay held) and is no
+    daemon (a pool's worker, which may not have children). Native threads, such as
+    OpenBLAS's pool, are not counted: OpenBLAS rebuilds its pool in the child."""
     return (
-        "fork" in multiprocessing.get_all_start_methods()
+        sys.platform.startswith("linux")
         and threading.active_count() == 1
         and not multiprocessing.current_process().daemon
     )
@@ -472,26 +475,36 @@ def _each_view(
     # every workers-th view itself, forked processes the others: a forked process starts
     # at once with everything imported and whatever this process has compiled or loaded
     # (skan's compiled graph code, the classifiers) on its earlier reads; its view and
-    # results travel pickled (a few MB, some ms).
+    # results travel pickled (a few MB, some ms). What a child warns goes to its stderr,
+    # past this process's warning filters.
     if _can_fork():
         context = multiprocessing.get_context("fork")
-        mine = set(range(0, len(images), workers))
+        done, failed = {}, None
         with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-            theirs = {
-                k: pool.submit(_read_view, *(job[k] for job in jobs))
-                for k in range(len(images))
-                if k not in mine
-            }
-            done = {k: _read_view(*(job[k] for job in jobs)) for k in sorted(mine)}
-            try:
-                done |= {k: future.result() for k, future in theirs.items()}
-            except BrokenProcessPool as exc:  # a process died (out of memory, killed)
-                warnings.warn(
-                    f"a view's reading process ended abruptly ({exc}): its views are read "
-                    "again in this process",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+            theirs = {}
+            with warnings.catch_warnings():
+                # Python 3.12 on warns of a fork beside any thread, OpenBLAS's included.
+                warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
+                try:
+                    for k in range(len(images)):
+                        if k % workers:
+                            theirs[k] = pool.submit(_read_view, *(job[k] for job in jobs))
+                except BrokenProcessPool as exc:
+                    failed = exc
+            for k in range(0, len(images), workers):
+                done[k] = _read_view(*(job[k] for job in jobs))
+            for k, future in theirs.items():
+                try:
+                    done[k] = future.result()
+                except BrokenProcessPool as exc:  # it died (killed for its memory, say)
+                    failed = exc
+        if failed is not None:
+            warnings.warn(
+                f"a view's reading process failed ({failed}): its views are read again in "
+                "this process",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         for k in range(len(images)):
             if k not in done:
                 done[k] = _read_view(*(job[k] for job in jobs))

@@ -31,6 +31,6 @@ class ParameterError(DuctogramError, ValueError):
         super().__init__(f"{field} = {value!r}: expected {expected}")
 
     def __reduce__(self) -> tuple:
-        # Rebuilt from its three parts (the default would pass the message alone), so
-        # that it crosses a process pool intact.
-        return type(self), (self.field, self.value, self.expected)
+        # Rebuilt from its three parts (the default would pass the message alone), with
+        # its attributes (notes included), so that it crosses a process pool intact.
+        return type(self), (self.field, self.value, self.expected), self.__dict__

@@ -121,6 +121,10 @@ class RuleError(ParameterError):
         where = f"screening rules {source}" + (f", rule {rule}" if rule else "")
         self.args = (f"{where}: {field} = {value!r}: expected {expected}",)
 
+    def __reduce__(self) -> tuple:
+        parts = (self.source, self.rule, self.field, self.value, self.expected)
+        return type(self), parts, self.__dict__
+
 
 # --------------------------------------------------------------------------- fields
 

@@ -97,6 +97,10 @@ class ImageReadError(DuctogramError, ValueError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its parts (the default would pass the message alone).
+        return type(self), (self.path, self.problem), self.__dict__
+
 
 class ImageReadWarning(UserWarning):
     """Something about a readable image is doubtful (orientation unknown, spacing guessed)."""
