@@ -32,7 +32,7 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -419,11 +419,18 @@ def assess(
     return category, reasons, marked
 
 
-def _judged(
-    image: Image, marks: Any, reading: Any, quality: bool, read_s: float
-) -> tuple[Any, Any, list[Finding], list[dict[str, Any]], float, float]:
-    """A read view's quality flags and findings: (landmarks, reading, findings, flags,
-    seconds to read, seconds to judge)."""
+class _ViewRead(NamedTuple):
+    """One view of an exam, read and judged."""
+
+    marks: Any  # its landmarks
+    reading: Any  # its Reading
+    found: list[Finding]
+    flags: list[dict[str, Any]]  # quality flags
+    seconds: float  # spent on it so far
+
+
+def _judged(image: Image, marks: Any, reading: Any, quality: bool, seconds: float) -> _ViewRead:
+    """A read view's quality flags and findings; ``seconds`` already spent on it."""
     t0 = time.perf_counter()
     flags, sites, metal = _quality(image, reading, marks) if quality else ([], None, [])
     found = (
@@ -431,12 +438,10 @@ def _judged(
         if reading.found or reading.pooled
         else []
     )
-    return marks, reading, found, flags, read_s, time.perf_counter() - t0
+    return _ViewRead(marks, reading, found, flags, seconds + time.perf_counter() - t0)
 
 
-def _read_view(
-    image: Image, reading: Any, quality: bool
-) -> tuple[Any, Any, list[Finding], list[dict[str, Any]], float, float]:
+def _read_view(image: Image, reading: Any, quality: bool) -> _ViewRead:
     """One view read (unless its ``reading`` is given) and judged (:func:`_judged`)."""
     from .landmarks import find_landmarks
     from .reading import read_view
@@ -466,9 +471,9 @@ def _each_view(
 ) -> list:
     """:func:`_read_view` of every view, ``workers`` at once."""
     given = list(readings) if readings is not None else [None] * len(images)
-    jobs = (list(images), given, [quality] * len(images))
+    args = [(image, reading, quality) for image, reading in zip(images, given, strict=True)]
     if workers == 1 or len(images) == 1:
-        return list(map(_read_view, *jobs))
+        return [_read_view(*a) for a in args]
     workers = min(workers, len(images))
     # Much of a view's reading is Python code (the tree's graph, the findings' profiles)
     # that holds the interpreter: threads share it, processes do not. This process reads
@@ -477,40 +482,37 @@ def _each_view(
     # (skan's compiled graph code, the classifiers) on its earlier reads; its view and
     # results travel pickled (a few MB, some ms). What a child warns goes to its stderr,
     # past this process's warning filters.
-    if _can_fork():
-        context = multiprocessing.get_context("fork")
-        done, failed = {}, None
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-            theirs = {}
-            with warnings.catch_warnings():
-                # Python 3.12 on warns of a fork beside any thread, OpenBLAS's included.
-                warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
-                try:
-                    for k in range(len(images)):
-                        if k % workers:
-                            theirs[k] = pool.submit(_read_view, *(job[k] for job in jobs))
-                except BrokenProcessPool as exc:
-                    failed = exc
-            for k in range(0, len(images), workers):
-                done[k] = _read_view(*(job[k] for job in jobs))
-            for k, future in theirs.items():
-                try:
-                    done[k] = future.result()
-                except BrokenProcessPool as exc:  # it died (killed for its memory, say)
-                    failed = exc
-        if failed is not None:
-            warnings.warn(
-                f"a view's reading process failed ({failed}): its views are read again in "
-                "this process",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        for k in range(len(images)):
-            if k not in done:
-                done[k] = _read_view(*(job[k] for job in jobs))
-        return [done[k] for k in range(len(images))]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_read_view, *jobs))
+    if not _can_fork():
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda a: _read_view(*a), args))
+    context = multiprocessing.get_context("fork")
+    done: dict[int, _ViewRead] = {}
+    failed = None
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+        theirs = {}
+        with warnings.catch_warnings():
+            # Python 3.12 on warns of a fork beside any thread, OpenBLAS's included.
+            warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
+            try:
+                for k in range(len(images)):
+                    if k % workers:
+                        theirs[k] = pool.submit(_read_view, *args[k])
+            except BrokenProcessPool as exc:
+                failed = exc
+        for k in range(0, len(images), workers):
+            done[k] = _read_view(*args[k])
+        for k, future in theirs.items():
+            try:
+                done[k] = future.result()
+            except BrokenProcessPool as exc:  # it died (killed for its memory, say)
+                failed = exc
+    if failed is not None:
+        warnings.warn(
+            f"a view's reading process failed ({failed}): its views are read again in this process",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return [done[k] if k in done else _read_view(*args[k]) for k in range(len(images))]
 
 
 def read_exam(
@@ -577,24 +579,22 @@ def read_exam(
     if not (isinstance(workers, int) and workers >= 1):
         raise ParameterError("workers", workers, "a number of views read at once >= 1")
 
-    judged = _each_view(images, readings, quality, workers)
+    views = _each_view(images, readings, quality, workers)
     # Contrast that stops at the duct's opening stops there in every view: where another
     # view of the exam shows the tree, a view's pool is a reading that failed, read as no
     # tree (as before the pool was read), not an obstruction; such a view is judged again.
-    if any(reading.found for _, reading, *_ in judged):
-        judged = [
-            _judged(images[k], marks, _failed_pool(reading), quality, read_s)
-            if reading.pooled
-            else (marks, reading, found, flags, read_s, judge_s)
-            for k, (marks, reading, found, flags, read_s, judge_s) in enumerate(judged)
+    if any(v.reading.found for v in views):
+        views = [
+            _judged(img, v.marks, _failed_pool(v.reading), quality, v.seconds)
+            if v.reading.pooled
+            else v
+            for img, v in zip(images, views, strict=True)
         ]
-    done = [
-        (m, r, found, flags, read_s + judge_s) for m, r, found, flags, read_s, judge_s in judged
-    ]
     reports = []
     per_view = []
-    for k, (marks, reading, found, flags, seconds) in enumerate(done):
-        img = images[k]
+    for k, (img, (marks, reading, found, flags, seconds)) in enumerate(
+        zip(images, views, strict=True)
+    ):
         reports.append(
             ViewReport(
                 index=k,

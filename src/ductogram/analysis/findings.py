@@ -250,7 +250,8 @@ CUTOFF_FLARE_MM = 2.5  # an end narrow by its width profile is a cut-off from th
 # on [measured on tuning exams, draw_cases(100, 44) and 40 papilloma exams of
 # draw_cases(40, 45): of the 19,224 free ends, those that fail the width gates with a bulb
 # of >= 2.5 mm were 7 on papillomas of >= 3 mm (6 exams), 4 on other lesions and 9
-# elsewhere (2 in normal exams); >= 2.0 mm: 76 elsewhere; >= 3.0 mm: 3 on papillomas]
+# elsewhere (2 of them in one normal exam); >= 2.0 mm: 76 elsewhere; >= 3.0 mm: 3 on
+# papillomas]
 POOL_SURE_MM = 2.5  # a pool at the root this wide is a sure stop [measured: pools of
 # 1.8-3.3 mm behind papillomas in the sinus; a cannula without contrast reads 0.8 mm at
 # most (reading.POOL_MIN_WIDTH_MM)]
