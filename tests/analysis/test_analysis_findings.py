@@ -202,6 +202,23 @@ def test_tree_ending_abruptly_at_1_5_mm_is_a_cut_off():
     assert c.confidence < 0.1
 
 
+def test_a_wide_duct_that_stops_is_a_cut_off_where_its_column_stops():
+    # A 3.2 mm duct of even width that stops at (150, 90): the cut-off lies at the end of
+    # its column, beyond the skeleton's tip (its course taken from behind its end, not
+    # from the junction it leaves, 14 mm back).
+    tubes = [
+        ((4, 60), (80, 60), 0.9, 0.9),
+        ((80, 60), (200, 20), 0.6, 0.1),
+        ((80, 60), (150, 90), 1.6, 1.6),
+    ]
+    image, reading, marks = _view((220, 120), tubes)
+    cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+    assert len(cut) == 1
+    end = np.array([150, 90]) + 1.6 / PIXEL_MM * np.array([70, 30]) / np.hypot(70, 30)
+    assert np.hypot(cut[0].row - end[0], cut[0].col - end[1]) * PIXEL_MM <= 0.6
+    assert cut[0].confidence == 1.0 and cut[0].size_mm == pytest.approx(3.2, abs=0.3)
+
+
 def test_a_bulb_before_the_end_makes_the_cut_off_sure():
     # The same 1.5 mm duct as above stopping, and stopping after a bulb 2.5 and 3.2 mm
     # wide (a papilloma that stops the column widens the duct before it): the confidence
@@ -235,6 +252,38 @@ def test_a_narrow_duct_stopping_in_a_bulb_is_a_cut_off():
     assert np.hypot(c.row - 150, c.col - 95) * PIXEL_MM <= 2.5
     assert c.size_mm >= CUTOFF_FLARE_MM and 0.0 < c.confidence < 1.0
     assert c.evidence.startswith("the duct flares to its end")
+
+
+def test_an_end_against_another_duct_is_no_cut_off():
+    # A 3 mm duct with a 1.5 mm branch that stops: where a column stops within
+    # CUTOFF_OTHER_RADII radii of another duct's centre line (in or against that duct's
+    # image), the projection cannot show that it stops; farther out it can. The end's
+    # own centre line does not count.
+    from ductogram.analysis.findings import CUTOFF_OTHER_RADII, _Context, _in_other_duct
+
+    tubes = [((4, 60), (200, 60), 1.5, 1.5), ((80, 60), (140, 95), 0.75, 0.75)]
+    image, reading, marks = _view((220, 120), tubes)
+    ctx = _Context(image, reading, marks)
+    branch, _ = ctx.nearest((135, 92))
+    trunk, _ = ctx.nearest((170, 60))
+    radius = float(np.median(ctx.skeleton_radius_mm[ctx.tree.skeleton_segment == trunk]))
+    assert radius == pytest.approx(1.5, abs=0.3)
+    assert not _in_other_duct(ctx, (142, 96), branch)  # the branch's own end
+    assert not _in_other_duct(ctx, (110, 78), branch)  # on its own centre line
+    beside = CUTOFF_OTHER_RADII * radius / PIXEL_MM
+    assert _in_other_duct(ctx, (170, 60 + 0.8 * beside), branch)
+    assert not _in_other_duct(ctx, (170, 60 + 1.25 * beside), branch)
+    # A 1.4 mm duct that stops a pixel from the wall of a 3.4 mm one running beside it
+    # (the next test's ducts, closer together): no cut-off.
+    tubes = [
+        ((4, 60), (100, 60), 0.7, 0.7),
+        ((100, 60), (150, 60), 0.7, 0.7),
+        ((100, 60), (120, 73), 0.6, 0.6),
+        ((120, 73), (200, 73), 1.7, 1.7),
+        ((200, 73), (230, 73), 1.7, 0.2),
+    ]
+    image, reading, marks = _view((240, 120), tubes)
+    assert FindingKind.CUT_OFF not in _kinds(find_findings(image, reading, marks))
 
 
 def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():
@@ -485,15 +534,16 @@ def test_a_round_lucency_in_a_proximal_duct_is_a_bubble_even_without_a_bubble_si
 
 
 def test_a_duct_ending_beside_a_wide_one_does_not_borrow_its_bulb():
-    # A 1.4 mm duct stops at row 150, a pixel from the wall of a 3.4 mm branch running
-    # beside it: the column stops in its own lumen, 1.4 mm wide, no bulb (the widest
-    # lumen within reach, taken over every duct, was the neighbour's 3.2 mm: sure).
+    # A 1.4 mm duct stops at row 150, 1.6 mm from the wall of a 3.4 mm branch running
+    # beside it (farther than CUTOFF_OTHER_RADII of its radii from its centre line): the
+    # column stops in its own lumen, 1.4 mm wide, no bulb (the widest lumen within reach,
+    # taken over every duct, was the neighbour's 3.2 mm: sure).
     tubes = [
         ((4, 60), (100, 60), 0.7, 0.7),
         ((100, 60), (150, 60), 0.7, 0.7),
-        ((100, 60), (120, 73), 0.6, 0.6),
-        ((120, 73), (200, 73), 1.7, 1.7),
-        ((200, 73), (230, 73), 1.7, 0.2),
+        ((100, 60), (120, 80), 0.6, 0.6),
+        ((120, 80), (200, 80), 1.7, 1.7),
+        ((200, 80), (230, 80), 1.7, 0.2),
     ]
     image, reading, marks = _view((240, 120), tubes)
     cutoffs = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
