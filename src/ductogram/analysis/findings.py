@@ -75,8 +75,9 @@ of contrast, and the papillomas in them, lie.
   is not the duct's. An end that passes the width gates but whose column stops within
   ``CUTOFF_OTHER_RADII`` radii of another segment's centre line is no cut-off: it stops
   in or against another duct's image (a spur of a wide duct's outline, or a duct that
-  meets another in the projection and may go on behind it). A flared end is kept there:
-  the cone's own outline has spurs.
+  meets another in the projection and may go on behind it; so is a branch blocked where it
+  leaves a wider duct, that close to it). A flared end is kept there: the cone's own
+  outline has spurs.
 - **Duct narrowing**: a run at most ``NARROWING_RATIO`` of the duct's width on both sides.
 - **Wall irregularity**: the width profile of a segment scatters about its trend by more
   than ``IRREGULARITY_CV`` (coefficient of variation).
@@ -262,11 +263,11 @@ POOL_SURE_MM = 2.5  # a pool at the root this wide is a sure stop [measured: poo
 # 1.8-3.3 mm behind papillomas in the sinus; a cannula without contrast reads 0.8 mm at
 # most (reading.POOL_MIN_WIDTH_MM)]
 CUTOFF_TAPER = 0.8  # ... and at least this share of the segment's width before its end
-HEAD_COURSE_MM = 5.0  # the course of a duct at its end: from this far back along it
+HEAD_COURSE_MM = 5.0  # the course of a duct at its end: from this far behind its middle
 CUTOFF_EDGE_MM = 3.0  # ends this close to the breast's edge are not read as cut-offs
 CUTOFF_OTHER_RADII = 2.0  # ... nor ends that pass the width gates and whose column stops
 # within this many radii (the mask's distance to its wall there) of another segment's
-# centre line [measured on the tuning exams of CUTOFF_FLARE_MM: of the ends that pass
+# centre line [measured on CUTOFF_FLARE_MM's tuning exams: of the ends that pass
 # the width gates and reach the 0.25 FP/view threshold, 9 of the 19 on no lesion stop
 # within 1.3 radii of the nearest other centre line (12 within 2.3), the 7 on papillomas
 # of >= 3 mm 11.8 radii or farther]
@@ -995,9 +996,13 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
     its end (the path pixel deepest in the mask over the last two widths) on along the
     duct's course (from ``HEAD_COURSE_MM`` back from there) while the duct mask goes on. The
     skeleton's tip stops about a radius short of the end, often in a corner of it."""
-    n = len(rc)
+    if len(rc) < 2:
+        return float(rc[-1][0]), float(rc[-1][1])
     steps = np.r_[0.0, np.cumsum(np.hypot(*np.diff(rc.astype(float), axis=0).T))] * ctx.mm
     near = np.flatnonzero(steps[-1] - steps <= 2.0 * width_mm)
+    # Not the junction the path leaves (wider than either duct), if the path is longer.
+    clear = near[steps[near] >= 0.5 * width_mm]
+    near = clear if len(clear) else near
     # The deepest pixel, the one nearest the end among equals (a duct of even width).
     wall = ctx.wall_mm[rc[near, 0], rc[near, 1]]
     k = int(near[len(near) - 1 - int(np.argmax(wall[::-1]))])
@@ -1006,7 +1011,7 @@ def _column_head(ctx: _Context, rc: np.ndarray, width_mm: float) -> tuple[float,
     back = rc[int(before[-1]) if len(before) else 0]
     course = middle - back.astype(float)
     norm = float(np.hypot(*course))
-    if norm == 0 or n < 2:
+    if norm == 0:
         return float(middle[0]), float(middle[1])
     course /= norm
     head = middle
@@ -1027,7 +1032,8 @@ def _end_bulb(
     ``CUTOFF_BULB_REACH_MM`` of ``head``, where the column of ``segment`` stops, over the
     mask pixels nearer to that segment's skeleton than to any other's (a duct that ends
     beside another, or beside a crossing's blob, does not borrow its width), and its
-    centre (``head`` where the mask holds none)."""
+    centre (of equals, the one nearest ``head``; ``head`` itself where none of the lumen
+    there is the segment's own)."""
     reach = CUTOFF_BULB_REACH_MM / ctx.mm
     k = int(np.ceil(reach))
     r, c = round(head[0]), round(head[1])
@@ -1039,6 +1045,7 @@ def _end_bulb(
         return 0.0, head
     wall = ctx.wall_mm[r0:r1, c0:c1]
     pick = near.copy()
+    owned = True
     # Owner of each pixel: the segment of the nearest skeleton pixel (those within the
     # window and a margin as wide as the widest lumen it may hold).
     sk = ctx.tree.skeleton_rc
@@ -1055,10 +1062,14 @@ def _end_bulb(
         pts = np.column_stack([rows[near], cols[near]])
         _, nearest = cKDTree(sk[inside]).query(pts)
         own = ctx.tree.skeleton_segment[inside][nearest] == segment
-        if own.any():
+        owned = bool(own.any())
+        if owned:
             pick[near] = own
-    k = int(np.argmax(np.where(pick, wall, -1.0)))
-    return float(2.0 * wall.flat[k]), (float(rows.flat[k]), float(cols.flat[k]))
+    depth = np.where(pick, wall, -1.0).ravel()
+    top = np.flatnonzero(depth >= depth.max())
+    j = int(top[np.argmin(np.hypot(rows.flat[top] - head[0], cols.flat[top] - head[1]))])
+    centre = (float(rows.flat[j]), float(cols.flat[j])) if owned else head
+    return float(2.0 * depth[j]), centre
 
 
 def _in_other_duct(ctx: _Context, head: tuple[float, float], segment: int) -> bool:
@@ -1100,10 +1111,10 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         ):
             continue
         head = _column_head(ctx, pr.rc, w_end)
-        bulb, centre = _end_bulb(ctx, head, s)
-        start = CUTOFF_BULB_MIN_MM if abrupt else CUTOFF_FLARE_MM
         if abrupt and _in_other_duct(ctx, head, s):
             continue
+        bulb, centre = _end_bulb(ctx, head, s)
+        start = CUTOFF_BULB_MIN_MM if abrupt else CUTOFF_FLARE_MM
         if not abrupt and bulb < start:
             continue
         conf = float(np.clip((bulb - start) / (CUTOFF_BULB_SURE_MM - start), 0, 1))
