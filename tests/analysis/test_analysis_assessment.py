@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from ductogram.analysis.findings import CODES, Finding, FindingKind
 from ductogram.core import Image, ParameterError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_analysis_findings import _view
+from test_analysis_findings import WIDE_DUCT_THAT_STOPS, _view
 
 
 def _views(found=True):
@@ -103,12 +104,7 @@ def test_no_contrast_is_incomplete():
 
 def test_read_exam_of_a_drawn_cut_off_and_a_drawn_normal_tree():
     # A duct dilated to 3.2 mm that stops abruptly (the column against an obstruction).
-    cut = [
-        ((4, 60), (80, 60), 0.9, 0.9),
-        ((80, 60), (200, 20), 0.6, 0.1),
-        ((80, 60), (150, 90), 1.6, 1.6),
-    ]
-    image, reading, _ = _view((220, 120), cut)
+    image, reading, _ = _view((220, 120), WIDE_DUCT_THAT_STOPS)
     exam = read_exam([image], readings=[reading], quality=False)
     assert exam.birads == 4 and not exam.normal
     assert exam.birads_code.value == BIRADS[4][0] and exam.birads_code.scheme == "SCT"
@@ -153,10 +149,14 @@ def test_simulated_two_view_exam_reads_and_serialises(ductogram_views):
     assert again.birads == exam.birads and len(again.lesions) == len(exam.lesions)
 
 
+def _untimed(exam):
+    """An exam's JSON, read times left out."""
+    return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
+
+
 def test_views_read_in_processes_or_threads_read_alike(ductogram_views, monkeypatch):
     """Two views read one after the other, in a forked process beside this one, and in
     threads (a threaded process does not fork) give the same exam, read times aside."""
-    import re
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
     from ductogram.analysis import assessment
@@ -172,16 +172,12 @@ def test_views_read_in_processes_or_threads_read_alike(ductogram_views, monkeypa
 
     monkeypatch.setattr(assessment, "ProcessPoolExecutor", Counted)
     images = [ductogram_views["R", v].processing for v in ("CC", "ML")]
-
-    def plain(exam):
-        return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
-
-    alone = plain(read_exam(images, workers=1))
-    assert plain(read_exam(images, workers=2)) == alone
+    alone = _untimed(read_exam(images, workers=1))
+    assert _untimed(read_exam(images, workers=2)) == alone
     assert len(pools) == 1 and pools[0]["max_workers"] == 1  # the other view: in a child
     with ThreadPoolExecutor(1) as pool:  # this process now runs a second thread
         assert not pool.submit(assessment._can_fork).result()
-        assert plain(pool.submit(read_exam, images, workers=2).result()) == alone
+        assert _untimed(pool.submit(read_exam, images, workers=2).result()) == alone
     assert len(pools) == 1  # read in threads
 
 
@@ -197,8 +193,6 @@ def _read_view_dying_in_a_child(*args):
 
 
 def test_a_view_whose_process_dies_is_read_here(ductogram_views, monkeypatch):
-    import re
-
     from ductogram.analysis import assessment
 
     if not assessment._can_fork():
@@ -208,11 +202,7 @@ def test_a_view_whose_process_dies_is_read_here(ductogram_views, monkeypatch):
     monkeypatch.setattr(assessment, "_read_view", _read_view_dying_in_a_child)
     with pytest.warns(RuntimeWarning, match="read again in this process"):
         again = read_exam(images, workers=2)
-
-    def plain(exam):
-        return re.sub(r'"read_s":[0-9.e-]+', "", exam.model_dump_json())
-
-    assert plain(again) == plain(alone)
+    assert _untimed(again) == _untimed(alone)
 
 
 def test_a_papilloma_in_the_sinus_is_a_cut_off_not_a_failed_injection(phantom_parameters):

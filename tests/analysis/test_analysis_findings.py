@@ -82,6 +82,27 @@ WIDENED_DUCT = [
 ]
 
 
+# A Y whose right arm, a duct 3.2 mm wide, stops at (150, 90), 14 mm from the branch point
+# (the column against an obstruction); the left arm tapers to a terminal duct.
+WIDE_DUCT_THAT_STOPS = [
+    ((4, 60), (80, 60), 0.9, 0.9),
+    ((80, 60), (200, 20), 0.6, 0.1),
+    ((80, 60), (150, 90), 1.6, 1.6),
+]
+
+
+def _beside_a_wide_duct(col):
+    """A 1.4 mm duct that stops at row 150 beside a 3.4 mm branch whose centre line
+    runs along ``col``."""
+    return [
+        ((4, 60), (100, 60), 0.7, 0.7),
+        ((100, 60), (150, 60), 0.7, 0.7),
+        ((100, 60), (120, col), 0.6, 0.6),
+        ((120, col), (200, col), 1.7, 1.7),
+        ((200, col), (230, col), 1.7, 0.2),
+    ]
+
+
 def _kinds(found):
     return [f.kind for f in found]
 
@@ -206,12 +227,7 @@ def test_a_wide_duct_that_stops_is_a_cut_off_where_its_column_stops():
     # A 3.2 mm duct of even width that stops at (150, 90): the cut-off lies at the end of
     # its column, beyond the skeleton's tip (its course taken from behind its end, not
     # from the junction it leaves, 14 mm back).
-    tubes = [
-        ((4, 60), (80, 60), 0.9, 0.9),
-        ((80, 60), (200, 20), 0.6, 0.1),
-        ((80, 60), (150, 90), 1.6, 1.6),
-    ]
-    image, reading, marks = _view((220, 120), tubes)
+    image, reading, marks = _view((220, 120), WIDE_DUCT_THAT_STOPS)
     cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
     assert len(cut) == 1
     end = np.array([150, 90]) + 1.6 / PIXEL_MM * np.array([70, 30]) / np.hypot(70, 30)
@@ -273,16 +289,9 @@ def test_an_end_against_another_duct_is_no_cut_off():
     beside = CUTOFF_OTHER_RADII * radius / PIXEL_MM
     assert _in_other_duct(ctx, (170, 60 + 0.8 * beside), branch)
     assert not _in_other_duct(ctx, (170, 60 + 1.25 * beside), branch)
-    # A 1.4 mm duct that stops a pixel from the wall of a 3.4 mm one running beside it
-    # (the next test's ducts, closer together): no cut-off.
-    tubes = [
-        ((4, 60), (100, 60), 0.7, 0.7),
-        ((100, 60), (150, 60), 0.7, 0.7),
-        ((100, 60), (120, 73), 0.6, 0.6),
-        ((120, 73), (200, 73), 1.7, 1.7),
-        ((200, 73), (230, 73), 1.7, 0.2),
-    ]
-    image, reading, marks = _view((240, 120), tubes)
+    # A 1.4 mm duct that stops a pixel from the wall of a 3.4 mm one running beside it:
+    # no cut-off.
+    image, reading, marks = _view((240, 120), _beside_a_wide_duct(73))
     assert FindingKind.CUT_OFF not in _kinds(find_findings(image, reading, marks))
 
 
@@ -538,14 +547,7 @@ def test_a_duct_ending_beside_a_wide_one_does_not_borrow_its_bulb():
     # beside it (farther than CUTOFF_OTHER_RADII of its radii from its centre line): the
     # column stops in its own lumen, 1.4 mm wide, no bulb (the widest lumen within reach,
     # taken over every duct, was the neighbour's 3.2 mm: sure).
-    tubes = [
-        ((4, 60), (100, 60), 0.7, 0.7),
-        ((100, 60), (150, 60), 0.7, 0.7),
-        ((100, 60), (120, 80), 0.6, 0.6),
-        ((120, 80), (200, 80), 1.7, 1.7),
-        ((200, 80), (230, 80), 1.7, 0.2),
-    ]
-    image, reading, marks = _view((240, 120), tubes)
+    image, reading, marks = _view((240, 120), _beside_a_wide_duct(80))
     cutoffs = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
     assert len(cutoffs) == 1 and abs(cutoffs[0].row - 150) <= 6
     assert cutoffs[0].confidence < 0.2
