@@ -24,7 +24,7 @@ from ductogram.analysis.findings import CODES, Finding, FindingKind
 from ductogram.core import Image, ParameterError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_analysis_findings import WIDE_DUCT_THAT_STOPS, _view
+from test_analysis_findings import WIDE_DUCT_THAT_STOPS, _strictured, _view
 
 
 def _views(found=True):
@@ -122,6 +122,16 @@ def test_read_exam_of_a_drawn_cut_off_and_a_drawn_normal_tree():
     assert "BI-RADS 1" in text and "normal arborisation" in text
     again = ExamReading.model_validate_json(exam.model_dump_json())
     assert again.birads == 1 and again.views[0].segments == exam.views[0].segments
+
+
+def test_a_drawn_stricture_is_a_counted_narrowing_and_birads_4():
+    # A 1.6 mm duct narrowed to 0.6 mm over 4 mm: its lumen keeps 14 % of its area.
+    image, reading, _ = _view((240, 120), _strictured(0.6))
+    exam = read_exam([image], readings=[reading], quality=False)
+    assert exam.birads == 4 and not exam.normal
+    narrow = [les for les in exam.lesions if les.kind == FindingKind.NARROWING]
+    assert len(narrow) == 1 and narrow[0].counted
+    assert any(r.startswith(FindingKind.NARROWING) for r in exam.reasons)
 
 
 def test_blank_image_is_incomplete_and_bad_input_raises():

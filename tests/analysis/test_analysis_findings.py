@@ -11,6 +11,8 @@ from ductogram.analysis.findings import (
     DISPLAY_EXPANSION,
     DISPLAY_SHOULDER,
     DISPLAY_TOP_PERCENTILE,
+    NARROWING_AREA_RATIO,
+    NARROWING_WIDTH_RATIO,
     Finding,
     FindingKind,
     find_findings,
@@ -100,6 +102,21 @@ def _beside_a_wide_duct(col):
         ((100, 60), (120, col), 0.6, 0.6),
         ((120, col), (200, col), 1.7, 1.7),
         ((200, col), (230, col), 1.7, 0.2),
+    ]
+
+
+def _strictured(narrowest_mm):
+    """A 1.6 mm duct whose lumen narrows to ``narrowest_mm`` over rows 112-132 (a
+    stricture 4 mm long, 22-26 mm from the root, its narrowing raised and lowered as
+    lesions.py draws one), then runs on and tapers to a terminal duct."""
+    r = 0.5 * narrowest_mm
+    return [
+        ((4, 60), (112, 60), 0.8, 0.8),
+        ((112, 60), (120, 60), 0.8, r),
+        ((120, 60), (124, 60), r, r),
+        ((124, 60), (132, 60), r, 0.8),
+        ((132, 60), (200, 60), 0.8, 0.8),
+        ((200, 60), (230, 60), 0.8, 0.1),
     ]
 
 
@@ -316,6 +333,32 @@ def test_3_mm_duct_is_ectasia_and_a_normal_tree_is_not():
     found = find_findings(image, reading, marks)
     suspicious = {FindingKind.ECTASIA, FindingKind.CUT_OFF, FindingKind.FILLING_DEFECT}
     assert not suspicious & set(_kinds(found)), _kinds(found)
+
+
+def test_a_stricture_is_a_narrowing_whose_contrast_falls_as_its_lumen_area():
+    # Narrowed to 0.6 mm of 1.6: the lumen's area, and so its contrast cross-section,
+    # falls to (0.6 / 1.6)^2 = 0.14 of the duct's, and the confidence is 1 - 0.14 / 0.5.
+    image, reading, marks = _view((240, 120), _strictured(0.6))
+    found = find_findings(image, reading, marks)
+    narrow = [f for f in found if f.kind == FindingKind.NARROWING]
+    assert len(narrow) == 1, _kinds(found)
+    f = narrow[0]
+    assert abs(f.row - 122) * PIXEL_MM <= 1.0 and abs(f.col - 60) <= 2
+    share = (0.6 / 1.6) ** 2
+    assert f.confidence == pytest.approx(1 - share / (2 * NARROWING_AREA_RATIO), abs=0.08)
+    assert 0.4 <= f.size_mm <= 0.9 and f.code.value == "111429"
+    assert f.generation == 1 and 20.0 <= f.path_length_mm <= 28.0
+
+
+def test_a_duct_pressed_to_0_8_of_its_width_or_tapering_is_no_narrowing():
+    # Ducts pressed together are narrowed to 0.8 of their width a round (the phantom's
+    # SQUEEZE): the width ratio stays above NARROWING_WIDTH_RATIO and the area above
+    # twice NARROWING_AREA_RATIO.
+    assert 0.8 > NARROWING_WIDTH_RATIO and 0.8**2 > 2 * NARROWING_AREA_RATIO
+    for tubes in (_strictured(0.8 * 1.6), [((4, 60), (230, 60), 0.8, 0.2)]):
+        image, reading, marks = _view((240, 120), tubes)
+        found = find_findings(image, reading, marks)
+        assert FindingKind.NARROWING not in _kinds(found), [f.evidence for f in found]
 
 
 def test_a_wide_faint_band_taken_in_by_the_mask_is_no_ectasia():
