@@ -131,7 +131,7 @@ def test_a_drawn_stricture_is_a_counted_narrowing_and_birads_4():
     assert exam.birads == 4 and not exam.normal
     narrow = [les for les in exam.lesions if les.kind == FindingKind.NARROWING]
     assert len(narrow) == 1 and narrow[0].counted
-    assert any(r.startswith(FindingKind.NARROWING) for r in exam.reasons)
+    assert any(r.startswith(FindingKind.NARROWING) and "stricture" in r for r in exam.reasons)
 
 
 def test_blank_image_is_incomplete_and_bad_input_raises():

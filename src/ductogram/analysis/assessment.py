@@ -85,7 +85,8 @@ CALL_CONFIDENCE: dict[str, float] = {
     FindingKind.CYST_FILL: 0.6,
     FindingKind.AIR_BUBBLE: 0.3,
     # A narrowing whose contrast cross-section falls to findings.NARROWING_AREA_RATIO of
-    # the duct's (a stricture) [measured there: none in 77 normal exams]
+    # the duct's (a stricture) [measured there: 2 of 197 normal exams, 10 of 44 with a
+    # stricture]
     FindingKind.NARROWING: 0.5,
     # Wall irregularity and extravasation are reported but not counted: on simulated
     # normal exams the width profile's scatter comes as often from ducts crossing in the
@@ -103,6 +104,14 @@ SUSPICIOUS = (
     FindingKind.WALL_IRREGULARITY,
     FindingKind.NARROWING,
 )
+#: What a suspicious finding may be (clinical.md §2.1; lesions.py: a stricture is a short
+#: smooth narrowing, a carcinoma narrows its duct irregularly and may end it abruptly).
+SUSPICIOUS_CAUSES = {
+    FindingKind.FILLING_DEFECT: "papilloma and carcinoma",
+    FindingKind.CUT_OFF: "an obstructing papilloma and carcinoma",
+    FindingKind.WALL_IRREGULARITY: "carcinoma (which it suggests) and benign causes",
+    FindingKind.NARROWING: "a benign stricture and a carcinoma narrowing the duct",
+}
 BENIGN = (FindingKind.ECTASIA, FindingKind.CYST_FILL)
 RECOMMENDATION = {
     0: "incomplete: repeat the cannulation and injection, or MRI / ultrasound of the "
@@ -374,7 +383,7 @@ def assess(
             where = f" ({les.location})" if les.location else ""
             reasons.append(
                 f"{les.kind}{where}, {les.size_mm:.0f} mm, confidence {les.confidence:.2f}: "
-                "papilloma and carcinoma cannot be told apart by imaging; tissue diagnosis"
+                f"{SUSPICIOUS_CAUSES[les.kind]} cannot be told apart by imaging; tissue diagnosis"
             )
         carcinoma = FindingKind.WALL_IRREGULARITY in kinds and (
             FindingKind.CUT_OFF in kinds or len(defects) >= 2 or FindingKind.NARROWING in kinds
