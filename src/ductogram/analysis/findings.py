@@ -823,10 +823,8 @@ def _lucency_candidates(ctx: _Context) -> list[Lucency]:
     from .landmarks import _block_mean, _disc, _grey_closing
 
     tree = ctx.tree
-    if len(tree.skeleton_rc) == 0 or not ctx.mask.any():
-        return []
-    level = ctx.level
-    if level <= 0:
+    level = ctx.level  # 0 without a centre line
+    if level <= 0 or not ctx.mask.any():
         return []
     f = max(round(LUCENCY_PITCH_MM / ctx.mm), 1)
     pitch = ctx.mm * f
@@ -1236,8 +1234,9 @@ def _sides(along: np.ndarray, values: np.ndarray) -> np.ndarray:
     ``NARROWING_SIDE_MM[0]`` and at most ``NARROWING_SIDE_MM[1]`` before it along the duct
     and over those as far after it (NaN where either side has fewer than 3 points)."""
     near, far = NARROWING_SIDE_MM
-    out = np.full(len(along), np.nan)
-    medians = []
+    n = len(along)
+    out = np.full(n, np.nan)
+    sides = []
     for lo, hi in (
         (np.searchsorted(along, along - far), np.searchsorted(along, along - near)),
         (
@@ -1245,18 +1244,11 @@ def _sides(along: np.ndarray, values: np.ndarray) -> np.ndarray:
             np.searchsorted(along, along + far, side="right"),
         ),
     ):
-        count = hi - lo
-        width = max(int(count.max(initial=0)), 1)
-        idx = lo[:, None] + np.arange(width)[None, :]
-        window = np.where(idx < hi[:, None], values[np.minimum(idx, len(values) - 1)], np.inf)
-        window.sort(axis=1)  # the window's values first, in order
-        rows = np.arange(len(along))
-        a = window[rows, np.maximum(count - 1, 0) // 2]
-        b = window[rows, count // 2 if width > 1 else 0]
-        medians.append((np.where(count >= 3, (a + b) / 2, np.nan), count))
-    (before, n_before), (after, n_after) = medians
-    ok = (n_before >= 3) & (n_after >= 3)
-    out[ok] = np.minimum(before[ok], after[ok])
+        idx = lo[:, None] + np.arange(max(int((hi - lo).max(initial=0)), 1))[None, :]
+        sides.append((np.where(idx < hi[:, None], values[np.minimum(idx, n - 1)], np.nan), hi - lo))
+    ok = (sides[0][1] >= 3) & (sides[1][1] >= 3)
+    if ok.any():
+        out[ok] = np.minimum(*(np.nanmedian(window[ok], axis=1) for window, _ in sides))
     return out
 
 
@@ -1509,8 +1501,8 @@ def _cysts(ctx: _Context) -> list[Finding]:
 
 def _extravasation(ctx: _Context) -> list[Finding]:
     """Contrast outside the tree: bright over the background next to the mask, off it."""
-    level = ctx.level
-    if len(ctx.tree.skeleton_rc) == 0 or level <= 0:
+    level = ctx.level  # 0 without a centre line
+    if level <= 0:
         return []
     near = ndi.binary_dilation(ctx.mask, iterations=max(int(3.0 / ctx.mm), 1))
     off = ndi.binary_dilation(ctx.mask, iterations=max(int(0.6 / ctx.mm), 1))
