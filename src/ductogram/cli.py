@@ -506,72 +506,290 @@ def _evaluate_table(summary: dict, out: Path) -> list[Table]:
     return [table, written]
 
 
+def _interval(ci) -> str:
+    if ci is None or any(v is None or v != v for v in ci):
+        return ""
+    return f"{ci[0]:.2f}-{ci[1]:.2f}"
+
+
+def _target_text(target) -> str:
+    op, bound = target
+    return f"{op} {bound:g}"
+
+
+def _findings_tables(summary: dict, out: Path) -> list[Table]:
+    """What `evaluate --findings` prints: each figure with its 95 % interval and target."""
+    table = Table(
+        title=f"Findings of {summary['exams']} simulated two-view exams ({summary['mix']} mix)",
+        title_justify="left",
+    )
+    for name in ("figure", "value", "95 % interval", "target"):
+        table.add_column(name, justify="left" if name == "figure" else "right")
+    targets = summary["targets"]
+    rows = [
+        ("sensitivity at 0.25 FP/view", "sensitivity_at_0.25_fp_per_view", "{:.2f}"),
+        ("case accuracy (normal vs abnormal)", "case_accuracy", "{:.3f}"),
+        ("  specificity", "specificity", "{:.3f}"),
+        ("  sensitivity", "case_sensitivity", "{:.3f}"),
+        ("bubbles called papilloma", "bubbles_called_papilloma_rate", "{:.2f}"),
+        ("distance from the nipple error, median (mm)", "distance_error_mm_median", "{:.1f}"),
+        ("clock hour within 1 h", "clock_within_1h", "{:.2f}"),
+        ("two-view read, median (s)", "read_s_median", "{:.2f}"),
+    ]
+    for label, key, fmt in rows:
+        value = summary.get(key)
+        text = "-" if value is None or value != value else fmt.format(value)
+        ci = _interval(summary["ci95"].get(key))
+        target = targets.get(key)
+        if target is None:
+            table.add_row(label, text, ci, "")
+            continue
+        style = "green" if target["met"] else "yellow"
+        table.add_row(label, Text(text, style=style), ci, _target_text(target["target"]))
+    table.add_row("filling defects >= 3 mm (targets)", str(summary["lesion_targets"]), "", "")
+    by_lesion = Table(title="Exams read right, by truth", title_justify="left")
+    for name in ("truth", "exams", "read right"):
+        by_lesion.add_column(name, justify="left" if name == "truth" else "right")
+    for kind, accuracy in sorted(summary["case_accuracy_by_lesion"].items()):
+        by_lesion.add_row(kind, str(summary["exams_by_lesion"][kind]), f"{accuracy:.2f}")
+    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
+    written.add_column("")
+    for name in ("exams.csv", "froc.json", "summary.json", "froc.png"):
+        written.add_row(name)
+    return [table, by_lesion, written]
+
+
+def _quality_tables(summary: dict, views: int, out: Path) -> list[Table]:
+    """What `evaluate --quality` prints: per flag, sensitivity and false flags with
+    their 95 % intervals."""
+    from .evaluate.quality_eval import QUALITY_TARGETS
+
+    sens, false = QUALITY_TARGETS["sensitivity"], QUALITY_TARGETS["false_flag_rate"]
+    table = Table(
+        title=f"Image-quality flags on {views} simulated views (targets: sensitivity "
+        f"{_target_text(sens)}, false flags {_target_text(false)})",
+        title_justify="left",
+    )
+    for name in ("flag", "with", "sensitivity (95 %)", "without", "false flags (95 %)"):
+        table.add_column(name, justify="left" if name == "flag" else "right")
+
+    def rate(value, ci) -> str:
+        return "-" if value != value else f"{value:.2f} ({_interval(ci)})"
+
+    for code, f in summary["per_flag"].items():
+        style = {True: "green", False: "yellow", None: ""}[f["met"]]
+        table.add_row(
+            Text(code, style=style),
+            str(f["positives"]),
+            rate(f["sensitivity"], f["sensitivity_ci95"]),
+            str(f["negatives"]),
+            rate(f["false_flag_rate"], f["false_flag_rate_ci95"]),
+        )
+    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
+    written.add_column("")
+    for name in ("views.csv", "summary.json"):
+        written.add_row(name)
+    return [table, written]
+
+
 @app.command()
 def evaluate(
     out: OutputOption,
-    cases: Annotated[int, typer.Option("--cases", help="Number of simulated cases, >= 1.")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same cases.")] = 0,
+    cases: Annotated[
+        int,
+        typer.Option(
+            "--cases",
+            help="Number of simulated cases (two-view exams with --findings, views with "
+            "--quality), >= 1.",
+        ),
+    ] = 20,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Random seed: same seed, same cases (with --quality the views' seeds are "
+            "SEED to SEED + CASES - 1)."
+        ),
+    ] = 0,
     force: ForceOption = False,
     pixel_mm: Annotated[
-        float, typer.Option("--pixel-mm", help="Detector pitch (mm), 0.05-0.2.")
-    ] = 0.085,
+        float | None,
+        typer.Option(
+            "--pixel-mm",
+            help="Detector pitch (mm), 0.05-0.2 [default: 0.085; 0.2 with --findings or "
+            "--quality].",
+            show_default=False,
+        ),
+    ] = None,
     supersample: Annotated[
-        int, typer.Option(help="Rays per pixel along each axis for the ducts, 1-4.")
-    ] = 2,
+        int | None,
+        typer.Option(
+            help="Rays per pixel along each axis for the ducts, 1-4 [default: 2; 1 with "
+            "--findings or --quality].",
+            show_default=False,
+        ),
+    ] = None,
+    findings: Annotated[
+        bool,
+        typer.Option(
+            "--findings",
+            help="Score the findings and the case assessment on two-view exams: FROC of "
+            "filling defects, normal against abnormal, bubbles called papilloma, location.",
+        ),
+    ] = False,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            "--quality",
+            help="Score the image-quality flags on single views, half of them with a "
+            "problem (the reported set: --cases 140 --seed 2000).",
+        ),
+    ] = False,
+    lesion: Annotated[
+        str | None,
+        typer.Option(
+            help="With --findings: give every exam this lesion (papilloma, "
+            "multiple_papillomas, carcinoma, ectasia, cyst, stricture).",
+            show_default=False,
+        ),
+    ] = None,
+    presentation: Annotated[
+        bool,
+        typer.Option("--presentation", help="With --quality: judge the FOR PRESENTATION images."),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(help="With --findings or --quality: processes to use, >= 1.")
+    ] = 1,
 ) -> None:
     """Simulate varied ductograms, read them, and score the readings against the truth.
 
-    The cases are drawn from the seed: normal trees and trees with each kind of lesion,
-    0.3-2 mL of contrast, breasts of 300-1200 mL, CC, ML and MLO views, some with air
-    bubbles, deodorant specks or patient motion. Writes `cases.csv` (one row per case:
-    Dice and clDice of the duct mask, branch- and end-point precision, recall and F1
-    within 1 mm, median calibre error on ducts of 0.5 mm or more, read time),
-    `summary.json` (means, pooled figures, the targets and whether they are met),
-    `metrics.png` and `calibre.png`, all at once.
-    """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    By default the duct tree reading: the cases are drawn from the seed: normal trees and
+    trees with each kind of lesion, 0.3-2 mL of contrast, breasts of 300-1200 mL, CC, ML
+    and MLO views, some with air bubbles, deodorant specks or patient motion. Writes
+    `cases.csv` (one row per case: Dice and clDice of the duct mask, branch- and end-point
+    precision, recall and F1 within 1 mm, median calibre error on ducts of 0.5 mm or more,
+    read time), `summary.json` (means, pooled figures, the targets and whether they are
+    met), `metrics.png` and `calibre.png`, all at once.
 
-    from .core.files import check_output_directory as check_out
-    from .evaluate.harness import draw_cases
-    from .evaluate.harness import evaluate as run_evaluation
+    With --findings, two-view exams of the same mix, read as a radiologist would be
+    asked to (findings, BI-RADS): `exams.csv`, `froc.json`, `summary.json` (each figure
+    with its 95 % interval, its target and whether it is met) and `froc.png`. With
+    --quality, single views with each image-quality problem: `views.csv` and
+    `summary.json`.
+    """
+    from .evaluate.harness import LESIONS
 
     err = _stderr()
     with _reported(out):
-        draw_cases(cases, seed)
+        if findings and quality:
+            raise ParameterError("--findings/--quality", "both", "one of them, or neither")
+        if lesion is not None and not findings:
+            raise ParameterError("--lesion", lesion, "--findings with it")
+        if presentation and not quality:
+            raise ParameterError("--presentation", True, "--quality with it")
+        if cases < 1:
+            raise ParameterError("cases", cases, "a whole number of cases >= 1")
+        if workers < 1:
+            raise ParameterError("workers", workers, "a whole number of processes >= 1")
+        if lesion is not None and lesion not in LESIONS:
+            raise ParameterError("lesion", lesion, f"one of {', '.join(LESIONS)}")
+        if pixel_mm is None:
+            pixel_mm = 0.2 if findings or quality else 0.085
+        if supersample is None:
+            supersample = 1 if findings or quality else 2
         if not 0.05 <= pixel_mm <= 0.2:
             raise ParameterError("pixel_mm", pixel_mm, "a pitch in [0.05, 0.2] mm")
         if not 1 <= supersample <= 4:
             raise ParameterError("supersample", supersample, "an integer in [1, 4]")
-        target = check_out(out, overwrite=force)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("Simulating and reading", total=cases)
-
-            def advance(spec, row) -> None:
-                bar.update(
-                    task,
-                    advance=1,
-                    description=f"case {spec.index + 1}: Dice {row['dice']:.2f}",
-                )
-
-            summary = run_evaluation(
-                cases,
-                seed,
-                target,
-                pixel_mm,
-                supersample=supersample,
-                overwrite=force,
-                progress=advance,
+        if findings:
+            tables = _evaluate_findings(
+                out, cases, seed, force, pixel_mm, supersample, lesion, workers, err
             )
+        elif quality:
+            from .evaluate.quality_eval import evaluate_quality
+
+            with err.status(f"Simulating, reading and judging {cases} views..."):
+                summary = evaluate_quality(
+                    range(seed, seed + cases),
+                    pixel_mm=pixel_mm,
+                    presentation=presentation,
+                    workers=workers,
+                    out=out,
+                    overwrite=force,
+                )
+            tables = _quality_tables(summary, cases, out)
+        else:
+            tables = _evaluate_trees(out, cases, seed, force, pixel_mm, supersample, err)
     console = _stdout()
-    for t in _evaluate_table(summary, target):
+    for t in tables:
         console.print(t)
+
+
+def _progress_bar(err: Console):
+    """A bar on stderr for cases simulated and read, gone when done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def _evaluate_findings(out, cases, seed, force, pixel_mm, supersample, lesion, workers, err):
+    from .evaluate.findings_eval import evaluate_findings
+
+    with _progress_bar(err) as bar:
+        task = bar.add_task("Simulating and reading exams", total=cases)
+
+        def advance(spec, row) -> None:
+            read = "normal" if row.get("read_normal") else f"BI-RADS {row.get('birads', '?')}"
+            bar.update(
+                task,
+                advance=1,
+                description=f"exam {spec.index + 1} ({spec.lesion or 'normal'}): {read}",
+            )
+
+        summary = evaluate_findings(
+            cases,
+            seed,
+            out,
+            pixel_mm=pixel_mm,
+            supersample=supersample,
+            workers=workers,
+            overwrite=force,
+            lesion=lesion,
+            progress=advance,
+        )
+    return _findings_tables(summary, out)
+
+
+def _evaluate_trees(out, cases, seed, force, pixel_mm, supersample, err):
+    from .evaluate.harness import draw_cases
+    from .evaluate.harness import evaluate as run_evaluation
+
+    draw_cases(cases, seed)
+    target = check_output_directory(out, overwrite=force)
+    with _progress_bar(err) as bar:
+        task = bar.add_task("Simulating and reading", total=cases)
+
+        def advance(spec, row) -> None:
+            bar.update(
+                task, advance=1, description=f"case {spec.index + 1}: Dice {row['dice']:.2f}"
+            )
+
+        summary = run_evaluation(
+            cases,
+            seed,
+            target,
+            pixel_mm,
+            supersample=supersample,
+            overwrite=force,
+            progress=advance,
+        )
+    return _evaluate_table(summary, target)
 
 
 def _run_summary(run, target: Path) -> list[Table]:

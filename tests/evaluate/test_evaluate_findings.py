@@ -12,8 +12,10 @@ from ductogram.core import ParameterError
 from ductogram.evaluate.findings_eval import (
     _location_errors,
     _near_lesion,
+    _sensitivity_at,
     evaluate_findings,
     froc,
+    froc_interval,
 )
 
 
@@ -38,6 +40,54 @@ def test_froc_without_targets_or_detections():
     assert c["threshold"] == [] and c["sensitivity_at_0.25_fp_per_view"] == 0.0
     c = froc([{"detections": [(0.5, -1)], "targets": 0, "views": 2}])
     assert math.isnan(c["sensitivity"][0]) and c["fp_per_view"] == [0.5]
+
+
+def _random_scores(rng, n):
+    scores = []
+    for _ in range(n):
+        t = int(rng.integers(0, 3))
+        hits = [-1, None, *range(t)]
+        dets = [
+            (round(float(rng.random()), 1), hits[int(rng.integers(len(hits)))])
+            for _ in range(int(rng.integers(0, 6)))
+        ]
+        scores.append({"detections": dets, "targets": t, "views": 2})
+    return scores
+
+
+def test_weighted_sensitivity_is_the_froc_of_the_exams_repeated():
+    """An exam of weight k counts as k copies of it: the resampled figure is froc's."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        scores = _random_scores(rng, int(rng.integers(1, 8)))
+        w = rng.integers(0, 4, size=len(scores))
+        copies = [s for s, k in zip(scores, w, strict=True) for _ in range(k)]
+        expected = froc(copies)["sensitivity_at_0.25_fp_per_view"] if copies else 0.0
+        assert _sensitivity_at(scores, w[None, :], 0.25)[0] == pytest.approx(expected)
+
+
+def test_froc_interval_of_a_binomial_sensitivity():
+    """400 exams of one target each, 340 found, no false positive: the resampled
+    sensitivity is binomial, its 95 % interval 0.85 -/+ 1.96 sqrt(0.85 0.15 / 400)."""
+    scores = [
+        {"detections": [(0.9, 0)] if k < 340 else [], "targets": 1, "views": 2} for k in range(400)
+    ]
+    lo, hi = froc_interval(scores, resamples=4000)
+    half = 1.959964 * np.sqrt(0.85 * 0.15 / 400)
+    assert lo == pytest.approx(0.85 - half, abs=0.008)
+    assert hi == pytest.approx(0.85 + half, abs=0.008)
+    # False positives in every exam above the hits: none is found at 0.25 per view.
+    crowded = [{**s, "detections": [*s["detections"], (0.95, -1)]} for s in scores]
+    assert froc_interval(crowded) == (0.0, 0.0)
+
+
+def test_froc_interval_without_targets_and_bad_arguments():
+    assert all(math.isnan(x) for x in froc_interval([{"detections": [], "targets": 0, "views": 2}]))
+    s = [{"detections": [(0.9, 0)], "targets": 1, "views": 2}]
+    with pytest.raises(ParameterError, match="resamples"):
+        froc_interval(s, resamples=10)
+    with pytest.raises(ParameterError, match="confidence"):
+        froc_interval(s, confidence=95)
 
 
 def test_a_detection_on_the_outline_or_within_reach_finds_the_lesion():
@@ -80,6 +130,10 @@ def test_evaluate_findings_writes_its_files(tmp_path):
         "read_s_median",
     }
     assert 0.0 <= saved["case_accuracy"] <= 1.0
+    accuracy = saved["targets"]["case_accuracy"]
+    lo, hi = accuracy["ci95"]
+    assert lo <= saved["case_accuracy"] <= hi and accuracy["settled"] == (not lo <= 0.93 <= hi)
+    assert "ci95" not in saved["targets"]["read_s_median"]
     rows = (out / "exams.csv").read_text().splitlines()
     assert len(rows) == 2 and rows[0].startswith("case,seed,lesion")
     assert rows[1].split(",")[2] == "papilloma"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ductogram.core.errors import ParameterError
-from ductogram.evaluate.metrics import cl_dice, dice
+from ductogram.evaluate.metrics import cl_dice, dice, proportion_ci
 
 
 def _disc(shape, centre, radius):
@@ -84,3 +84,28 @@ def test_bad_shapes_are_refused():
         dice(np.zeros((4, 4)), np.zeros((4, 5)))
     with pytest.raises(ParameterError, match="pred"):
         cl_dice(np.zeros(4), np.zeros(4))
+
+
+@pytest.mark.parametrize("k, n", [(8, 10), (17, 20), (0, 12), (12, 12), (149, 200)])
+def test_proportion_ci_is_wilsons_score_interval(k, n):
+    """Against the closed form: centre (p + z^2/2n) / (1 + z^2/n), half width
+    z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n), z the normal's 97.5 % point."""
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    lo, hi = proportion_ci(k, n)
+    assert lo == pytest.approx(max(centre - half, 0.0), abs=1e-9)
+    assert hi == pytest.approx(min(centre + half, 1.0), abs=1e-9)
+    assert lo <= p <= hi
+
+
+def test_proportion_ci_of_nothing_measured_and_bad_counts():
+    assert all(np.isnan(proportion_ci(0, 0)))
+    wider = proportion_ci(8, 10, confidence=0.99)
+    assert wider[0] < proportion_ci(8, 10)[0] and wider[1] > proportion_ci(8, 10)[1]
+    for args, name in (((11, 10), "k"), ((-1, 10), "k"), ((1, 2.5), "n"), ((True, 3), "k")):
+        with pytest.raises(ParameterError, match=name):
+            proportion_ci(*args)
+    with pytest.raises(ParameterError, match="confidence"):
+        proportion_ci(1, 2, confidence=1.0)

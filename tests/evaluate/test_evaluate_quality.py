@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -41,3 +42,27 @@ def test_bad_input():
         evaluate_quality([])
     with pytest.raises(ParameterError, match="problem"):
         simulate_quality_case("sunburn", 1)
+
+
+def test_quality_writes_its_files_with_intervals(tmp_path):
+    """Two views (seeds 2012: metal, 2013: clean) in two processes: the files, the
+    intervals (Wilson's, 1 of 1 flagged: [0.21, 1]), and nothing written over."""
+    out = tmp_path / "q"
+    summary = evaluate_quality([2012, 2013], workers=2, out=out)
+    assert {p.name for p in out.iterdir()} == {"views.csv", "summary.json"}
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["views"] == 2 and saved["seeds"] == [2012, 2013]
+    metal = saved["per_flag"]["metal"]
+    assert metal["positives"] == 1 and metal["negatives"] == 1
+    assert metal["sensitivity"] == summary["per_flag"]["metal"]["sensitivity"]
+    flagged = int(metal["sensitivity"])
+    expected = [0.2065, 1.0] if flagged else [0.0, 0.7935]
+    assert metal["sensitivity_ci95"] == pytest.approx(expected, abs=1e-4)
+    assert saved["per_flag"]["specks"]["sensitivity"] is None  # no view with specks
+    assert saved["per_flag"]["specks"]["met"] is None
+    rows = (out / "views.csv").read_text().splitlines()
+    assert rows[0].startswith("seed,recipe") and rows[1].startswith("2012,metal")
+    with pytest.raises(FileExistsError):
+        evaluate_quality([2012], out=out)
+    with pytest.raises(ParameterError, match="workers"):
+        evaluate_quality([2012], workers=0)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "atomic_directory",
     "check_output_directory",
+    "json_safe",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_text_atomic",
@@ -114,6 +117,23 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str 
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     return write_bytes_atomic(path, text.encode(encoding))
+
+
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN and infinity (a figure with nothing to count) made ``None``,
+    in nested dicts, lists and tuples (tuples become lists), for
+    :func:`write_json_atomic`.
+
+    >>> json_safe({"rate": float("nan"), "ci": (0.5, float("inf"))})
+    {'rate': None, 'ci': [0.5, None]}
+    """
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    return obj
 
 
 def write_json_atomic(path: str | os.PathLike[str], obj: object, *, indent: int | None = 2) -> Path:

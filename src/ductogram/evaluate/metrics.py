@@ -1,4 +1,5 @@
-"""Overlap scores of a segmented duct mask against a reference mask.
+"""Overlap scores of a segmented duct mask against a reference mask, and the confidence
+interval of a proportion.
 
 :func:`dice` is the Sørensen–Dice coefficient; :func:`cl_dice` is the centreline Dice of
 Shit et al. (2021), which rewards a mask that keeps the tree's topology (every branch
@@ -7,8 +8,16 @@ ones.
 
 Both take boolean (or 0/1) masks of the same 2-D shape, in the image frame (row, col).
 
+:func:`proportion_ci` is the Wilson score interval of a proportion (k of n), which every
+rate the evaluations report (sensitivities, false-flag rates, accuracies) carries: on the
+few cases a target is measured on (10 views with bubbles, 20 filling defects), the
+interval says whether a figure misses its target or only may.
+
 References
 ----------
+E. B. Wilson, "Probable inference, the law of succession, and statistical inference",
+J. Am. Stat. Assoc. 22 (1927) 209-212. doi:10.1080/01621459.1927.10502953
+
 S. Shit, J. C. Paetzold, A. Sekuboyina et al., "clDice - a novel topology-preserving loss
 function for tubular structure segmentation", CVPR 2021, 16560-16569.
 doi:10.1109/CVPR46437.2021.01629
@@ -21,7 +30,7 @@ from skimage.morphology import skeletonize
 
 from ductogram.core.errors import ParameterError
 
-__all__ = ["cl_dice", "dice"]
+__all__ = ["cl_dice", "dice", "proportion_ci"]
 
 
 def _masks(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,3 +118,49 @@ def cl_dice(pred: np.ndarray, truth: np.ndarray) -> float:
     if tprec + tsens == 0:
         return 0.0
     return float(2.0 * tprec * tsens / (tprec + tsens))
+
+
+def proportion_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of the proportion ``k / n``
+    (:meth:`scipy.stats.binomtest(k, n).proportion_ci <scipy.stats.BinomTestResult>`).
+
+    Parameters
+    ----------
+    k : int
+        Successes, 0 <= k <= n.
+    n : int
+        Trials; 0 gives (NaN, NaN): nothing was measured.
+    confidence : float
+        Confidence level, in (0, 1).
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound, within [0, 1].
+
+    Raises
+    ------
+    ParameterError
+        When ``k`` or ``n`` is not a whole number with 0 <= k <= n, or ``confidence`` is
+        not in (0, 1).
+
+    Examples
+    --------
+    8 views of 10 flagged:
+
+    >>> [round(x, 3) for x in proportion_ci(8, 10)]
+    [0.49, 0.943]
+    """
+    from scipy.stats import binomtest
+
+    for name, value in (("k", k), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ParameterError(name, value, "a whole number >= 0")
+    if k > n:
+        raise ParameterError("k", k, f"at most n = {n}")
+    if not 0.0 < confidence < 1.0:
+        raise ParameterError("confidence", confidence, "a level in (0, 1)")
+    if n == 0:
+        return (float("nan"), float("nan"))
+    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(ci.low), float(ci.high))
