@@ -254,6 +254,38 @@ def test_a_wide_duct_that_stops_is_a_cut_off_where_its_column_stops():
     assert cut[0].confidence == 1.0 and cut[0].size_mm == pytest.approx(3.2, abs=0.3)
 
 
+def _full_stop(width_mm, stem_px=80):
+    """A 1.2 mm duct from the root that divides after ``stem_px`` rows: a branch tapering
+    to a terminal duct, and a branch ``width_mm`` wide that stops 14 mm on (a duct closed
+    there, filled and dilated before it)."""
+    r = 0.5 * width_mm
+    return [
+        ((4, 60), (stem_px, 60), 0.6, 0.6),
+        ((stem_px, 60), (stem_px + 150, 20), 0.45, 0.1),
+        ((stem_px, 60), (stem_px + 70, 90), r, r),
+    ]
+
+
+def test_a_central_duct_that_stops_full_of_contrast_is_a_cut_off():
+    """Its confidence rises with its end's contrast over the tree's typical (the stem's
+    here: the drawn contrast is proportional to the chord), from 1 to 2 times it: the
+    branch as wide as the stem is none, 1.6 / 1.2 = 1.33 is 0.33 sure, 2.0 / 1.2 = 1.67
+    is 0.67 (the bulb alone: 0.04) and 2.4 mm is sure; the 2.0 mm branch stopping 51 mm
+    from the root, beyond the central ducts, keeps the bulb's 0.04."""
+    from ductogram.analysis import findings as F
+
+    for width, expected in ((1.2, 0.0), (1.6, 1.6 / 1.2 - 1), (2.0, 2.0 / 1.2 - 1), (2.4, 1.0)):
+        image, reading, marks = _view((180, 140), _full_stop(width))
+        cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+        assert len(cut) == 1
+        assert cut[0].confidence == pytest.approx(expected, abs=0.06), width
+        assert ("full of contrast" in cut[0].evidence) == (expected > 0.1)
+        assert np.hypot(cut[0].row - 150, cut[0].col - 90) * PIXEL_MM <= 0.5 * width + 0.6
+    image, reading, marks = _view((280, 140), _full_stop(2.0, stem_px=180))
+    (cut,) = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
+    assert cut.path_length_mm > F.CUTOFF_FULL_REACH_MM[1] and cut.confidence < 0.1
+
+
 def test_a_bulb_before_the_end_makes_the_cut_off_sure():
     # The same 1.5 mm duct as above stopping, and stopping after a bulb 2.5 and 3.2 mm
     # wide (a papilloma that stops the column widens the duct before it): the confidence

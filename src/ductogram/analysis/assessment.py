@@ -108,10 +108,11 @@ SUSPICIOUS = (
     FindingKind.NARROWING,
 )
 #: What a suspicious finding may be (clinical.md §2.1; lesions.py: a stricture is a short
-#: smooth narrowing, a carcinoma narrows its duct irregularly and may end it abruptly).
+#: smooth narrowing that may close the lumen, a carcinoma narrows its duct irregularly and
+#: may end it abruptly).
 SUSPICIOUS_CAUSES = {
     FindingKind.FILLING_DEFECT: "papilloma and carcinoma",
-    FindingKind.CUT_OFF: "an obstructing papilloma and carcinoma",
+    FindingKind.CUT_OFF: "an obstructing papilloma, carcinoma and stricture",
     FindingKind.WALL_IRREGULARITY: "carcinoma (which it suggests) and benign causes",
     FindingKind.NARROWING: "a benign stricture and a carcinoma narrowing the duct",
 }

@@ -63,7 +63,15 @@ of contrast, and the papillomas in them, lie.
   end (twice the mask's largest distance to its wall there) goes from
   ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma that stops the column
   widens the duct before it into a bulb, while a duct that merely ends (the fill ran
-  out, the tree was cut at a crossing) keeps its width. Contrast that stops in a pool at
+  out, the tree was cut at a crossing) keeps its width. A central duct that stops full is
+  one too, whatever its bulb: an abrupt end of generation <= ``CUTOFF_FULL_GENERATION``,
+  ``CUTOFF_FULL_REACH_MM`` from the root along the tree and at least
+  ``CUTOFF_FULL_MIN_MM`` wide is as sure as its end's contrast (the median central excess
+  over the tree's typical one) rises from ``CUTOFF_FULL_EXCESS[0]`` to
+  ``CUTOFF_FULL_EXCESS[1]``: the column fills a central duct before anything beyond it
+  (``exam/filling.py``), so a fill that ran out stops in the thin ducts, and a duct that
+  ends wider and fuller than the tree's typical one was closed there (a stricture, a
+  mass) and dilated before it under the injection. Contrast that stops in a pool at
   the duct's opening, with no tree beyond (:attr:`~.reading.Reading.pooled`: a papilloma
   in the lactiferous sinus), is a cut-off where the pool ends (:func:`_pool_stop`), at
   confidence 0.5 for the narrowest pool read and 1 from ``POOL_SURE_MM`` wide. A free
@@ -286,6 +294,14 @@ CUTOFF_OTHER_RADII = 2.0  # ... nor ends that pass the width gates and whose col
 # the width gates and reach the 0.25 FP/view threshold, 9 of the 19 on no lesion stop
 # within 1.3 radii of the nearest other centre line (12 within 2.3), the 7 on papillomas
 # of >= 3 mm 11.8 radii or farther]
+CUTOFF_FULL_GENERATION = 4  # an abrupt end of a central duct (generation <= this, ...
+CUTOFF_FULL_REACH_MM = (10.0, 50.0)  # ... this far from the root along the tree: strictures
+# lie 5-40 mm from the nipple, anatomy/lesions.py; nearer the root the cannula and the
+# skin line cut the ducts: NARROWING_ROOT_MM) ...
+CUTOFF_FULL_MIN_MM = 1.1  # ... this wide ...
+CUTOFF_FULL_EXCESS = (1.0, 2.0)  # ... is a cut-off from this contrast (its end's excess
+# over the tree's typical) on, and sure at that: the duct before a stricture that closes
+# it fills and dilates under the injection (exam/filling.py OBSTRUCTION_DILATION)
 NARROWING_MIN_MM = 0.9  # narrowings are read on ducts at least this wide (median) ...
 NARROWING_MAX_GENERATION = 4  # ... of these generations ...
 NARROWING_REACH_MM = 60.0  # ... within this path length of the root: where strictures lie
@@ -1128,6 +1144,26 @@ def _in_other_duct(ctx: _Context, head: tuple[float, float], segment: int) -> bo
     return bool(np.any(d_mm <= CUTOFF_OTHER_RADII * ctx.skeleton_radius_mm[other]))
 
 
+def _full_stop(
+    ctx: _Context, pr: _Profile, s: int, w_end: float, lo: int, hi: int
+) -> tuple[float, float]:
+    """How sure the abrupt end of segment ``s`` (width ``w_end`` over profile points
+    ``lo:hi``) is the stop of a central duct full of contrast (``CUTOFF_FULL_*``), and its
+    end's contrast (median central excess over the tree's typical one, ``ctx.level``):
+    0 off the central ducts or narrower than ``CUTOFF_FULL_MIN_MM``, else rising with
+    that contrast from ``CUTOFF_FULL_EXCESS[0]`` to ``CUTOFF_FULL_EXCESS[1]``."""
+    if (
+        ctx.tree.generation[s] > CUTOFF_FULL_GENERATION
+        or not CUTOFF_FULL_REACH_MM[0] <= pr.from_root_mm[-1] <= CUTOFF_FULL_REACH_MM[1]
+        or w_end < CUTOFF_FULL_MIN_MM
+        or ctx.level <= 0
+    ):
+        return 0.0, 0.0
+    dense = float(np.median(pr.excess[lo:hi])) / ctx.level
+    low, sure = CUTOFF_FULL_EXCESS
+    return float(np.clip((dense - low) / (sure - low), 0.0, 1.0)), dense
+
+
 def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
     """Free ends where the duct stops at a calibre well above a terminal duct's, or
     flares into a bulb (``CUTOFF_FLARE_MM``)."""
@@ -1164,6 +1200,7 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         if not abrupt and bulb < start:
             continue
         conf = float(np.clip((bulb - start) / (CUTOFF_BULB_SURE_MM - start), 0, 1))
+        full, dense = _full_stop(ctx, pr, s, w_end, lo, max(n - cap, lo + 1)) if abrupt else (0, 0)
         if abrupt:
             why = (
                 f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
@@ -1171,6 +1208,12 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
             )
         else:
             why = f"the duct flares to its end ({w_end:.1f} mm wide along its centre line)"
+        if full > conf:
+            conf = full
+            why += (
+                f", a central duct full of contrast to its end ({dense:.1f} times the tree's "
+                "typical contrast)"
+            )
         out.append(
             ctx.finding(
                 FindingKind.CUT_OFF,
