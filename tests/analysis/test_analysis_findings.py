@@ -110,7 +110,9 @@ def _strictured(narrowest_mm, row=112):
     """A 1.6 mm duct whose lumen narrows to ``narrowest_mm`` over rows ``row`` to
     ``row + 20`` (a stricture 4 mm long, by default 22-26 mm from the root, its narrowing
     raised and lowered as lesions.py draws one), then runs on and tapers to a terminal
-    duct."""
+    duct; two thin (0.5 mm) branches leave it at rows 50 and 190, longer together than
+    it, as a tree's many thin ducts make its typical contrast lower than a central
+    duct's."""
     r = 0.5 * narrowest_mm
     return [
         ((4, 60), (row, 60), 0.8, 0.8),
@@ -119,6 +121,8 @@ def _strictured(narrowest_mm, row=112):
         ((row + 12, 60), (row + 20, 60), r, 0.8),
         ((row + 20, 60), (200, 60), 0.8, 0.8),
         ((200, 60), (230, 60), 0.8, 0.1),
+        ((50, 60), (236, 8), 0.25, 0.25),
+        ((190, 60), (236, 114), 0.25, 0.25),
     ]
 
 
@@ -381,7 +385,7 @@ def test_a_stricture_is_a_narrowing_whose_contrast_falls_as_its_lumen_area():
     share = (0.6 / 1.6) ** 2
     assert f.confidence == pytest.approx(1 - share / (2 * NARROWING_AREA_RATIO), abs=0.05)
     assert 0.4 <= f.size_mm <= 0.9 and f.code.value == "111429"
-    assert f.generation == 1 and 20.0 <= f.path_length_mm <= 28.0
+    assert f.generation == 2 and 20.0 <= f.path_length_mm <= 28.0
 
 
 def test_a_duct_pressed_to_0_8_of_its_width_tapering_or_narrowed_at_the_root_is_no_narrowing():
@@ -419,6 +423,32 @@ def test_a_dip_of_contrast_where_the_width_holds_is_no_narrowing(monkeypatch):
     monkeypatch.setattr(findings, "NARROWING_WIDTH_RATIO", 1.5)  # the width gate off
     narrow = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.NARROWING]
     assert len(narrow) == 1 and 118 <= narrow[0].row <= 126, _kinds(narrow)
+
+
+def test_a_narrowing_where_the_duct_changes_or_fainter_than_the_tree_is_none():
+    """A 1.6 mm duct narrowed to 0.4 mm that goes on 1.2 mm wide is a narrowing; going on
+    0.7 mm wide, the contrast after it (as the chord, 0.44 of the one before) falls
+    short of NARROWING_SIDE_BALANCE: a duct that changes there (one meeting the cannula,
+    a branch) is none. Nor is the stricture on a duct fainter than the tree's typical
+    (its branches drawn 2.2 mm wide): a path over tissue between ducts reads so."""
+    from ductogram.analysis.findings import NARROWING_FILLED, NARROWING_SIDE_BALANCE
+
+    assert 0.7 / 1.6 < NARROWING_SIDE_BALANCE < 1.2 / 1.6 and NARROWING_FILLED > 1.6 / 2.2
+
+    def changing(after_mm):
+        tubes = _strictured(0.4)
+        tubes[3] = ((132, 60), (140, 60), 0.2, 0.5 * after_mm)
+        tubes[4] = ((140, 60), (200, 60), 0.5 * after_mm, 0.5 * after_mm)
+        tubes[5] = ((200, 60), (230, 60), 0.5 * after_mm, 0.1)
+        return tubes
+
+    found = find_findings(*_view((240, 120), changing(1.2)))
+    assert FindingKind.NARROWING in _kinds(found)
+    found = find_findings(*_view((240, 120), changing(0.7)))
+    assert FindingKind.NARROWING not in _kinds(found), [f.evidence for f in found]
+    faint = [t if t[2] > 0.25 else (t[0], t[1], 1.1, 1.1) for t in _strictured(0.6)]
+    found = find_findings(*_view((240, 120), faint))
+    assert FindingKind.NARROWING not in _kinds(found), [f.evidence for f in found]
 
 
 def test_the_duct_on_either_side_is_the_lesser_median_2_to_5_mm_away():
