@@ -80,6 +80,8 @@ def test_findings_and_quality_options_that_do_not_go_together(tmp_path):
         (["--quality", "--workers", "0"], "workers"),
         (["--quality", "--cases", "0"], "cases"),
         (["--findings", "--pixel-mm", "0.3"], "pixel_mm"),
+        (["--workers", "2"], "--workers"),
+        (["--quality", "--supersample", "2"], "--supersample"),
     ):
         result = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "x"), *extra])
         assert result.exit_code == 2, (extra, result.output)

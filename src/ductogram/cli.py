@@ -517,6 +517,14 @@ def _target_text(target) -> str:
     return f"{op} {bound:g}"
 
 
+def _style(target: dict) -> str:
+    """Green: met; red: missed; yellow: met or missed by the figure while its interval
+    holds the target (unsettled)."""
+    if target.get("settled") is False:
+        return "yellow"
+    return "green" if target["met"] else "red"
+
+
 def _findings_tables(summary: dict, out: Path) -> list[Table]:
     """What `evaluate --findings` prints: each figure with its 95 % interval and target."""
     table = Table(
@@ -544,8 +552,7 @@ def _findings_tables(summary: dict, out: Path) -> list[Table]:
         if target is None:
             table.add_row(label, text, ci, "")
             continue
-        style = "green" if target["met"] else "yellow"
-        table.add_row(label, Text(text, style=style), ci, _target_text(target["target"]))
+        table.add_row(label, Text(text, style=_style(target)), ci, _target_text(target["target"]))
     table.add_row("filling defects >= 3 mm (targets)", str(summary["lesion_targets"]), "", "")
     by_lesion = Table(title="Exams read right, by truth", title_justify="left")
     for name in ("truth", "exams", "read right"):
@@ -577,7 +584,9 @@ def _quality_tables(summary: dict, views: int, out: Path) -> list[Table]:
         return "-" if value != value else f"{value:.2f} ({_interval(ci)})"
 
     for code, f in summary["per_flag"].items():
-        style = {True: "green", False: "yellow", None: ""}[f["met"]]
+        rates = (f["sensitivity_target"], f["false_flag_rate_target"])
+        missed = any(not t["met"] and t.get("settled") for t in rates)
+        style = "" if f["met"] is None else "green" if f["met"] else "red" if missed else "yellow"
         table.add_row(
             Text(code, style=style),
             str(f["positives"]),
@@ -624,7 +633,7 @@ def evaluate(
         int | None,
         typer.Option(
             help="Rays per pixel along each axis for the ducts, 1-4 [default: 2; 1 with "
-            "--findings or --quality].",
+            "--findings; --quality takes 1].",
             show_default=False,
         ),
     ] = None,
@@ -686,6 +695,12 @@ def evaluate(
             raise ParameterError("--lesion", lesion, "--findings with it")
         if presentation and not quality:
             raise ParameterError("--presentation", True, "--quality with it")
+        if workers != 1 and not (findings or quality):
+            raise ParameterError("--workers", workers, "--findings or --quality with it")
+        if supersample is not None and quality:
+            raise ParameterError(
+                "--supersample", supersample, "none with --quality (its views take one ray)"
+            )
         if cases < 1:
             raise ParameterError("cases", cases, "a whole number of cases >= 1")
         if workers < 1:
@@ -745,7 +760,10 @@ def _evaluate_findings(out, cases, seed, force, pixel_mm, supersample, lesion, w
         task = bar.add_task("Simulating and reading exams", total=cases)
 
         def advance(spec, row) -> None:
-            read = "normal" if row.get("read_normal") else f"BI-RADS {row.get('birads', '?')}"
+            if row.get("score") is None:
+                read = row.get("message") or "not read"
+            else:
+                read = "normal" if row["read_normal"] else f"BI-RADS {row['birads']}"
             bar.update(
                 task,
                 advance=1,

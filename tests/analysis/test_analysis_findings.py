@@ -270,7 +270,7 @@ def _full_stop(width_mm, stem_px=80):
     ]
 
 
-def test_a_central_duct_that_stops_full_of_contrast_is_a_cut_off():
+def test_a_central_duct_that_stops_dense_with_contrast_is_a_cut_off():
     """Its confidence rises with its end's contrast over the tree's typical (the stem's
     here: the drawn contrast is proportional to the chord), from 1 to 2 times it: the
     branch as wide as the stem is none, 1.6 / 1.2 = 1.33 is 0.33 sure, 2.0 / 1.2 = 1.67
@@ -283,7 +283,7 @@ def test_a_central_duct_that_stops_full_of_contrast_is_a_cut_off():
         cut = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]
         assert len(cut) == 1
         assert cut[0].confidence == pytest.approx(expected, abs=0.06), width
-        assert ("full of contrast" in cut[0].evidence) == (expected > 0.1)
+        assert ("dense with contrast" in cut[0].evidence) == (expected > 0.1)
         assert np.hypot(cut[0].row - 150, cut[0].col - 90) * PIXEL_MM <= 0.5 * width + 0.6
     image, reading, marks = _view((280, 140), _full_stop(2.0, stem_px=180))
     (cut,) = [f for f in find_findings(image, reading, marks) if f.kind == FindingKind.CUT_OFF]

@@ -17,6 +17,7 @@ from ductogram.evaluate.findings_eval import (
     froc,
     froc_interval,
 )
+from ductogram.evaluate.metrics import proportion_ci
 
 
 def test_froc_counts_lesions_once_and_false_positives_per_view():
@@ -56,14 +57,19 @@ def _random_scores(rng, n):
 
 
 def test_weighted_sensitivity_is_the_froc_of_the_exams_repeated():
-    """An exam of weight k counts as k copies of it: the resampled figure is froc's."""
+    """An exam of weight k counts as k copies of it: the resampled figure is froc's (NaN
+    where the copies hold no target, which froc gives as 0)."""
     rng = np.random.default_rng(7)
-    for _ in range(200):
+    for _ in range(300):
         scores = _random_scores(rng, int(rng.integers(1, 8)))
-        w = rng.integers(0, 4, size=len(scores))
-        copies = [s for s, k in zip(scores, w, strict=True) for _ in range(k)]
-        expected = froc(copies)["sensitivity_at_0.25_fp_per_view"] if copies else 0.0
-        assert _sensitivity_at(scores, w[None, :], 0.25)[0] == pytest.approx(expected)
+        w = rng.integers(0, 4, size=(3, len(scores)))
+        got = _sensitivity_at(scores, w, 0.25)
+        for row, value in zip(w, got, strict=True):
+            copies = [s for s, k in zip(scores, row, strict=True) for _ in range(k)]
+            if sum(s["targets"] for s in copies) == 0:
+                assert np.isnan(value)
+            else:
+                assert value == pytest.approx(froc(copies)["sensitivity_at_0.25_fp_per_view"])
 
 
 def test_froc_interval_of_a_binomial_sensitivity():
@@ -77,8 +83,23 @@ def test_froc_interval_of_a_binomial_sensitivity():
     assert lo == pytest.approx(0.85 - half, abs=0.008)
     assert hi == pytest.approx(0.85 + half, abs=0.008)
     # False positives in every exam above the hits: none is found at 0.25 per view.
+    # False positives in every exam above the hits: none is found at 0.25 per view, and
+    # every resample says so; the interval is Wilson's for 0 of 400.
     crowded = [{**s, "detections": [*s["detections"], (0.95, -1)]} for s in scores]
-    assert froc_interval(crowded) == (0.0, 0.0)
+    assert froc_interval(crowded) == pytest.approx(proportion_ci(0, 400))
+    # All 20 found: the resamples all read 1, the interval is Wilson's 0.84-1, which
+    # does not settle a target of 0.9.
+    twenty = [{"detections": [(0.9, 0)], "targets": 1, "views": 2}] * 20 + [
+        {"detections": [], "targets": 0, "views": 2}
+    ] * 180
+    lo, hi = froc_interval(twenty)
+    assert lo == pytest.approx(proportion_ci(20, 20)[0]) and lo < 0.9 and hi == 1.0
+    # One exam with a target among four without: the resamples without any are left out
+    # (they would read 0), so the interval is 1 to 1, widened to Wilson's for 1 of 1.
+    few = [{"detections": [(0.9, 0)], "targets": 1, "views": 2}] + [
+        {"detections": [], "targets": 0, "views": 2}
+    ] * 4
+    assert froc_interval(few) == pytest.approx(proportion_ci(1, 1))
 
 
 def test_froc_interval_without_targets_and_bad_arguments():

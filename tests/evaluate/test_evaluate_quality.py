@@ -58,6 +58,10 @@ def test_quality_writes_its_files_with_intervals(tmp_path):
     flagged = int(metal["sensitivity"])
     expected = [0.2065, 1.0] if flagged else [0.0, 0.7935]
     assert metal["sensitivity_ci95"] == pytest.approx(expected, abs=1e-4)
+    # One view each way settles nothing: 0.21-1 and 0-0.79 hold both targets.
+    assert not metal["sensitivity_target"]["settled"]
+    assert metal["false_flag_rate_target"]["met"] == (metal["false_flag_rate"] <= 0.05)
+    assert not metal["false_flag_rate_target"]["settled"] and saved["workers"] == 2
     assert saved["per_flag"]["specks"]["sensitivity"] is None  # no view with specks
     assert saved["per_flag"]["specks"]["met"] is None
     rows = (out / "views.csv").read_text().splitlines()

@@ -63,15 +63,17 @@ of contrast, and the papillomas in them, lie.
   end (twice the mask's largest distance to its wall there) goes from
   ``CUTOFF_BULB_MIN_MM`` to ``CUTOFF_BULB_SURE_MM``: a papilloma that stops the column
   widens the duct before it into a bulb, while a duct that merely ends (the fill ran
-  out, the tree was cut at a crossing) keeps its width. A central duct that stops full is
-  one too, whatever its bulb: an abrupt end of generation <= ``CUTOFF_FULL_GENERATION``,
-  ``CUTOFF_FULL_REACH_MM`` from the root along the tree and at least
-  ``CUTOFF_FULL_MIN_MM`` wide is as sure as its end's contrast (the median central excess
-  over the tree's typical one) rises from ``CUTOFF_FULL_EXCESS[0]`` to
-  ``CUTOFF_FULL_EXCESS[1]``: the column fills a central duct before anything beyond it
-  (``exam/filling.py``), so a fill that ran out stops in the thin ducts, and a duct that
-  ends wider and fuller than the tree's typical one was closed there (a stricture, a
-  mass) and dilated before it under the injection. Contrast that stops in a pool at
+  out, the tree was cut at a crossing) keeps its width. A central duct that stops dense with
+  contrast is one too, whatever its bulb: an abrupt end of generation <=
+  ``CUTOFF_FULL_GENERATION``, ``CUTOFF_FULL_REACH_MM`` from the root along the tree and
+  at least ``CUTOFF_FULL_MIN_MM`` wide is as sure as its end's contrast (the median
+  central excess: the contrast's thickness, which the lumen's width sets where it is
+  filled) rises from ``CUTOFF_FULL_EXCESS[0]`` to ``CUTOFF_FULL_EXCESS[1]`` times the
+  tree's typical one (which its many thin ducts set): the column fills a central duct
+  before anything beyond it (``exam/filling.py``), so a fill that ran out stops in the
+  thin ducts, and a wide central duct that stops was closed there (a stricture, a mass)
+  and dilated before it under the injection, while an end that reads wide but faint is
+  a path over tissue or a spur of the mask. Contrast that stops in a pool at
   the duct's opening, with no tree beyond (:attr:`~.reading.Reading.pooled`: a papilloma
   in the lactiferous sinus), is a cut-off where the pool ends (:func:`_pool_stop`), at
   confidence 0.5 for the narrowest pool read and 1 from ``POOL_SURE_MM`` wide. A free
@@ -1158,7 +1160,7 @@ def _full_stop(
     ctx: _Context, pr: _Profile, s: int, w_end: float, lo: int, hi: int
 ) -> tuple[float, float]:
     """How sure the abrupt end of segment ``s`` (width ``w_end`` over profile points
-    ``lo:hi``) is the stop of a central duct full of contrast (``CUTOFF_FULL_*``), and its
+    ``lo:hi``) is the stop of a central duct dense with contrast (``CUTOFF_FULL_*``), and its
     end's contrast (median central excess over the tree's typical one, ``ctx.level``):
     0 off the central ducts or narrower than ``CUTOFF_FULL_MIN_MM``, else rising with
     that contrast from ``CUTOFF_FULL_EXCESS[0]`` to ``CUTOFF_FULL_EXCESS[1]``."""
@@ -1221,8 +1223,8 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         if full > conf:
             conf = full
             why += (
-                f", a central duct full of contrast to its end ({dense:.1f} times the tree's "
-                "typical contrast)"
+                f", a central duct dense with contrast to its end ({dense:.1f} times the "
+                "tree's typical duct)"
             )
         out.append(
             ctx.finding(
@@ -1340,7 +1342,11 @@ def _narrowings(ctx: _Context) -> list[Finding]:
         # (where a duct meets the cannula, or runs into a branch, it is not).
         before, after = _side_medians(along, pr.excess)
         with np.errstate(divide="ignore", invalid="ignore"):
-            balance = np.minimum(before, after) / np.maximum(before, after)
+            balance = np.where(
+                np.maximum(before, after) > 0,
+                np.minimum(before, after) / np.maximum(before, after),
+                0.0,
+            )
         ratio[
             ~np.isfinite(ratio)
             | (along < NARROWING_ROOT_MM)

@@ -57,7 +57,7 @@ import numpy as np
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, json_safe, write_json_atomic
 from .harness import LESIONS, CaseSpec, case_setup, draw_cases
-from .metrics import proportion_ci
+from .metrics import against_target, proportion_ci
 from .quality_eval import EXTRAVASATED_MIN_ML
 
 __all__ = [
@@ -317,7 +317,7 @@ def _sensitivity_at(
     at each confidence, the sums of the weights of the targets and false positives at or
     above it over those of all targets and views give the curve, and the answer is its
     highest sensitivity at no more than ``fp_per_view`` (0 when none gets there), as in
-    :func:`froc`."""
+    :func:`froc`; NaN for a row that weighs no target."""
     conf, kind, exam = [], [], []
     for e, s in enumerate(scores):
         best: dict[int, float] = {}
@@ -333,22 +333,26 @@ def _sensitivity_at(
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     n_targets = weights @ np.array([float(s["targets"]) for s in scores])
     n_views = weights @ np.array([float(s["views"]) for s in scores])
-    if not conf:
-        return np.zeros(len(weights))
-    order = np.argsort(-np.asarray(conf), kind="stable")
-    conf_sorted = np.asarray(conf)[order]
-    kind_sorted = np.asarray(kind)[order]
-    w = weights[:, np.asarray(exam)[order]]
-    found = np.cumsum(w * kind_sorted, axis=1)
-    fps = np.cumsum(w * (1 - kind_sorted), axis=1)
-    # A threshold takes every detection at or above it: the counts at a run of equal
-    # confidences are those at its last.
-    last = np.r_[conf_sorted[1:] != conf_sorted[:-1], True]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sens = found[:, last] / n_targets[:, None]
-        fpv = fps[:, last] / n_views[:, None]
-    ok = (fpv <= fp_per_view) & np.isfinite(sens)
-    return np.where(ok, sens, -np.inf).max(axis=1, initial=0.0)
+    out = np.zeros(len(weights))
+    if conf:
+        order = np.argsort(-np.asarray(conf), kind="stable")
+        conf_sorted = np.asarray(conf)[order]
+        kind_sorted = np.asarray(kind)[order]
+        exam_sorted = np.asarray(exam)[order]
+        # A threshold takes every detection at or above it: the counts at a run of equal
+        # confidences are those at its last.
+        last = np.r_[conf_sorted[1:] != conf_sorted[:-1], True]
+        for k in range(0, len(weights), 256):  # (rows x detections) arrays, in chunks
+            w = weights[k : k + 256, exam_sorted]
+            found = np.cumsum(w * kind_sorted, axis=1)[:, last]
+            fps = np.cumsum(w * (1 - kind_sorted), axis=1)[:, last]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sens = found / n_targets[k : k + 256, None]
+                fpv = fps / n_views[k : k + 256, None]
+            ok = (fpv <= fp_per_view) & np.isfinite(sens)
+            out[k : k + 256] = np.where(ok, sens, -np.inf).max(axis=1, initial=0.0)
+    out[n_targets == 0] = np.nan
+    return out
 
 
 def froc_interval(
@@ -362,7 +366,11 @@ def froc_interval(
 
     The exams are resampled with replacement (an exam's views and lesions go together: it
     is the unit drawn), ``resamples`` times, and the interval is the percentile one of the
-    resampled sensitivities (:func:`_sensitivity_at`, the same figure as :func:`froc`'s).
+    resampled sensitivities (:func:`_sensitivity_at`, the same figure as :func:`froc`'s;
+    resamples without a target are left out), widened to hold Wilson's interval of the
+    targets found at the figure's threshold (:func:`.metrics.proportion_ci`): where every
+    target, or none, is found, every resample finds every one, or none, and the bootstrap
+    interval shrinks to the point (20 of 20 found is 0.84-1 by Wilson's).
 
     Parameters
     ----------
@@ -391,8 +399,11 @@ def froc_interval(
     weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples)
     values = _sensitivity_at(scores, weights, 0.25)
     tail = 100.0 * (1.0 - confidence) / 2.0
-    lo, hi = np.percentile(values, [tail, 100.0 - tail])
-    return (float(lo), float(hi))
+    lo, hi = np.nanpercentile(values, [tail, 100.0 - tail])
+    targets = sum(int(s["targets"]) for s in scores)
+    point = float(_sensitivity_at(scores, np.ones(n), 0.25)[0])
+    w_lo, w_hi = proportion_ci(round(point * targets), targets, confidence)
+    return (float(min(lo, w_lo)), float(max(hi, w_hi)))
 
 
 def _one(args: tuple) -> dict[str, Any]:
@@ -446,18 +457,6 @@ def _location_errors(phantom: Any, located: dict[int, dict]) -> list[dict[str, A
                 "clock_error_h": None if hour is None else clock_error_h(hour, truth["clock_hour"]),
             }
         )
-    return out
-
-
-def _against(value: float, target: tuple[str, float], ci: tuple[float, float] | None) -> dict:
-    """A figure against its target: met (by the figure), and, where the figure has an
-    interval, whether the interval settles it (lies wholly on one side of the target)."""
-    op, bound = target
-    met = bool(math.isfinite(value) and (value >= bound if op == ">=" else value <= bound))
-    out: dict[str, Any] = {"target": target, "value": value, "met": met}
-    if ci is not None:
-        out["ci95"] = ci
-        out["settled"] = bool(np.all(np.isfinite(ci)) and not ci[0] <= bound <= ci[1])
     return out
 
 
@@ -583,7 +582,7 @@ def evaluate_findings(
         "bubbles_called_papilloma_rate": (
             float(np.mean([r["bubble_called_papilloma"] for r in with_bubbles]))
             if with_bubbles
-            else 0.0
+            else float("nan")
         ),
         "read_s_median": float(np.median(times)) if times else float("nan"),
         "read_s_max": float(np.max(times)) if times else float("nan"),
@@ -622,7 +621,7 @@ def evaluate_findings(
         "clock_within_1h": proportion_ci(sum(h <= 1 for h in hours), len(hours)),
     }
     summary["targets"] = {
-        k: _against(summary[k], v, summary["ci95"].get(k)) for k, v in TARGETS.items()
+        k: against_target(summary[k], v, summary["ci95"].get(k)) for k, v in TARGETS.items()
     }
     if out is not None:
         buf = io.StringIO()

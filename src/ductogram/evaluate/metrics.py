@@ -25,12 +25,15 @@ doi:10.1109/CVPR46437.2021.01629
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 from skimage.morphology import skeletonize
 
 from ductogram.core.errors import ParameterError
 
-__all__ = ["cl_dice", "dice", "proportion_ci"]
+__all__ = ["against_target", "cl_dice", "dice", "proportion_ci"]
 
 
 def _masks(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,3 +167,38 @@ def proportion_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, floa
         return (float("nan"), float("nan"))
     ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return (float(ci.low), float(ci.high))
+
+
+def against_target(
+    value: float, target: tuple[str, float], ci: tuple[float, float] | None = None
+) -> dict[str, Any]:
+    """A figure against its target: whether the figure meets it, and, where the figure
+    has an interval, whether the interval *settles* it (lies wholly on one side of the
+    target value: the target is met, or missed, beyond the play of chance).
+
+    Parameters
+    ----------
+    value : float
+        The figure (NaN: nothing measured, not met).
+    target : (str, float)
+        (">=" or "<=", bound).
+    ci : (float, float), optional
+        The figure's interval.
+
+    Returns
+    -------
+    dict
+        ``target``, ``value``, ``met``; with ``ci``, ``ci95`` and ``settled``.
+
+    Examples
+    --------
+    >>> against_target(0.85, (">=", 0.9), proportion_ci(17, 20))["settled"]
+    False
+    """
+    op, bound = target
+    met = bool(math.isfinite(value) and (value >= bound if op == ">=" else value <= bound))
+    out: dict[str, Any] = {"target": target, "value": value, "met": met}
+    if ci is not None:
+        out["ci95"] = ci
+        out["settled"] = bool(np.all(np.isfinite(ci)) and not ci[0] <= bound <= ci[1])
+    return out

@@ -17,8 +17,8 @@ A case's true problems come from what the simulation did (the fill's bubbles,
 extravasated volume and filled generations; the settings), not from the recipe: a clean
 recipe that happens to extravasate counts as extravasation. Per flag it reports the
 sensitivity (flagged among views with the problem) and the false-flag rate (flagged among
-views without it), each with its 95 % Wilson interval: on the 10 views a problem of the
-reported set, 8 flagged is 0.49-0.94. ``ductogram evaluate --quality`` runs it from the
+views without it), each with its 95 % Wilson interval: of the 10 views with a problem in
+the reported set, 8 flagged is 0.49-0.94. ``ductogram evaluate --quality`` runs it from the
 command line.
 
 :func:`evaluate_location` simulates CC + ML pairs with lesions and compares the location
@@ -42,7 +42,7 @@ from ..analysis.location import clock_hour, locate_pair, view_frame
 from ..analysis.quality import MIN_GENERATIONS, QUALITY_CODES, assess_quality, quality_evidence
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, json_safe, write_json_atomic
-from .metrics import proportion_ci
+from .metrics import against_target, proportion_ci
 
 __all__ = [
     "PROBLEMS",
@@ -265,11 +265,14 @@ def evaluate_quality(
     Returns
     -------
     dict
-        ``per_flag``: {code: {positives, negatives, sensitivity, false_flag_rate, and
-        their 95 % Wilson intervals (:func:`.metrics.proportion_ci`) sensitivity_ci95,
-        false_flag_rate_ci95, and whether each meets its target}}, ``cases``: one record
-        per view (truth, flags, times), ``seconds_per_view`` (median time of
-        :func:`assess_quality` given the reading).
+        ``per_flag``: {code: {positives, negatives, sensitivity, false_flag_rate, their
+        95 % Wilson intervals (:func:`.metrics.proportion_ci`) sensitivity_ci95 and
+        false_flag_rate_ci95, each against its target (sensitivity_target,
+        false_flag_rate_target: :func:`.metrics.against_target`, whether met and whether
+        the interval settles it), and met: both met (None without views with the
+        problem, or without views free of it)}}, ``cases``: one record per view (truth,
+        flags, times), ``seconds_per_view`` (median time of :func:`assess_quality` given
+        the reading, ``workers`` views at once).
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -294,27 +297,33 @@ def evaluate_quality(
         fp = sum(code in c["flags"] for c in neg)
         sensitivity = tp / len(pos) if pos else math.nan
         false_flags = fp / len(neg) if neg else math.nan
+        sens_ci, false_ci = proportion_ci(tp, len(pos)), proportion_ci(fp, len(neg))
         per_flag[code] = {
             "positives": len(pos),
             "negatives": len(neg),
             "sensitivity": sensitivity,
             "false_flag_rate": false_flags,
-            "sensitivity_ci95": proportion_ci(tp, len(pos)),
-            "false_flag_rate_ci95": proportion_ci(fp, len(neg)),
-            # None where the views hold no case with, or none without, the problem.
-            "met": (
-                bool(
-                    sensitivity >= QUALITY_TARGETS["sensitivity"][1]
-                    and false_flags <= QUALITY_TARGETS["false_flag_rate"][1]
-                )
-                if pos and neg
-                else None
+            "sensitivity_ci95": sens_ci,
+            "false_flag_rate_ci95": false_ci,
+            "sensitivity_target": against_target(
+                sensitivity, QUALITY_TARGETS["sensitivity"], sens_ci
+            ),
+            "false_flag_rate_target": against_target(
+                false_flags, QUALITY_TARGETS["false_flag_rate"], false_ci
             ),
         }
+        # Both met; None where the views hold no case with, or none without, the problem.
+        per_flag[code]["met"] = (
+            per_flag[code]["sensitivity_target"]["met"]
+            and per_flag[code]["false_flag_rate_target"]["met"]
+            if pos and neg
+            else None
+        )
     summary = {
         "per_flag": per_flag,
         "cases": cases,
         "seconds_per_view": float(np.median([c["quality_seconds"] for c in cases])),
+        "workers": workers,
     }
     if out is not None:
         _write_quality(summary, seeds, pixel_mm, presentation, out, overwrite)
@@ -344,6 +353,7 @@ def _write_quality(
         "targets": QUALITY_TARGETS,
         "per_flag": summary["per_flag"],
         "seconds_per_view": summary["seconds_per_view"],
+        "workers": summary["workers"],
     }
     with atomic_directory(out, overwrite=overwrite) as tmp:
         (tmp / "views.csv").write_text(buf.getvalue())
