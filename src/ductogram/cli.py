@@ -499,11 +499,16 @@ def _evaluate_table(summary: dict, out: Path) -> list[Table]:
             table.add_row(label, Text(num(fig[key], fmt), style=style), target["target"])
     if fig["cases_with_message"]:
         table.add_row("cases read as empty", str(fig["cases_with_message"]), "")
+    return [table, _files_table(out, ("cases.csv", "summary.json", "metrics.png", "calibre.png"))]
+
+
+def _files_table(out: Path, names: tuple[str, ...]) -> Table:
+    """The files an evaluation wrote into ``out``."""
     written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
     written.add_column("")
-    for name in ("cases.csv", "summary.json", "metrics.png", "calibre.png"):
+    for name in names:
         written.add_row(name)
-    return [table, written]
+    return written
 
 
 def _interval(ci) -> str:
@@ -559,11 +564,8 @@ def _findings_tables(summary: dict, out: Path) -> list[Table]:
         by_lesion.add_column(name, justify="left" if name == "truth" else "right")
     for kind, accuracy in sorted(summary["case_accuracy_by_lesion"].items()):
         by_lesion.add_row(kind, str(summary["exams_by_lesion"][kind]), f"{accuracy:.2f}")
-    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
-    written.add_column("")
-    for name in ("exams.csv", "froc.json", "summary.json", "froc.png"):
-        written.add_row(name)
-    return [table, by_lesion, written]
+    files = _files_table(out, ("exams.csv", "froc.json", "summary.json", "froc.png"))
+    return [table, by_lesion, files]
 
 
 def _quality_tables(summary: dict, views: int, out: Path) -> list[Table]:
@@ -584,9 +586,10 @@ def _quality_tables(summary: dict, views: int, out: Path) -> list[Table]:
         return "-" if value != value else f"{value:.2f} ({_interval(ci)})"
 
     for code, f in summary["per_flag"].items():
-        rates = (f["sensitivity_target"], f["false_flag_rate_target"])
-        missed = any(not t["met"] and t.get("settled") for t in rates)
-        style = "" if f["met"] is None else "green" if f["met"] else "red" if missed else "yellow"
+        styles = {_style(f["sensitivity_target"]), _style(f["false_flag_rate_target"])}
+        style = (
+            "" if f["met"] is None else next(c for c in ("red", "yellow", "green") if c in styles)
+        )
         table.add_row(
             Text(code, style=style),
             str(f["positives"]),
@@ -594,11 +597,7 @@ def _quality_tables(summary: dict, views: int, out: Path) -> list[Table]:
             str(f["negatives"]),
             rate(f["false_flag_rate"], f["false_flag_rate_ci95"]),
         )
-    written = Table(title=f"Files in {out}", show_header=False, title_justify="left")
-    written.add_column("")
-    for name in ("views.csv", "summary.json"):
-        written.add_row(name)
-    return [table, written]
+    return [table, _files_table(out, ("views.csv", "summary.json"))]
 
 
 @app.command()

@@ -56,20 +56,42 @@ def _random_scores(rng, n):
     return scores
 
 
-def test_weighted_sensitivity_is_the_froc_of_the_exams_repeated():
-    """An exam of weight k counts as k copies of it: the resampled figure is froc's (NaN
-    where the copies hold no target, which froc gives as 0)."""
+def _froc_by_definition(scores):
+    """The FROC curve counted as it is defined, threshold by threshold: the lesions with a
+    hit at or above it, the false positives at or above it."""
+    n_targets = sum(s["targets"] for s in scores)
+    n_views = sum(s["views"] for s in scores)
+    curve = []
+    for t in sorted({c for s in scores for c, _ in s["detections"]}, reverse=True):
+        found = sum(
+            len({h for c, h in s["detections"] if c >= t and h is not None and h >= 0})
+            for s in scores
+        )
+        fps = sum(1 for s in scores for c, h in s["detections"] if c >= t and h == -1)
+        curve.append((t, found / n_targets if n_targets else np.nan, fps / n_views))
+    return curve
+
+
+def test_froc_and_its_weighted_sensitivity_count_as_defined():
+    """froc's curve is the definition's; an exam of weight k counts as k copies of it in
+    the resampled figure (NaN where the copies hold no target, which froc gives as 0)."""
     rng = np.random.default_rng(7)
     for _ in range(300):
         scores = _random_scores(rng, int(rng.integers(1, 8)))
+        c = froc(scores)
+        expected = np.array(_froc_by_definition(scores), dtype=float).reshape(-1, 3)
+        got_curve = np.array([c["threshold"], c["sensitivity"], c["fp_per_view"]]).T
+        np.testing.assert_allclose(got_curve.reshape(-1, 3), expected, rtol=1e-12)
         w = rng.integers(0, 4, size=(3, len(scores)))
         got = _sensitivity_at(scores, w, 0.25)
         for row, value in zip(w, got, strict=True):
             copies = [s for s, k in zip(scores, row, strict=True) for _ in range(k)]
+            curve = _froc_by_definition(copies)
             if sum(s["targets"] for s in copies) == 0:
                 assert np.isnan(value)
             else:
-                assert value == pytest.approx(froc(copies)["sensitivity_at_0.25_fp_per_view"])
+                ok = [sens for _, sens, fpv in curve if fpv <= 0.25]
+                assert value == pytest.approx(max(ok, default=0.0))
 
 
 def test_froc_interval_of_a_binomial_sensitivity():

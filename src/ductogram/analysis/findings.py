@@ -316,12 +316,13 @@ NARROWING_ROOT_MM = 10.0  # ... but not this near it, where the cannula, the con
 NARROWING_FILLED = 1.0  # ... on segments whose central excess (median) is at least this
 # share of the tree's typical one (the median along its centre lines, which its many thin
 # ducts set): a central duct, not a thin or faint path over tissue between ducts [measured
-# on 116 normal and 43 stricture exams of draw_cases(74 normals of 200, 51), (120, 52)
-# and 30 strictures forced of (30, 50): the segments of the narrowings on true strictures
-# read 2.2-5.6 times it, those of the 8 places that called normal exams 0.55-0.90 but one
-# (4.6, where the duct meets the cannula: NARROWING_SIDE_BALANCE, 0.42-0.44 there and
-# 0.79-0.98 on the strictures); the 0.5 of before called 5 of the 116 normals for a
-# narrowing alone, this none, for the same 19 stricture exams found (all findings)]
+# on 116 normal and 43 stricture exams: the 74 normals of draw_cases(200, 51), all of
+# (120, 52) and 30 strictures forced of (30, 50): the segments of the counted narrowings on
+# true strictures read 2.2-5.6 times it, those of the 7 counted places in 5 normal exams
+# 0.55-0.78 but two (4.6-4.8, where the duct meets the cannula: NARROWING_SIDE_BALANCE,
+# 0.42-0.44 there and 0.79-0.98 on the strictures); with 0.5 before, the narrowings called
+# those 5 normal exams (4 for a narrowing alone), now none, for the same 19 stricture
+# exams found (all findings)]
 NARROWING_SIDE_BALANCE = 0.6  # ... and whose central excess on the lesser side is at
 # least this share of the other's
 NARROWING_SIDE_MM = (2.0, 5.0)  # the duct on either side: this far along it (a stricture
@@ -1191,7 +1192,8 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         cap = max(int(0.3 / ctx.mm), 1)
         span = max(int(2.0 / ctx.mm), 3)
         lo = max(n - cap - span, 0)
-        w_end = float(np.median(pr.width_mm[lo : max(n - cap, lo + 1)]))
+        hi = max(n - cap, lo + 1)  # the end: the last 2 mm but its cap
+        w_end = float(np.median(pr.width_mm[lo:hi]))
         # No tapering along the segment: the end is as wide as the segment before it.
         feed = float(np.median(pr.width_mm[max(n // 5, 1) : max(lo, n // 5 + 2)]))
         abrupt = w_end >= CUTOFF_MIN_MM and w_end >= CUTOFF_TAPER * feed
@@ -1212,7 +1214,7 @@ def _cutoffs(ctx: _Context, cysts: list[Finding]) -> list[Finding]:
         if not abrupt and bulb < start:
             continue
         conf = float(np.clip((bulb - start) / (CUTOFF_BULB_SURE_MM - start), 0, 1))
-        full, dense = _full_stop(ctx, pr, s, w_end, lo, max(n - cap, lo + 1)) if abrupt else (0, 0)
+        full, dense = _full_stop(ctx, pr, s, w_end, lo, hi) if abrupt else (0.0, 0.0)
         if abrupt:
             why = (
                 f"the duct ends at {w_end:.1f} mm wide (before it {feed:.1f} mm; terminal "
@@ -1288,16 +1290,18 @@ def _sides(along: np.ndarray, values: np.ndarray) -> np.ndarray:
     """At each point, the lesser of the medians of ``values`` over the points more than
     ``NARROWING_SIDE_MM[0]`` and at most ``NARROWING_SIDE_MM[1]`` before it along the duct
     and over those as far after it (NaN where either side has fewer than 3 points)."""
-    return np.min(_side_medians(along, values), axis=0)
+    return np.min(_side_medians(along, values), axis=-2)
 
 
 def _side_medians(along: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(2, n): at each point, the medians of ``values`` over the points more than
-    ``NARROWING_SIDE_MM[0]`` and at most ``NARROWING_SIDE_MM[1]`` before it along the duct,
-    and over those as far after it (both NaN where either side has fewer than 3 points)."""
+    """(..., 2, n): at each point, the medians of ``values`` ((n,) or a stack (m, n) of
+    profiles along the same path) over the points more than ``NARROWING_SIDE_MM[0]`` and
+    at most ``NARROWING_SIDE_MM[1]`` before it along the duct, and over those as far after
+    it (both NaN where either side has fewer than 3 points)."""
     near, far = NARROWING_SIDE_MM
+    values = np.asarray(values, dtype=float)
     n = len(along)
-    out = np.full((2, n), np.nan)
+    out = np.full((*values.shape[:-1], 2, n), np.nan)
     sides = []
     for lo, hi in (
         (np.searchsorted(along, along - far), np.searchsorted(along, along - near)),
@@ -1307,11 +1311,12 @@ def _side_medians(along: np.ndarray, values: np.ndarray) -> np.ndarray:
         ),
     ):
         idx = lo[:, None] + np.arange(max(int((hi - lo).max(initial=0)), 1))[None, :]
-        sides.append((np.where(idx < hi[:, None], values[np.minimum(idx, n - 1)], np.nan), hi - lo))
-    ok = (sides[0][1] >= 3) & (sides[1][1] >= 3)
+        sides.append((idx, idx < hi[:, None], hi - lo))
+    ok = (sides[0][2] >= 3) & (sides[1][2] >= 3)
     if ok.any():
-        for k, (window, _) in enumerate(sides):
-            out[k, ok] = np.nanmedian(window[ok], axis=1)
+        for k, (idx, inside, _) in enumerate(sides):
+            window = np.where(inside[ok], values[..., np.minimum(idx[ok], n - 1)], np.nan)
+            out[..., k, ok] = np.nanmedian(window, axis=-1)
     return out
 
 
@@ -1334,13 +1339,16 @@ def _narrowings(ctx: _Context) -> list[Finding]:
             continue
         area = _cross_sections(ctx, pr, 0.5 * base / ctx.mm + 2.0)
         along = pr.from_root_mm
-        sides = _sides(along, w)
+        # The width, the cross-section and the central excess on either side at once.
+        (w_sides, area_sides, (before, after)) = _side_medians(
+            along, np.stack([w, area, pr.excess])
+        )
+        sides = w_sides.min(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = area / _sides(along, area)
+            ratio = area / area_sides.min(axis=0)
             width = w / sides
         # The same duct on either side: as full of contrast before the place as after it
         # (where a duct meets the cannula, or runs into a branch, it is not).
-        before, after = _side_medians(along, pr.excess)
         with np.errstate(divide="ignore", invalid="ignore"):
             balance = np.where(
                 np.maximum(before, after) > 0,

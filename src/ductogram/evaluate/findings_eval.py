@@ -42,7 +42,6 @@ It writes, all at once (:func:`ductogram.core.files.atomic_directory`), ``exams.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
@@ -58,6 +57,7 @@ from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, json_safe, write_json_atomic
 from .harness import LESIONS, CaseSpec, case_setup, draw_cases
 from .metrics import against_target, proportion_ci
+from .parallel import ordered_map
 from .quality_eval import EXTRAVASATED_MIN_ML
 
 __all__ = [
@@ -284,40 +284,29 @@ def froc(scores: list[dict[str, Any]], thresholds: np.ndarray | None = None) -> 
     """
     n_targets = sum(int(s["targets"]) for s in scores)
     n_views = sum(int(s["views"]) for s in scores)
-    confs = sorted({c for s in scores for c, _ in s["detections"]}, reverse=True)
-    th = np.asarray(confs if thresholds is None else thresholds, dtype=float)
-    sens, fpv = [], []
-    for t in th:
-        found = 0
-        fps = 0
-        for s in scores:
-            hits = {h for c, h in s["detections"] if c >= t and h is not None and h >= 0}
-            found += len(hits)
-            fps += sum(1 for c, h in s["detections"] if c >= t and h == -1)
-        sens.append(found / n_targets if n_targets else float("nan"))
-        fpv.append(fps / n_views if n_views else float("nan"))
-    ok = [s for s, f in zip(sens, fpv, strict=True) if f <= 0.25 and not math.isnan(s)]
+    items = _froc_items(scores)
+    th = items[3] if thresholds is None else np.asarray(thresholds, dtype=float)
+    found, fps = _froc_counts(items, np.ones((1, len(scores))), th)
+    sens = found[0] / n_targets if n_targets else np.full(len(th), np.nan)
+    fpv = fps[0] / n_views if n_views else np.full(len(th), np.nan)
+    ok = (fpv <= 0.25) & ~np.isnan(sens)
     return {
         "threshold": [float(t) for t in th],
         "sensitivity": [float(s) for s in sens],
         "fp_per_view": [float(f) for f in fpv],
         "targets": n_targets,
         "views": n_views,
-        "sensitivity_at_0.25_fp_per_view": float(max(ok)) if ok else 0.0,
+        "sensitivity_at_0.25_fp_per_view": float(sens[ok].max()) if ok.any() else 0.0,
     }
 
 
-def _sensitivity_at(
-    scores: list[dict[str, Any]], weights: np.ndarray, fp_per_view: float
-) -> np.ndarray:
-    """:func:`froc`'s sensitivity at ``fp_per_view`` false positives per view, for each row
-    of ``weights`` (resamples, exams): how many times each exam counts.
-
-    A target counts from its surest hit's confidence down, a false positive from its own;
-    at each confidence, the sums of the weights of the targets and false positives at or
-    above it over those of all targets and views give the curve, and the answer is its
-    highest sensitivity at no more than ``fp_per_view`` (0 when none gets there), as in
-    :func:`froc`; NaN for a row that weighs no target."""
+def _froc_items(
+    scores: list[dict[str, Any]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What the FROC counts, by decreasing confidence: every false positive (kind 0) at
+    its confidence and every target found at its surest hit's (kind 1), with their exams'
+    indices; and the default thresholds, every distinct detection confidence (detections
+    on other lesions included), decreasing."""
     conf, kind, exam = [], [], []
     for e, s in enumerate(scores):
         best: dict[int, float] = {}
@@ -330,27 +319,49 @@ def _sensitivity_at(
                 best[h] = max(best.get(h, -math.inf), float(c))
         for c in best.values():
             conf.append(c), kind.append(1), exam.append(e)
+    order = np.argsort(-np.asarray(conf, dtype=float), kind="stable")
+    thresholds = np.array(sorted({float(c) for s in scores for c, _ in s["detections"]}))[::-1]
+    return (
+        np.asarray(conf, dtype=float)[order],
+        np.asarray(kind, dtype=float)[order],
+        np.asarray(exam, dtype=np.int64)[order],
+        thresholds,
+    )
+
+
+def _froc_counts(
+    items: tuple[np.ndarray, ...], weights: np.ndarray, thresholds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, thresholds): the weighted targets found and false positives at or above
+    each threshold, for each row of ``weights`` (how many times each exam counts)."""
+    conf, kind, exam = items[:3]
+    at = np.searchsorted(-conf, -np.asarray(thresholds, dtype=float), side="right")
+    w = np.asarray(weights, dtype=float)[:, exam]
+    zero = np.zeros((len(w), 1))
+    found = np.concatenate([zero, np.cumsum(w * kind, axis=1)], axis=1)[:, at]
+    fps = np.concatenate([zero, np.cumsum(w * (1 - kind), axis=1)], axis=1)[:, at]
+    return found, fps
+
+
+def _sensitivity_at(
+    scores: list[dict[str, Any]], weights: np.ndarray, fp_per_view: float
+) -> np.ndarray:
+    """:func:`froc`'s sensitivity at ``fp_per_view`` false positives per view, for each row
+    of ``weights`` (resamples, exams): how many times each exam counts (0 when no
+    threshold gets there; NaN for a row that weighs no target)."""
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     n_targets = weights @ np.array([float(s["targets"]) for s in scores])
     n_views = weights @ np.array([float(s["views"]) for s in scores])
+    items = _froc_items(scores)
     out = np.zeros(len(weights))
-    if conf:
-        order = np.argsort(-np.asarray(conf), kind="stable")
-        conf_sorted = np.asarray(conf)[order]
-        kind_sorted = np.asarray(kind)[order]
-        exam_sorted = np.asarray(exam)[order]
-        # A threshold takes every detection at or above it: the counts at a run of equal
-        # confidences are those at its last.
-        last = np.r_[conf_sorted[1:] != conf_sorted[:-1], True]
-        for k in range(0, len(weights), 256):  # (rows x detections) arrays, in chunks
-            w = weights[k : k + 256, exam_sorted]
-            found = np.cumsum(w * kind_sorted, axis=1)[:, last]
-            fps = np.cumsum(w * (1 - kind_sorted), axis=1)[:, last]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sens = found / n_targets[k : k + 256, None]
-                fpv = fps / n_views[k : k + 256, None]
-            ok = (fpv <= fp_per_view) & np.isfinite(sens)
-            out[k : k + 256] = np.where(ok, sens, -np.inf).max(axis=1, initial=0.0)
+    for k in range(0, len(weights), 256):  # (rows x detections) arrays, in chunks
+        rows = slice(k, k + 256)
+        found, fps = _froc_counts(items, weights[rows], items[3])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sens = found / n_targets[rows, None]
+            fpv = fps / n_views[rows, None]
+        ok = (fpv <= fp_per_view) & np.isfinite(sens)
+        out[rows] = np.where(ok, sens, -np.inf).max(axis=1, initial=0.0)
     out[n_targets == 0] = np.nan
     return out
 
@@ -537,18 +548,10 @@ def evaluate_findings(
         specs = [replace(spec, lesion=lesion) for spec in specs]
     args = [(s, pixel_mm, supersample, phantom) for s in specs]
     rows = []
-    with contextlib.ExitStack() as stack:
-        if workers > 1:
-            from multiprocessing import get_context
-
-            pool = stack.enter_context(get_context("spawn").Pool(workers))
-            done = pool.imap(_one, args, chunksize=1)
-        else:
-            done = map(_one, args)
-        for spec, row in zip(specs, done, strict=True):
-            rows.append(row)
-            if progress is not None:
-                progress(spec, row)
+    for spec, row in zip(specs, ordered_map(_one, args, workers), strict=True):
+        rows.append(row)
+        if progress is not None:
+            progress(spec, row)
     scored = [r for r in rows if r.get("score") is not None]
     curve = froc([r["score"] for r in scored])
     # An exam whose contrast leaked into the tissue is incomplete whatever the ducts hold

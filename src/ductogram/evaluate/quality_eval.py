@@ -43,6 +43,7 @@ from ..analysis.quality import MIN_GENERATIONS, QUALITY_CODES, assess_quality, q
 from ..core import ParameterError
 from ..core.files import atomic_directory, check_output_directory, json_safe, write_json_atomic
 from .metrics import against_target, proportion_ci
+from .parallel import ordered_map
 
 __all__ = [
     "PROBLEMS",
@@ -282,13 +283,7 @@ def evaluate_quality(
     if out is not None:
         check_output_directory(out, overwrite=overwrite)
     args = [(seed, pixel_mm, presentation, with_evidence) for seed in seeds]
-    if workers > 1 and len(args) > 1:
-        from multiprocessing import get_context
-
-        with get_context("spawn").Pool(min(workers, len(args))) as pool:
-            cases = pool.map(_quality_view, args, chunksize=1)
-    else:
-        cases = [_quality_view(a) for a in args]
+    cases = list(ordered_map(_quality_view, args, workers))
     per_flag = {}
     for code in PROBLEMS:
         pos = [c for c in cases if code in c["truth"]]
