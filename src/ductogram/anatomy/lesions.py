@@ -7,7 +7,8 @@ does in life:
 - solitary papilloma: an ellipsoidal mass in a central duct, the duct widened around it;
   a filling defect with a rim of contrast, or, when it obstructs, a cut-off at its surface;
 - multiple peripheral papillomas: several small masses in one peripheral segment;
-- carcinoma/DCIS: irregular narrowing with a rough wall over 1-3 cm, often ending abruptly;
+- carcinoma/DCIS: a duct held open over 1-3 cm with its calibre irregular, saccules
+  alternating with narrowings, and a rough wall, often ending abruptly;
 - duct ectasia: segmental or diffuse widening beyond 2 mm (3 mm at the ampulla);
 - cyst: a cavity filled through a terminal duct;
 - stricture: a short smooth narrowing, which may close the lumen.
@@ -139,6 +140,10 @@ PAPILLOMA_MAX_DISTANCE_MM = 30.0
 PERIPHERAL_PAPILLOMA_SIZE_MM = (1.5, 4.0)
 ECTASIA_DIAMETER_MM = 2.0
 ECTASIA_AMPULLA_DIAMETER_MM = 3.0
+# Carcinoma/DCIS: sacculation alternating with narrowing (clinical.md §2.1) [estimate]
+CARCINOMA_PERIOD_MM = (3.0, 6.0)  # one saccule and one narrowing
+CARCINOMA_SWING = (0.4, 0.6)  # saccules 1.4-1.6 times the held calibre, narrowings 0.4-0.6
+CARCINOMA_ROUGHNESS = 0.1  # node-to-node scatter of the wall
 
 
 @dataclass(frozen=True)
@@ -475,16 +480,27 @@ def _carcinoma(tree, request, rng, *, hood, shrink=1.0):
         if offsets[-1] >= 0.9 * length:
             break
     node, nodes, offsets = best
-    # Irregular narrowing: the calibre falls from 85 % to 45 % along the extent with a
-    # rough, node-to-node jitter of the wall (wall irregularity).
+    before = tree.radii_mm[nodes]
+    # The tumour holds its duct open along the extent where a normal duct would thin out
+    # into its terminal branches (expansion, clinical.md §2.1): the lumen keeps at least
+    # the entry calibre tapering to 60 % at the end [estimate].
     t = offsets / max(offsets[-1], 1e-9)
-    base = 0.85 - 0.4 * t
-    rough = rng.normal(0.0, 0.18, len(nodes))
-    factor = np.clip(base * (1.0 + rough), 0.25, 0.95)
-    factor[0] = 1.0
-    new = tree.radii_mm[nodes] * factor
+    held = np.maximum(before, before[0] * (1.0 - 0.4 * t))
+    # Caliber irregularity, sacculation alternating with narrowing (clinical.md §2.1, Cho
+    # 2005; basicmedicalkey Fig 7.3): the calibre swings about the held one with a period of
+    # a few mm [estimate], saccules 1.4-1.6 times it and narrowings 0.4-0.6 times, and the
+    # wall is rough from node to node on top of that.
+    period = rng.uniform(*CARCINOMA_PERIOD_MM)
+    swing = rng.uniform(*CARCINOMA_SWING) * shrink
+    phase = rng.uniform(0.0, 2.0 * np.pi)
+    wave = np.cos(2.0 * np.pi * offsets / period + phase)
+    rough = rng.normal(0.0, CARCINOMA_ROUGHNESS, len(nodes))
+    # From the entry's calibre over the first millimetre, so the duct enters smoothly.
+    entry = np.clip(offsets / 1.0, 0.0, 1.0)
+    factor = np.clip(1.0 + entry * (swing * wave + rough), 0.3, 1.8)
+    new = held * factor
     obstructs = bool(rng.random() < 0.7) if request.obstructs is None else request.obstructs
-    radii, before = _with_radii(tree, nodes, new)
+    radii, _ = _with_radii(tree, nodes, new)
     masses: tuple[Ellipsoid, ...] = ()
     stop = None
     if obstructs:
@@ -506,8 +522,9 @@ def _carcinoma(tree, request, rng, *, hood, shrink=1.0):
         radius_before_mm=before,
         masses=masses,
         description=(
-            f"carcinoma/DCIS over {offsets[-1]:.0f} mm of duct: irregular narrowing and wall "
-            f"irregularity{', abrupt termination' if obstructs else ''}"
+            f"carcinoma/DCIS over {offsets[-1]:.0f} mm of duct: caliber irregularity "
+            "(sacculation alternating with narrowing) and wall irregularity"
+            f"{', abrupt termination' if obstructs else ''}"
         ),
     )
     return _append(tree, lesion, radii), nodes
