@@ -12,7 +12,6 @@ import pytest
 
 from ductogram.analysis.assessment import (
     BIRADS,
-    CALL_CONFIDENCE,
     ExamLesion,
     ExamReading,
     ViewReport,
@@ -79,12 +78,21 @@ def test_a_short_widening_is_not_counted_as_ectasia():
     assert category == 2 and marked[0].counted
 
 
-def test_cut_off_with_wall_irregularity_is_birads_5(monkeypatch):
-    lesions = [_lesion(FindingKind.CUT_OFF, 0.95), _lesion(FindingKind.WALL_IRREGULARITY, 0.95)]
-    # Wall irregularity is reported but not counted by default ...
-    assert assess(_views(), lesions)[0] == 4
-    # ... a reader who counts it gets the carcinoma pattern.
-    monkeypatch.setitem(CALL_CONFIDENCE, FindingKind.WALL_IRREGULARITY, 0.8)
+def test_wall_irregularity_counts_from_two_views_and_with_a_cut_off_is_birads_5():
+    from ductogram.analysis.findings import IRREGULARITY_CONFIDENCE
+
+    one_view = IRREGULARITY_CONFIDENCE[1]
+    two_views = 1 - (1 - IRREGULARITY_CONFIDENCE[0]) ** 2
+    # Seen in one view only, it is reported but not counted ...
+    category, _, marked = assess(_views(), [_lesion(FindingKind.WALL_IRREGULARITY, one_view)])
+    assert category == 1 and not marked[0].counted
+    category, _, marked = assess(_views(), [_lesion(FindingKind.WALL_IRREGULARITY, two_views)])
+    assert category == 4 and marked[0].counted
+    # ... and with a cut-off it is the pattern of a carcinoma.
+    lesions = [
+        _lesion(FindingKind.CUT_OFF, 0.95),
+        _lesion(FindingKind.WALL_IRREGULARITY, two_views),
+    ]
     category, reasons, _ = assess(_views(), lesions)
     assert category == 5
     assert any("carcinoma" in r for r in reasons)

@@ -833,3 +833,70 @@ def test_the_surest_lucency_of_a_simulated_view_lies_on_a_papilloma(lesion_views
                     with_papilloma += 1
                     first += on[int(np.argmax(p))]
     assert with_papilloma >= 6 and first == with_papilloma, (first, with_papilloma)
+
+
+def _beaded(narrowings, saccule_mm=2.6, narrow_mm=0.6, first=110, period_px=20):
+    """The 1.6 mm duct of :func:`_strictured` (its two thin branches too) with
+    ``narrowings`` narrowings to ``narrow_mm``, ``period_px`` apart from row ``first``,
+    saccules ``saccule_mm`` wide between them (a carcinoma's caliber irregularity, as
+    lesions.py draws one)."""
+    rows = [first - period_px // 2] + [first + k * period_px // 2 for k in range(2 * narrowings)]
+    radii = [0.8] + [0.5 * (narrow_mm if k % 2 == 0 else saccule_mm) for k in range(2 * narrowings)]
+    rows.append(rows[-1] + period_px // 2)
+    radii.append(0.8)
+    tubes = [((4, 60), (rows[0], 60), 0.8, 0.8)]
+    tubes += [
+        ((a, 60), (b, 60), ra, rb)
+        for a, b, ra, rb in zip(rows[:-1], rows[1:], radii[:-1], radii[1:], strict=True)
+    ]
+    tubes += [
+        ((rows[-1], 60), (210, 60), 0.8, 0.8),
+        ((210, 60), (230, 60), 0.8, 0.1),
+        ((50, 60), (236, 8), 0.25, 0.25),
+        ((70, 60), (236, 114), 0.25, 0.25),
+    ]
+    return tubes
+
+
+def test_saccules_alternating_with_narrowings_are_a_wall_irregularity_of_one_view():
+    # Three narrowings 4 mm apart between saccules, 20-32 mm from the root.
+    from ductogram.analysis.assessment import CALL_CONFIDENCE
+    from ductogram.analysis.findings import IRREGULARITY_CONFIDENCE
+
+    image, reading, marks = _view((240, 120), _beaded(3))
+    found = find_findings(image, reading, marks)
+    walls = [f for f in found if f.kind == FindingKind.WALL_IRREGULARITY]
+    assert len(walls) == 1, [f.evidence for f in found]
+    w = walls[0]
+    assert w.evidence.startswith("3 narrowings") and w.size_mm == pytest.approx(8.0, abs=1.0)
+    assert 110 <= w.row <= 150 and abs(w.col - 60) <= 2
+    # One view's is reported, not counted: the other view must show it too.
+    assert IRREGULARITY_CONFIDENCE[0] <= w.confidence < CALL_CONFIDENCE[w.kind]
+    assert 1 - (1 - IRREGULARITY_CONFIDENCE[0]) ** 2 >= CALL_CONFIDENCE[w.kind]
+
+
+def test_one_narrowing_shallow_swings_or_thin_ducts_crossing_are_no_wall_irregularity(
+    monkeypatch,
+):
+    # One narrowing is a stricture's; saccules 1.8 mm wide with narrowings to 1.4 mm keep
+    # 0.78 of the width and of the central contrast (over IRREGULARITY_WIDTH and
+    # IRREGULARITY_DEPTH); thin (0.5 mm) ducts crossing a straight one 4 mm apart add
+    # little to its contrast.
+    from ductogram.analysis.findings import IRREGULARITY_DEPTH, IRREGULARITY_WIDTH
+
+    assert 1.4 / 1.8 > max(IRREGULARITY_DEPTH, IRREGULARITY_WIDTH)
+    crossing = [((100 + 20 * k, 0), (100 + 20 * k, 119), 0.25, 0.25) for k in range(4)]
+    for tubes, unread in (
+        (_beaded(1), ()),
+        (_beaded(3, saccule_mm=1.8, narrow_mm=1.4), ()),
+        (_strictured(1.6), crossing),
+    ):
+        found = find_findings(*_view((240, 120), tubes, unread=unread))
+        assert FindingKind.WALL_IRREGULARITY not in _kinds(found), [f.evidence for f in found]
+    # The shallow swings are left out by those two gates.
+    from ductogram.analysis import findings
+
+    monkeypatch.setattr(findings, "IRREGULARITY_DEPTH", 0.95)
+    monkeypatch.setattr(findings, "IRREGULARITY_WIDTH", 0.95)
+    found = find_findings(*_view((240, 120), _beaded(3, saccule_mm=1.8, narrow_mm=1.4)))
+    assert FindingKind.WALL_IRREGULARITY in _kinds(found)

@@ -91,11 +91,12 @@ CALL_CONFIDENCE: dict[str, float] = {
     # stricture; read as exams, pairing included, on the 120 normal and 28 stricture exams
     # of draw_cases(300, 47): the narrowing alone called 2 normals and 6 strictures]
     FindingKind.NARROWING: 0.5,
-    # Wall irregularity and extravasation are reported but not counted: on simulated
-    # normal exams the width profile's scatter comes as often from ducts crossing in the
-    # projection as from disease [measured, seeds of draw_cases(40, 1001)]. A reader who
-    # wants them counted lowers these.
-    FindingKind.WALL_IRREGULARITY: 1.01,
+    # Wall irregularity (saccules alternating with narrowings) counts when both views
+    # show it at the same place: one view's finding is at most
+    # findings.IRREGULARITY_CONFIDENCE[1] (0.45), two paired at least 0.51.
+    FindingKind.WALL_IRREGULARITY: 0.5,
+    # Extravasation is reported but not counted: a technical complication as often as a
+    # sign (clinical.md §2.1). A reader who wants it counted lowers this.
     FindingKind.EXTRAVASATION: 1.01,
 }
 #: A finding seen in one of two views that were paired keeps this share of its confidence

@@ -106,8 +106,18 @@ of contrast, and the papillomas in them, lie.
   ``NARROWING_AREA_RATIO`` and 0 at twice that: the area drops as the square of the width,
   so a stricture that halves the lumen keeps a quarter of its contrast, while a crossing
   or a change of the background beside the duct moves the sum but not the width.
-- **Wall irregularity**: the width profile of a segment scatters about its trend by more
-  than ``IRREGULARITY_CV`` (coefficient of variation).
+- **Wall irregularity** (caliber irregularity: saccules alternating with narrowings,
+  clinical.md §2.1): along each read path from the root, the central excess (smoothed by
+  ``IRREGULARITY_SMOOTH_MM``) dips at a narrowing between two saccules within
+  ``IRREGULARITY_SIDE_MM``: the dip holds at most ``IRREGULARITY_DEPTH`` of the lesser
+  saccule's excess and the width at most ``IRREGULARITY_WIDTH`` of its width, the
+  saccules are full of contrast (``IRREGULARITY_SACCULE`` times the tree's typical duct)
+  and the duct stays filled through the narrowing (``IRREGULARITY_FILLED``: a path that
+  crosses tissue between ducts falls to nothing). ``IRREGULARITY_MIN_COUNT`` or more such
+  narrowings, ``IRREGULARITY_SPACING_MM`` apart at least, within
+  ``IRREGULARITY_STRETCH_MM`` of one path are one irregular stretch, its confidence from
+  ``IRREGULARITY_CONFIDENCE``: under the count's, so that it counts when the other view
+  shows it too (a crossing duct in one projection makes such dips too, rarely in both).
 - **Duct ectasia**: a segment's calibre above 2 mm, or above 3 mm within
   ``AMPULLA_MM`` of the root (Radiopaedia, clinical.md §2.1), that holds at least
   ``ECTASIA_FILLED`` of the tree's typical central excess per mm of calibre (a filled
@@ -337,8 +347,29 @@ NARROWING_AREA_RATIO = 0.25  # ... and its contrast cross-section this share for
 # the same 10 (the gates were set on the even half of draw_cases(300, 47), 1 normal and 2
 # strictures, and held on its odd half: 1 and 4). The strictures not found were read
 # shallower (0.24-1.3) or where the read tree breaks at them]
-IRREGULARITY_CV = 0.3  # wall irregularity: detrended width scatter / mean width
-IRREGULARITY_MIN_MM = 6.0  # ... over a segment at least this long
+# Wall irregularity, read as caliber irregularity: saccules alternating with narrowings
+# along one duct (clinical.md §2.1; anatomy/lesions.py draws a carcinoma so) [measured on
+# draw_cases(30, 1) with carcinoma forced and the 45 normal exams of draw_cases(140, 61):
+# two or more such narrowings within 15 mm of one read path in both views, their places
+# within PAIR_TOLERANCE_MM of the nipple-distance of each other, in 8 of the 30 carcinoma
+# exams (on the carcinoma in 7) and none of the 45 normal ones; in one view only, in 24 of
+# the 60 carcinoma views and 14 of the 90 normal ones: a finding of one view is reported,
+# not counted (IRREGULARITY_CONFIDENCE), two paired are]
+IRREGULARITY_SMOOTH_MM = (1.0, 0.6)  # central excess along the path: median, then mean
+IRREGULARITY_SIDE_MM = 2.5  # a narrowing's saccules: the most contrast this far either side
+IRREGULARITY_DEPTH = 0.6  # the narrowing's central excess is at most this share of the
+# lesser saccule's ...
+IRREGULARITY_WIDTH = 0.7  # ... its width at most this share of the lesser saccule's ...
+IRREGULARITY_SACCULE = 1.5  # ... the saccules at least this many times the tree's typical
+# central excess (ctx.level) ...
+IRREGULARITY_FILLED = 0.8  # ... and the narrowing still this many (the duct stays filled:
+# where a read path runs over tissue between ducts, its excess falls to 0)
+IRREGULARITY_ROOT_MM = 5.0  # not this near the root (the cannula)
+IRREGULARITY_SPACING_MM = 2.0  # narrowings at least this far apart (a saccule between)
+IRREGULARITY_STRETCH_MM = 15.0  # narrowings this close along one path make one stretch
+IRREGULARITY_MIN_COUNT = 2  # ... of at least this many narrowings
+IRREGULARITY_CONFIDENCE = (0.3, 0.45)  # a stretch of 2 narrowings, and of 5 or more: one
+# view's finding stays under its CALL_CONFIDENCE (0.5), two paired are over it
 CYST_MIN_MM = 3.0  # smallest cyst read (diameter) [estimate; the simulated cysts are 3-15 mm]
 CYST_PITCH_MM = 0.5  # grid of the cyst search
 CYST_OVER_CUTOFF = 0.5  # a free end inside a pool read this round is the cyst's duct, not a
@@ -1386,30 +1417,94 @@ def _narrowings(ctx: _Context) -> list[Finding]:
     return out
 
 
+def _path_profile(ctx: _Context, leaf: int) -> tuple[np.ndarray, ...]:
+    """Along, central excess, width and (row, col) from the root to the end of ``leaf``,
+    ordered by the path length from the root."""
+    segs = []
+    s = leaf
+    while s >= 0:
+        segs.append(s)
+        s = int(ctx.tree.parent[s])
+    prs = [ctx.profiles[k] for k in reversed(segs)]
+    along = np.concatenate([p.from_root_mm for p in prs])
+    order = np.argsort(along, kind="stable")
+    return (
+        along[order],
+        np.concatenate([p.excess for p in prs])[order],
+        np.concatenate([p.width_mm for p in prs])[order],
+        np.concatenate([p.rc for p in prs])[order],
+    )
+
+
+def _caliber_narrowings(along: np.ndarray, excess: np.ndarray, width: np.ndarray, level: float):
+    """Indices of the narrowings between saccules along one path (see the module's
+    docstring, wall irregularity)."""
+    from scipy.signal import find_peaks
+
+    if len(along) < 10 or level <= 0:
+        return np.zeros(0, dtype=np.int64)
+    step = max(float(np.median(np.diff(along))), 1e-3)
+    med, mean = IRREGULARITY_SMOOTH_MM
+    e = ndi.median_filter(excess, max(round(med / step), 1) | 1, mode="nearest")
+    e = ndi.uniform_filter1d(e, max(round(mean / step), 1), mode="nearest")
+    dips, _ = find_peaks(-e, distance=max(int(IRREGULARITY_SPACING_MM / step), 1))
+    side = IRREGULARITY_SIDE_MM
+    lo0 = np.searchsorted(along, along[dips] - side)
+    hi1 = np.searchsorted(along, along[dips] + side, side="right")
+    keep = []
+    for j, a, b in zip(dips.tolist(), lo0.tolist(), hi1.tolist(), strict=True):
+        if along[j] < IRREGULARITY_ROOT_MM or j - a < 3 or b - j - 1 < 3:
+            continue
+        saccule = min(e[a:j].max(), e[j + 1 : b].max())
+        wide = min(width[a:j].max(), width[j + 1 : b].max())
+        if (
+            saccule >= IRREGULARITY_SACCULE * level
+            and IRREGULARITY_FILLED * level <= e[j] <= IRREGULARITY_DEPTH * saccule
+            and width[max(j - 2, 0) : j + 3].min() <= IRREGULARITY_WIDTH * wide
+        ):
+            keep.append(j)
+    return np.array(keep, dtype=np.int64)
+
+
 def _wall_irregularity(ctx: _Context) -> list[Finding]:
-    out = []
+    """Irregular stretches (see the module's docstring): the one with the most narrowings
+    where stretches of several paths share a narrowing."""
     tree = ctx.tree
-    for s, pr in enumerate(ctx.profiles):
-        n = len(pr.rc)
-        w = pr.width_mm
-        length = float(tree.length_mm[s])
-        if length >= IRREGULARITY_MIN_MM and n >= 15 and tree.calibre_mm[s] >= 0.6:
-            inner = w[3 : n - 3]
-            t = np.arange(len(inner))
-            trend = np.polyval(np.polyfit(t, inner, 1), t)
-            cv = float(np.std(inner - trend) / max(np.mean(inner), 1e-9))
-            if cv >= IRREGULARITY_CV:
-                out.append(
-                    ctx.finding(
-                        FindingKind.WALL_IRREGULARITY,
-                        tuple(pr.rc[n // 2].tolist()),
-                        length,
-                        s,
-                        0.3 + 0.7 * float(np.clip((cv - IRREGULARITY_CV) / 0.3, 0, 1)),
-                        f"lumen width scatters {cv:.0%} about its trend over {length:.0f} mm",
-                        along_mm=float(pr.from_root_mm[n // 2]),
-                    )
-                )
+    if tree.n_segments == 0:
+        return []
+    has_child = np.zeros(tree.n_segments, dtype=bool)
+    has_child[tree.parent[tree.parent >= 0]] = True
+    stretches = []  # (count, length, places (row, col), along of each)
+    for leaf in np.flatnonzero(~has_child).tolist():
+        along, excess, width, rc = _path_profile(ctx, leaf)
+        js = _caliber_narrowings(along, excess, width, ctx.level)
+        for i in range(len(js)):
+            run = js[i:][along[js[i:]] - along[js[i]] <= IRREGULARITY_STRETCH_MM]
+            if len(run) >= IRREGULARITY_MIN_COUNT:
+                stretches.append((len(run), rc[run], along[run]))
+    out: list[Finding] = []
+    taken: set[tuple[int, int]] = set()
+    lo, hi = IRREGULARITY_CONFIDENCE
+    for count, places, at in sorted(stretches, key=lambda t: (-t[0], t[2][0])):
+        keys = {(int(r), int(c)) for r, c in np.round(places)}
+        if keys & taken:
+            continue
+        taken |= keys
+        middle = len(places) // 2
+        length = float(at[-1] - at[0])
+        confidence = lo + (hi - lo) * min((count - IRREGULARITY_MIN_COUNT) / 3.0, 1.0)
+        out.append(
+            ctx.finding(
+                FindingKind.WALL_IRREGULARITY,
+                tuple(float(v) for v in places[middle]),
+                length,
+                None,
+                confidence,
+                f"{count} narrowings between saccules over {length:.0f} mm of one duct "
+                "(caliber irregularity)",
+                along_mm=float(at[middle]),
+            )
+        )
     return out
 
 
