@@ -96,6 +96,15 @@ def test_wall_irregularity_counts_from_two_views_and_with_a_cut_off_is_birads_5(
     category, reasons, _ = assess(_views(), lesions)
     assert category == 5
     assert any("carcinoma" in r for r in reasons)
+    # A narrowing on the stretch (an 8 mm stretch 3.0 cm from the nipple) is one of its
+    # own narrowings, not a second sign; 2 cm beyond it, it is.
+    wall = _lesion(FindingKind.WALL_IRREGULARITY, two_views, size=8.0)
+    wall = wall.model_copy(update={"distance_from_nipple_cm": 3.0})
+    for cm, expected in ((3.5, 4), (5.0, 5)):
+        narrowing = _lesion(FindingKind.NARROWING, 0.9).model_copy(
+            update={"distance_from_nipple_cm": cm}
+        )
+        assert assess(_views(), [wall, narrowing])[0] == expected, cm
 
 
 def test_air_bubbles_are_mimics_not_papillomas():

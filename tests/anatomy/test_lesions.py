@@ -131,7 +131,7 @@ def test_carcinoma_saccules_alternate_with_narrowings_and_may_end_abruptly(with_
         assert np.median(np.diff(along[turns])) >= 1.5
         # The tumour holds the duct open: it does not thin out to a terminal duct's calibre.
         assert r.min() >= 0.18 * lesion.radius_before_mm[0]
-        assert np.std(np.diff(r / lesion.radius_before_mm)) > 0.05  # wall irregularity
+        assert np.all(2 * r <= np.maximum(2 * lesion.radius_before_mm, 2.0))  # no ectasia
         if lesion.obstructs:  # abrupt termination at the end of the extent
             assert lesion.stop_node == lesion.affected_nodes[-1]
             assert lumen_contains(tree, lesion.masses[0].centre_mm[None]).all()

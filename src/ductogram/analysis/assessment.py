@@ -99,6 +99,11 @@ CALL_CONFIDENCE: dict[str, float] = {
     # sign (clinical.md §2.1). A reader who wants it counted lowers this.
     FindingKind.EXTRAVASATION: 1.01,
 }
+#: A narrowing or cut-off this near a wall irregularity's stretch (beyond half its length,
+#: by distance from the nipple) is one of its narrowings: it does not make the carcinoma
+#: pattern (BI-RADS 5) with it (the narrowing detector reads a stretch's deepest
+#: narrowing too) [estimate: PAIR_TOLERANCE_MM of location.py is 10 mm between views]
+STRETCH_MARGIN_MM = 5.0
 #: A finding seen in one of two views that were paired keeps this share of its confidence
 #: (a lesion is seen in both views); 1 as tuned: lower it to favour two-view findings.
 SINGLE_VIEW_FACTOR = 1.0
@@ -356,6 +361,16 @@ def _lesion(
     )
 
 
+def _on_stretch(lesion: ExamLesion, wall: ExamLesion) -> bool:
+    """Whether a narrowing or cut-off lies on a wall irregularity's stretch (within half
+    its length and ``STRETCH_MARGIN_MM`` of its middle, by distance from the nipple): one
+    of the stretch's own narrowings, not a second sign."""
+    a, b = lesion.distance_from_nipple_cm, wall.distance_from_nipple_cm
+    if a is None or b is None:
+        return False
+    return abs(a - b) * 10.0 <= 0.5 * wall.size_mm + STRETCH_MARGIN_MM
+
+
 def assess(
     views: list[ViewReport], lesions: list[ExamLesion]
 ) -> tuple[int, list[str], list[ExamLesion]]:
@@ -391,9 +406,14 @@ def assess(
                 f"{SUSPICIOUS_CAUSES.get(les.kind, 'benign and malignant causes')} cannot be "
                 "told apart by imaging; tissue diagnosis"
             )
-        carcinoma = FindingKind.WALL_IRREGULARITY in kinds and (
-            FindingKind.CUT_OFF in kinds or len(defects) >= 2 or FindingKind.NARROWING in kinds
-        )
+        walls = [les for les in counted if les.kind == FindingKind.WALL_IRREGULARITY]
+        other = [
+            les
+            for les in counted
+            if les.kind in (FindingKind.CUT_OFF, FindingKind.NARROWING)
+            and not any(_on_stretch(les, w) for w in walls)
+        ]
+        carcinoma = bool(walls) and (bool(other) or len(defects) >= 2)
         if carcinoma:
             category = 5
             reasons.append(

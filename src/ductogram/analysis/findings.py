@@ -368,6 +368,7 @@ IRREGULARITY_ROOT_MM = 5.0  # not this near the root (the cannula)
 IRREGULARITY_SPACING_MM = 2.0  # narrowings at least this far apart (a saccule between)
 IRREGULARITY_STRETCH_MM = 15.0  # narrowings this close along one path make one stretch
 IRREGULARITY_MIN_COUNT = 2  # ... of at least this many narrowings
+IRREGULARITY_MAX_COUNT = 5  # ... (confidence rising to this many)
 IRREGULARITY_CONFIDENCE = (0.3, 0.45)  # a stretch of 2 narrowings, and of 5 or more: one
 # view's finding stays under its CALL_CONFIDENCE (0.5), two paired are over it
 CYST_MIN_MM = 3.0  # smallest cyst read (diameter) [estimate; the simulated cysts are 3-15 mm]
@@ -1418,45 +1419,65 @@ def _narrowings(ctx: _Context) -> list[Finding]:
 
 
 def _path_profile(ctx: _Context, leaf: int) -> tuple[np.ndarray, ...]:
-    """Along, central excess, width and (row, col) from the root to the end of ``leaf``,
-    ordered by the path length from the root."""
+    """Along (mm from the root), central excess, width and (row, col) from the root to
+    the end of ``leaf``: its ancestors' profiles joined in path order (a pixel the parent
+    ends on and the child starts on taken once) and resampled every ``ctx.mm`` of path.
+    (Each profile's ``from_root_mm`` starts at its parent's smoothed length, which the
+    parent's raw pixel steps overrun by up to some %: joined, the path runs on.)"""
     segs = []
     s = leaf
     while s >= 0:
         segs.append(s)
         s = int(ctx.tree.parent[s])
-    prs = [ctx.profiles[k] for k in reversed(segs)]
-    along = np.concatenate([p.from_root_mm for p in prs])
-    order = np.argsort(along, kind="stable")
+    parts = []
+    last = None
+    for k in reversed(segs):
+        pr = ctx.profiles[k]
+        if len(pr.rc) == 0:
+            continue
+        first = 1 if last is not None and np.array_equal(pr.rc[0], last) else 0
+        parts.append((pr, first))
+        last = pr.rc[-1]
+    if not parts:
+        return (np.zeros(0),) * 3 + (np.zeros((0, 2)),)
+    rc = np.concatenate([pr.rc[f:] for pr, f in parts]).astype(float)
+    excess = np.concatenate([pr.excess[f:] for pr, f in parts])
+    width = np.concatenate([pr.width_mm[f:] for pr, f in parts])
+    steps = np.hypot(*np.diff(rc, axis=0).T) * ctx.mm
+    along = parts[0][0].from_root_mm[0] + np.r_[0.0, np.cumsum(steps)]
+    grid = np.arange(along[0], along[-1] + 1e-9, ctx.mm)
     return (
-        along[order],
-        np.concatenate([p.excess for p in prs])[order],
-        np.concatenate([p.width_mm for p in prs])[order],
-        np.concatenate([p.rc for p in prs])[order],
+        grid,
+        np.interp(grid, along, excess),
+        np.interp(grid, along, width),
+        np.column_stack([np.interp(grid, along, rc[:, 0]), np.interp(grid, along, rc[:, 1])]),
     )
 
 
 def _caliber_narrowings(along: np.ndarray, excess: np.ndarray, width: np.ndarray, level: float):
-    """Indices of the narrowings between saccules along one path (see the module's
-    docstring, wall irregularity)."""
-    from scipy.signal import find_peaks
-
+    """Indices of the narrowings between saccules along one path sampled evenly (see the
+    module's docstring, wall irregularity)."""
     if len(along) < 10 or level <= 0:
         return np.zeros(0, dtype=np.int64)
-    step = max(float(np.median(np.diff(along))), 1e-3)
+    step = float(along[1] - along[0])
     med, mean = IRREGULARITY_SMOOTH_MM
     e = ndi.median_filter(excess, max(round(med / step), 1) | 1, mode="nearest")
     e = ndi.uniform_filter1d(e, max(round(mean / step), 1), mode="nearest")
-    dips, _ = find_peaks(-e, distance=max(int(IRREGULARITY_SPACING_MM / step), 1))
-    side = IRREGULARITY_SIDE_MM
-    lo0 = np.searchsorted(along, along[dips] - side)
-    hi1 = np.searchsorted(along, along[dips] + side, side="right")
+    # The lowest point within IRREGULARITY_SPACING_MM either side (the first of a flat run).
+    k = max(round(IRREGULARITY_SPACING_MM / step), 1)
+    lowest = (e <= ndi.minimum_filter1d(e, 2 * k + 1, mode="nearest")) & (
+        e < ndi.maximum_filter1d(e, 3, mode="nearest")
+    )
+    dips = np.flatnonzero(lowest)
+    dips = dips[np.r_[True, np.diff(dips) > k]] if len(dips) else dips
+    side = max(round(IRREGULARITY_SIDE_MM / step), 3)
     keep = []
-    for j, a, b in zip(dips.tolist(), lo0.tolist(), hi1.tolist(), strict=True):
-        if along[j] < IRREGULARITY_ROOT_MM or j - a < 3 or b - j - 1 < 3:
+    for j in dips.tolist():
+        if along[j] < IRREGULARITY_ROOT_MM or j < side or j + side >= len(e):
             continue
-        saccule = min(e[a:j].max(), e[j + 1 : b].max())
-        wide = min(width[a:j].max(), width[j + 1 : b].max())
+        before, after = slice(j - side, j), slice(j + 1, j + side + 1)
+        saccule = min(e[before].max(), e[after].max())
+        wide = min(width[before].max(), width[after].max())
         if (
             saccule >= IRREGULARITY_SACCULE * level
             and IRREGULARITY_FILLED * level <= e[j] <= IRREGULARITY_DEPTH * saccule
@@ -1467,14 +1488,14 @@ def _caliber_narrowings(along: np.ndarray, excess: np.ndarray, width: np.ndarray
 
 
 def _wall_irregularity(ctx: _Context) -> list[Finding]:
-    """Irregular stretches (see the module's docstring): the one with the most narrowings
-    where stretches of several paths share a narrowing."""
+    """Irregular stretches (see the module's docstring): where stretches read along
+    several paths share a narrowing (within 1 mm), the one with the most narrowings."""
     tree = ctx.tree
     if tree.n_segments == 0:
         return []
     has_child = np.zeros(tree.n_segments, dtype=bool)
     has_child[tree.parent[tree.parent >= 0]] = True
-    stretches = []  # (count, length, places (row, col), along of each)
+    stretches = []  # (count, places (row, col), along of each)
     for leaf in np.flatnonzero(~has_child).tolist():
         along, excess, width, rc = _path_profile(ctx, leaf)
         js = _caliber_narrowings(along, excess, width, ctx.level)
@@ -1483,16 +1504,17 @@ def _wall_irregularity(ctx: _Context) -> list[Finding]:
             if len(run) >= IRREGULARITY_MIN_COUNT:
                 stretches.append((len(run), rc[run], along[run]))
     out: list[Finding] = []
-    taken: set[tuple[int, int]] = set()
+    taken = np.zeros((0, 2))
+    same = 1.0 / ctx.mm  # pixels: narrowings this near are one
     lo, hi = IRREGULARITY_CONFIDENCE
+    span = IRREGULARITY_MAX_COUNT - IRREGULARITY_MIN_COUNT
     for count, places, at in sorted(stretches, key=lambda t: (-t[0], t[2][0])):
-        keys = {(int(r), int(c)) for r, c in np.round(places)}
-        if keys & taken:
+        if len(taken) and np.min(np.hypot(*(places[:, None] - taken[None]).T)) <= same:
             continue
-        taken |= keys
+        taken = np.vstack([taken, places])
         middle = len(places) // 2
         length = float(at[-1] - at[0])
-        confidence = lo + (hi - lo) * min((count - IRREGULARITY_MIN_COUNT) / 3.0, 1.0)
+        confidence = lo + (hi - lo) * min((count - IRREGULARITY_MIN_COUNT) / span, 1.0)
         out.append(
             ctx.finding(
                 FindingKind.WALL_IRREGULARITY,

@@ -144,6 +144,7 @@ ECTASIA_AMPULLA_DIAMETER_MM = 3.0
 CARCINOMA_PERIOD_MM = (3.0, 6.0)  # one saccule and one narrowing
 CARCINOMA_SWING = (0.4, 0.6)  # saccules 1.4-1.6 times the held calibre, narrowings 0.4-0.6
 CARCINOMA_ROUGHNESS = 0.1  # node-to-node scatter of the wall
+CARCINOMA_RAMP_MM = 1.0  # the swing fades in and out over this at the extent's ends
 
 
 @dataclass(frozen=True)
@@ -482,23 +483,28 @@ def _carcinoma(tree, request, rng, *, hood, shrink=1.0):
     node, nodes, offsets = best
     before = tree.radii_mm[nodes]
     # The tumour holds its duct open along the extent where a normal duct would thin out
-    # into its terminal branches (expansion, clinical.md §2.1): the lumen keeps at least
-    # the entry calibre tapering to 60 % at the end [estimate].
+    # into its terminal branches: the lumen keeps at least the entry calibre tapering to
+    # 60 % at the end [estimate; clinical.md §2.1 lists duct expansion among the findings
+    # without tying it to carcinoma]. A retry for room (``shrink``) holds it less.
     t = offsets / max(offsets[-1], 1e-9)
-    held = np.maximum(before, before[0] * (1.0 - 0.4 * t))
+    held = before + shrink * np.maximum(before[0] * (1.0 - 0.4 * t) - before, 0.0)
     # Caliber irregularity, sacculation alternating with narrowing (clinical.md §2.1, Cho
     # 2005; basicmedicalkey Fig 7.3): the calibre swings about the held one with a period of
-    # a few mm [estimate], saccules 1.4-1.6 times it and narrowings 0.4-0.6 times, and the
-    # wall is rough from node to node on top of that.
+    # a few mm [estimate], saccules 1.4-1.6 times it (less on a retry for room) and
+    # narrowings 0.4-0.6 times, and the wall is rough from node to node on top of that.
     period = rng.uniform(*CARCINOMA_PERIOD_MM)
-    swing = rng.uniform(*CARCINOMA_SWING) * shrink
+    swing = rng.uniform(*CARCINOMA_SWING)
     phase = rng.uniform(0.0, 2.0 * np.pi)
-    wave = np.cos(2.0 * np.pi * offsets / period + phase)
+    wave = swing * np.cos(2.0 * np.pi * offsets / period + phase)
+    wave = np.where(wave > 0, shrink * wave, wave)
     rough = rng.normal(0.0, CARCINOMA_ROUGHNESS, len(nodes))
-    # From the entry's calibre over the first millimetre, so the duct enters smoothly.
-    entry = np.clip(offsets / 1.0, 0.0, 1.0)
-    factor = np.clip(1.0 + entry * (swing * wave + rough), 0.3, 1.8)
-    new = held * factor
+    # The swing fades in over the first millimetre (the duct enters smoothly) and out over
+    # the last (an obstructing tumour's stop is not lost in a saccule or a narrowing).
+    entry = np.clip(offsets / CARCINOMA_RAMP_MM, 0.0, 1.0)
+    ramp = entry * np.clip((offsets[-1] - offsets) / CARCINOMA_RAMP_MM, 0.0, 1.0)
+    factor = np.clip(1.0 + ramp * wave + entry * rough, 0.3, 1.8)
+    # Saccules stay under the ectasia limit (clinical.md §2.1: DCIS in non-dilated ducts).
+    new = np.minimum(held * factor, np.maximum(before, 0.95 * 0.5 * ECTASIA_DIAMETER_MM))
     obstructs = bool(rng.random() < 0.7) if request.obstructs is None else request.obstructs
     radii, _ = _with_radii(tree, nodes, new)
     masses: tuple[Ellipsoid, ...] = ()
