@@ -114,8 +114,8 @@ SUSPICIOUS = (
     FindingKind.NARROWING,
 )
 #: What a suspicious finding may be (clinical.md §2.1; lesions.py: a stricture is a short
-#: smooth narrowing that may close the lumen, a carcinoma narrows its duct irregularly and
-#: may end it abruptly).
+#: smooth narrowing that may close the lumen, a carcinoma makes its duct's calibre
+#: irregular, saccules alternating with narrowings, and may end it abruptly).
 SUSPICIOUS_CAUSES = {
     FindingKind.FILLING_DEFECT: "papilloma and carcinoma",
     FindingKind.CUT_OFF: "an obstructing papilloma, carcinoma and stricture",
