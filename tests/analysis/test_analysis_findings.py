@@ -844,6 +844,7 @@ def _beaded(narrowings, saccule_mm=2.6, narrow_mm=0.6, first=110, period_px=20):
     radii = [0.8] + [0.5 * (narrow_mm if k % 2 == 0 else saccule_mm) for k in range(2 * narrowings)]
     rows.append(rows[-1] + period_px // 2)
     radii.append(0.8)
+    assert rows[-1] < 210, "the beaded stretch runs past the duct's straight part"
     tubes = [((4, 60), (rows[0], 60), 0.8, 0.8)]
     tubes += [
         ((a, 60), (b, 60), ra, rb)

@@ -102,7 +102,8 @@ CALL_CONFIDENCE: dict[str, float] = {
 #: A narrowing or cut-off this near a wall irregularity's stretch (beyond half its length,
 #: by distance from the nipple) is one of its narrowings: it does not make the carcinoma
 #: pattern (BI-RADS 5) with it (the narrowing detector reads a stretch's deepest
-#: narrowing too) [estimate: PAIR_TOLERANCE_MM of location.py is 10 mm between views]
+#: narrowing too) [estimate: half location.PAIR_TOLERANCE_MM, within which the two views'
+#: distances of one lesion agree]
 STRETCH_MARGIN_MM = 5.0
 #: A finding seen in one of two views that were paired keeps this share of its confidence
 #: (a lesion is seen in both views); 1 as tuned: lower it to favour two-view findings.

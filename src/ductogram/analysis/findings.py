@@ -348,13 +348,14 @@ NARROWING_AREA_RATIO = 0.25  # ... and its contrast cross-section this share for
 # strictures, and held on its odd half: 1 and 4). The strictures not found were read
 # shallower (0.24-1.3) or where the read tree breaks at them]
 # Wall irregularity, read as caliber irregularity: saccules alternating with narrowings
-# along one duct (clinical.md §2.1; anatomy/lesions.py draws a carcinoma so) [measured on
+# along one duct (clinical.md §2.1; anatomy/lesions.py draws a carcinoma so) [set on
 # draw_cases(30, 1) with carcinoma forced and the 45 normal exams of draw_cases(140, 61):
-# two or more such narrowings within 15 mm of one read path in both views, their places
-# within PAIR_TOLERANCE_MM of the nipple-distance of each other, in 8 of the 30 carcinoma
-# exams (on the carcinoma in 7) and none of the 45 normal ones; in one view only, in 24 of
-# the 60 carcinoma views and 14 of the 90 normal ones: a finding of one view is reported,
-# not counted (IRREGULARITY_CONFIDENCE), two paired are]
+# as a prototype, two or more such narrowings within 15 mm of one read path were in both
+# views of 8 of the 30 carcinoma exams (on the carcinoma in 7) and of none of the normal
+# ones, in one view of 24 of the 60 carcinoma views and 14 of the 90 normal ones: one
+# view's finding is reported, not counted (IRREGULARITY_CONFIDENCE), two paired are.
+# Read as exams with this code, held out (draw_cases(30, 2) with carcinoma forced, the 50
+# normals of draw_cases(120, 62)): 7 -> 10 carcinoma exams called, the same 4 normals]
 IRREGULARITY_SMOOTH_MM = (1.0, 0.6)  # central excess along the path: median, then mean
 IRREGULARITY_SIDE_MM = 2.5  # a narrowing's saccules: the most contrast this far either side
 IRREGULARITY_DEPTH = 0.6  # the narrowing's central excess is at most this share of the
