@@ -88,24 +88,30 @@ of contrast, and the papillomas in them, lie.
   meets another in the projection and may go on behind it; so is a branch blocked where it
   leaves a wider duct, that close to it). A flared end is kept there: the cone's own
   outline has spurs.
-- **Duct narrowing** (a stricture): on the central ducts (generation at most
+- **Duct narrowing** (a stricture): read along each path from the root (the profiles of
+  a chain of segments joined, so that a stricture where the read tree branches or breaks
+  has its duct on either side), on the central ducts (generation at most
   ``NARROWING_MAX_GENERATION``, from ``NARROWING_ROOT_MM`` to ``NARROWING_REACH_MM`` from
-  the root along the tree, at least ``NARROWING_MIN_MM`` wide, and filled: their central
-  excess at least ``NARROWING_FILLED`` of the tree's typical one, which its thin ducts
-  set), with the same duct on either side (the lesser side's central excess at least
-  ``NARROWING_SIDE_BALANCE`` of the other's: not where a duct meets the cannula or runs
-  into a branch), a place where the duct's contrast cross-section (the excess summed
-  across it: the lumen's area, as the path through a round lumen is its chord) falls to a
-  small share of the duct's on either side (``NARROWING_SIDE_MM``: the lesser of the
-  medians over 2-5 mm before it and after it), while the width within 2 mm of it falls to
-  at most ``NARROWING_WIDTH_RATIO`` of the duct's. The excess is summed over half the
-  duct's median width and 2 pixels either side of the centre line, below 0 counted as 0,
-  and smoothed over 3 points (a drawn 1.6 mm duct narrowed to 0.6 mm, without noise, reads
-  0.16 of its cross-section against the lumen's 0.14; noise counted where it is positive
-  adds more). The confidence falls from 1 at no contrast to 0.5 at
-  ``NARROWING_AREA_RATIO`` and 0 at twice that: the area drops as the square of the width,
-  so a stricture that halves the lumen keeps a quarter of its contrast, while a crossing
-  or a change of the background beside the duct moves the sum but not the width.
+  the root along the tree, the duct on either side at least ``NARROWING_MIN_MM`` wide,
+  and filled: its central excess at least ``NARROWING_FILLED`` of the tree's typical one,
+  which its thin ducts set), with the same duct on either side (the lesser
+  side's central excess at least ``NARROWING_SIDE_BALANCE`` of the other's: not where a
+  duct meets the cannula or runs into a branch), a place where the duct's contrast
+  cross-section (the excess summed across it: the lumen's area, as the path through a
+  round lumen is its chord) falls to a small share of the duct's on either side
+  (``NARROWING_SIDE_MM``: the lesser of the medians over 2-5 mm before it and after it),
+  while the width within 2 mm of it falls to at most ``NARROWING_WIDTH_RATIO`` of the
+  duct's, and a thread of contrast goes through it (the central excess within 1 mm at
+  least ``NARROWING_THREAD`` of the tree's typical: a path over tissue between two ducts,
+  which the read tree bridged, has none). The excess is summed over half the duct's width
+  (its median over 10 mm of path) and 2 pixels either side of the centre line, below 0
+  counted as 0, and smoothed over 3 points (a drawn 1.6 mm duct narrowed to 0.6 mm,
+  without noise, reads 0.16 of its cross-section against the lumen's 0.14; noise counted
+  where it is positive adds more). The confidence falls from 1 at no contrast to 0.5 at
+  ``NARROWING_AREA_RATIO`` and 0 at ``NARROWING_NONE``: the area drops as the square of
+  the width, so a stricture that halves the lumen keeps a quarter of its contrast, while
+  a crossing or a change of the background beside the duct moves the sum but not the
+  width. The deepest place of a segment is its narrowing.
 - **Wall irregularity** (caliber irregularity: saccules alternating with narrowings,
   clinical.md §2.1): along each read path from the root, the central excess (smoothed by
   ``IRREGULARITY_SMOOTH_MM``) dips at a narrowing between two saccules within
@@ -316,28 +322,41 @@ CUTOFF_FULL_MIN_MM = 1.1  # ... this wide ...
 CUTOFF_FULL_EXCESS = (1.0, 2.0)  # ... is a cut-off from this contrast (its end's excess
 # over the tree's typical) on, and sure at that: the duct before a stricture that closes
 # it fills and dilates under the injection (exam/filling.py OBSTRUCTION_DILATION)
-NARROWING_MIN_MM = 0.9  # narrowings are read on ducts at least this wide (median) ...
+NARROWING_MIN_MM = 0.9  # narrowings are read on ducts at least this wide (the median on
+# either side) ...
 NARROWING_MAX_GENERATION = 4  # ... of these generations ...
 NARROWING_REACH_MM = 60.0  # ... within this path length of the root: where strictures lie
 # (lesions.py: generations 1-3, 5-40 mm from the nipple, which compression stretches)
 # and where crossings are fewest ...
 NARROWING_ROOT_MM = 10.0  # ... but not this near it, where the cannula, the contrast pooled
 # at its tip and the skin line cross the duct ...
-NARROWING_FILLED = 1.0  # ... on segments whose central excess (median) is at least this
-# share of the tree's typical one (the median along its centre lines, which its many thin
-# ducts set): a central duct, not a thin or faint path over tissue between ducts [measured
-# on 116 normal and 43 stricture exams: the 74 normals of draw_cases(200, 51), all of
-# (120, 52) and 30 strictures forced of (30, 50): the segments of the counted narrowings on
-# true strictures read 2.2-5.6 times it, those of the 7 counted places in 5 normal exams
+NARROWING_FILLED = 1.0  # ... on ducts whose central excess (the greater of the medians on
+# either side) is at least this share of the tree's typical one (the median along its
+# centre lines, which its many thin ducts set): a central duct, not a thin or faint path
+# over tissue between ducts
+# [measured, on segments' medians before the narrowings were read along paths, on 116
+# normal and 43 stricture exams: the 74 normals of draw_cases(200, 51), all of (120, 52)
+# and 30 strictures forced of (30, 50): the segments of the counted narrowings on true
+# strictures read 2.2-5.6 times it, those of the 7 counted places in 5 normal exams
 # 0.55-0.78 but two (4.6-4.8, where the duct meets the cannula: NARROWING_SIDE_BALANCE,
 # 0.42-0.44 there and 0.79-0.98 on the strictures); with 0.5 before, the narrowings called
 # those 5 normal exams (4 for a narrowing alone), now none, for the same 19 stricture
 # exams found (all findings)]
-NARROWING_SIDE_BALANCE = 0.6  # ... and whose central excess on the lesser side is at
-# least this share of the other's
+NARROWING_SIDE_BALANCE = 0.7  # ... and whose central excess on the lesser side is at
+# least this share of the other's [read along paths, on draw_cases(30, 3) with stricture
+# forced and the normal exams of draw_cases(140, 61) and (120, 62): the counted places on
+# the strictures 0.85-1.0, the 3 in normal exams 0.60-0.66, where the path leaves a wide
+# duct for a branch beside it]
 NARROWING_SIDE_MM = (2.0, 5.0)  # the duct on either side: this far along it (a stricture
 # is 2-5 mm long, lesions.py)
 NARROWING_WIDTH_RATIO = 0.7  # a narrowing's width is at most this share of the duct's ...
+NARROWING_NONE = 0.5  # a place whose cross-section holds this share of the duct's or more
+# is no narrowing (confidence 0; 0.6 called no more strictures of draw_cases(30, 3) and
+# more normal exams in the tuning of the paths' gates) ...
+NARROWING_THREAD = 0.2  # ... nor one whose central excess within 1 mm falls under this
+# share of the tree's typical: no contrast goes through it [on the same exams: the
+# narrowings on strictures 0.28-2.7, the path over tissue between a wide duct and a
+# branch crossing it in a normal exam 0.14 (a 4 % cross-section, confidence 0.93)] ...
 NARROWING_AREA_RATIO = 0.25  # ... and its contrast cross-section this share for
 # confidence 0.5, the finding counted [measured on tuning exams: draw_cases(100, 44), 40
 # papilloma exams of draw_cases(40, 45), draw_cases(100, 46), and the 120 normal and 28
@@ -1306,16 +1325,18 @@ def _pool_stop(image: Image, reading: Any, landmarks: Any) -> Finding:
     )
 
 
-def _cross_sections(ctx: _Context, pr: _Profile, half_px: float) -> np.ndarray:
-    """The contrast cross-section at each point of a profile: the excess over the
-    background summed along the path's normal within ``half_px`` of it (mm x excess;
-    below 0 counts as 0), smoothed over 3 points."""
+def _cross_sections(ctx: _Context, rc: np.ndarray, half_px: np.ndarray | float) -> np.ndarray:
+    """The contrast cross-section at each point of a path (pixels): the excess over the
+    background summed along the path's normal within ``half_px`` (one, or one per point)
+    of it (mm x excess; below 0 counts as 0), smoothed over 3 points."""
     from .landmarks import _sample_along
 
-    c, nrm = _normals(pr.rc)
-    x = np.arange(-half_px, half_px + 0.25, 0.5)
+    c, nrm = _normals(rc)
+    half = np.broadcast_to(np.asarray(half_px, float), (len(rc),))
+    x = np.arange(-half.max(initial=0.0), half.max(initial=0.0) + 0.25, 0.5)
     v, _ = _sample_along(ctx.excess, c, nrm, x)
-    area = np.clip(v, 0.0, None).sum(axis=1) * 0.5 * ctx.mm
+    v = np.where(np.abs(x)[None, :] <= half[:, None] + 1e-9, np.clip(v, 0.0, None), 0.0)
+    area = v.sum(axis=1) * 0.5 * ctx.mm
     return ndi.uniform_filter1d(area, 3, mode="nearest")
 
 
@@ -1353,105 +1374,137 @@ def _side_medians(along: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _narrowings(ctx: _Context) -> list[Finding]:
-    """Duct narrowings (see the module's docstring): at most one per segment, its
-    deepest."""
-    out = []
+def _narrowing_paths(ctx: _Context) -> list[list[int]]:
+    """The segment chains from a root along which narrowings are read: each leaf's path
+    cut after its first segment beyond ``NARROWING_MAX_GENERATION`` or starting beyond
+    ``NARROWING_REACH_MM`` (kept for the duct after a place near its start), those that
+    are a prefix of another left out."""
     tree = ctx.tree
-    near = NARROWING_SIDE_MM[0]
-    for s, pr in enumerate(ctx.profiles):
-        if (
-            len(pr.rc) < 9
-            or tree.generation[s] > NARROWING_MAX_GENERATION
-            or pr.from_root_mm[0] > NARROWING_REACH_MM
-        ):
+    has_child = np.zeros(tree.n_segments, dtype=bool)
+    has_child[tree.parent[tree.parent >= 0]] = True
+    chains = set()
+    for leaf in np.flatnonzero(~has_child).tolist():
+        chain = _path_from_root(tree.parent, leaf)
+        for i, s in enumerate(chain):
+            pr = ctx.profiles[s]
+            beyond = len(pr.from_root_mm) and pr.from_root_mm[0] > NARROWING_REACH_MM
+            if tree.generation[s] > NARROWING_MAX_GENERATION or beyond:
+                chain = chain[: i + 1]
+                break
+        chains.add(tuple(chain))
+    prefixes = {c[:i] for c in chains for i in range(1, len(c))}
+    return [list(c) for c in sorted(chains - prefixes)]
+
+
+def _narrowing_confidence(ratio: float) -> float:
+    """1 at no contrast through the place, 0.5 at ``NARROWING_AREA_RATIO`` of the duct's
+    cross-section and 0 at ``NARROWING_NONE``, linear between."""
+    if ratio <= NARROWING_AREA_RATIO:
+        return 1.0 - 0.5 * ratio / NARROWING_AREA_RATIO
+    return max(0.5 * (NARROWING_NONE - ratio) / (NARROWING_NONE - NARROWING_AREA_RATIO), 0.0)
+
+
+def _narrowings(ctx: _Context) -> list[Finding]:
+    """Duct narrowings (see the module's docstring), read along paths from the root (a
+    stricture where the read tree branches or breaks has its duct on either side): the
+    deepest place of each segment."""
+    tree = ctx.tree
+    near, far = NARROWING_SIDE_MM
+    found = []  # (ratio, row, col, segment, along, width, sides width)
+    for chain in _narrowing_paths(ctx):
+        along, excess, w, rc, seg = _path_profile(ctx, chain)
+        if len(along) < 9:
             continue
-        w = pr.width_mm
-        base = float(np.median(w))
-        if base < NARROWING_MIN_MM or np.median(pr.excess) < NARROWING_FILLED * ctx.level:
-            continue
-        area = _cross_sections(ctx, pr, 0.5 * base / ctx.mm + 2.0)
-        along = pr.from_root_mm
-        # The width, the cross-section and the central excess on either side at once.
-        (w_sides, area_sides, (before, after)) = _side_medians(
-            along, np.stack([w, area, pr.excess])
-        )
+        step = float(along[1] - along[0])
+        # The contrast cross-section over the duct's width (its median over 2 x far mm)
+        # and 2 pixels either side of the centre line.
+        typical = ndi.median_filter(w, max(round(2 * far / step), 1) | 1, mode="nearest")
+        area = _cross_sections(ctx, rc, 0.5 * typical / ctx.mm + 2.0)
+        (w_sides, area_sides, (before, after)) = _side_medians(along, np.stack([w, area, excess]))
         sides = w_sides.min(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = area / area_sides.min(axis=0)
             width = w / sides
-        # The same duct on either side: as full of contrast before the place as after it
-        # (where a duct meets the cannula, or runs into a branch, it is not).
-        with np.errstate(divide="ignore", invalid="ignore"):
-            balance = np.where(
-                np.maximum(before, after) > 0,
-                np.minimum(before, after) / np.maximum(before, after),
-                0.0,
-            )
+            # The same duct on either side: as full of contrast before the place as
+            # after it (where a duct meets the cannula, or runs into a branch, it is not).
+            balance = np.minimum(before, after) / np.maximum(before, after)
         ratio[
             ~np.isfinite(ratio)
+            | (tree.generation[seg] > NARROWING_MAX_GENERATION)
             | (along < NARROWING_ROOT_MM)
             | (along > NARROWING_REACH_MM)
             | ~(balance >= NARROWING_SIDE_BALANCE)
+            | ~(np.fmax(before, after) >= NARROWING_FILLED * ctx.level)
+            | ~(sides >= NARROWING_MIN_MM)
         ] = np.inf
         width[~np.isfinite(width)] = np.inf
-        for j in np.argsort(ratio):  # the deepest place whose width narrows too
-            r = float(ratio[j])
-            if r >= 2.0 * NARROWING_AREA_RATIO:
-                break
-            around = np.flatnonzero(np.abs(along - along[j]) <= near)
-            k = int(around[np.argmin(width[around])])  # the narrowest width near it
-            if width[k] > NARROWING_WIDTH_RATIO:
-                continue
-            out.append(
-                ctx.finding(
-                    FindingKind.NARROWING,
-                    tuple(pr.rc[j].tolist()),
-                    float(w[k]),
-                    s,
-                    1.0 - r / (2.0 * NARROWING_AREA_RATIO),
-                    f"lumen narrows to {w[k]:.1f} mm from {sides[k]:.1f} mm on either "
-                    f"side, its contrast cross-section to {r:.0%} of the duct's",
-                    along_mm=float(along[j]),
-                )
+        k_near = max(round(near / step), 1)
+        deepest = ratio <= ndi.minimum_filter1d(ratio, 2 * k_near + 1, mode="nearest")
+        reach = 2 * max(round(1.0 / step), 1) + 1  # the narrowing: within 1 mm
+        thread = ndi.minimum_filter1d(excess, reach, mode="nearest") >= NARROWING_THREAD * ctx.level
+        candidates = deepest & (ratio < NARROWING_NONE) & thread
+        for j in np.flatnonzero(candidates).tolist():
+            around = slice(max(j - k_near, 0), j + k_near + 1)
+            k = around.start + int(np.argmin(width[around]))  # the narrowest width near it
+            if width[k] <= NARROWING_WIDTH_RATIO:
+                found.append((float(ratio[j]), *rc[j], int(seg[j]), along[j], w[k], sides[k]))
+    out: list[Finding] = []
+    taken_segments: set[int] = set()
+    taken = np.zeros((0, 2))
+    for r, row, col, s, at, narrow, side in sorted(found, key=lambda t: t[0]):
+        if s in taken_segments or (
+            len(taken) and np.min(np.hypot(*(taken - (row, col)).T)) * ctx.mm <= near
+        ):
+            continue
+        taken_segments.add(s)
+        taken = np.vstack([taken, (row, col)])
+        out.append(
+            ctx.finding(
+                FindingKind.NARROWING,
+                (float(row), float(col)),
+                float(narrow),
+                s,
+                _narrowing_confidence(r),
+                f"lumen narrows to {narrow:.1f} mm from {side:.1f} mm on either side, its "
+                f"contrast cross-section to {r:.0%} of the duct's",
+                along_mm=float(at),
             )
-            break
+        )
     return out
 
 
-def _path_profile(ctx: _Context, leaf: int) -> tuple[np.ndarray, ...]:
-    """Along (mm from the root), central excess, width and (row, col) from the root to
-    the end of ``leaf``: its ancestors' profiles joined in path order (a pixel the parent
-    ends on and the child starts on taken once) and resampled every ``ctx.mm`` of path.
-    (Each profile's ``from_root_mm`` starts at its parent's smoothed length, which the
-    parent's raw pixel steps overrun by up to some %: joined, the path runs on.)"""
-    segs = []
-    s = leaf
-    while s >= 0:
-        segs.append(s)
-        s = int(ctx.tree.parent[s])
+def _path_profile(ctx: _Context, chain: list[int]) -> tuple[np.ndarray, ...]:
+    """Along (mm from the root), central excess, width, (row, col) and segment along the
+    segments of ``chain`` (from a root down, each the parent of the next): their
+    profiles joined in path order (a pixel the parent ends on and the child starts on
+    taken once) and resampled every ``ctx.mm`` of path. (Each profile's ``from_root_mm``
+    starts at its parent's smoothed length, which the parent's raw pixel steps overrun by
+    up to some %: joined, the path runs on.)"""
     parts = []
     last = None
-    for k in reversed(segs):
+    for k in chain:
         pr = ctx.profiles[k]
         if len(pr.rc) == 0:
             continue
         first = 1 if last is not None and np.array_equal(pr.rc[0], last) else 0
-        parts.append((pr, first))
+        parts.append((pr, first, k))
         last = pr.rc[-1]
     if not parts:
-        return (np.zeros(0),) * 3 + (np.zeros((0, 2)),)
-    rc = np.concatenate([pr.rc[f:] for pr, f in parts]).astype(float)
-    excess = np.concatenate([pr.excess[f:] for pr, f in parts])
-    width = np.concatenate([pr.width_mm[f:] for pr, f in parts])
+        return (np.zeros(0),) * 3 + (np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
+    rc = np.concatenate([pr.rc[f:] for pr, f, _ in parts]).astype(float)
+    excess = np.concatenate([pr.excess[f:] for pr, f, _ in parts])
+    width = np.concatenate([pr.width_mm[f:] for pr, f, _ in parts])
+    segment = np.concatenate([np.full(len(pr.rc) - f, k) for pr, f, k in parts])
     steps = np.hypot(*np.diff(rc, axis=0).T) * ctx.mm
     along = parts[0][0].from_root_mm[0] + np.r_[0.0, np.cumsum(steps)]
     grid = np.arange(along[0], along[-1] + 1e-9, ctx.mm)
+    nearest = np.clip(np.searchsorted(along, grid), 0, len(along) - 1)
     return (
         grid,
         np.interp(grid, along, excess),
         np.interp(grid, along, width),
         np.column_stack([np.interp(grid, along, rc[:, 0]), np.interp(grid, along, rc[:, 1])]),
+        segment[nearest],
     )
 
 
@@ -1498,7 +1551,7 @@ def _wall_irregularity(ctx: _Context) -> list[Finding]:
     has_child[tree.parent[tree.parent >= 0]] = True
     stretches = []  # (count, places (row, col), along of each)
     for leaf in np.flatnonzero(~has_child).tolist():
-        along, excess, width, rc = _path_profile(ctx, leaf)
+        along, excess, width, rc, _ = _path_profile(ctx, _path_from_root(tree.parent, leaf))
         js = _caliber_narrowings(along, excess, width, ctx.level)
         for i in range(len(js)):
             run = js[i:][along[js[i:]] - along[js[i]] <= IRREGULARITY_STRETCH_MM]
