@@ -318,7 +318,10 @@ CUTOFF_FULL_GENERATION = 4  # an abrupt end of a central duct (generation <= thi
 CUTOFF_FULL_REACH_MM = (10.0, 50.0)  # ... this far from the root along the tree: strictures
 # lie 5-40 mm from the nipple, anatomy/lesions.py; nearer the root the cannula and the
 # skin line cut the ducts: NARROWING_ROOT_MM) ...
-CUTOFF_FULL_MIN_MM = 1.1  # ... this wide ...
+CUTOFF_FULL_MIN_MM = 1.0  # ... this wide (where a closing stricture tapers it, CUTOFF_MIN_MM
+# wide) ... [1.1 before: on draw_cases(30, 3) with stricture forced, 1.0 calls one more of
+# the 6 closed strictures (its duct ends 1.0 mm wide at 32 mm), and none of the 95 normal
+# exams of draw_cases(140, 61) and (120, 62) more]
 CUTOFF_FULL_EXCESS = (1.0, 2.0)  # ... is a cut-off from this contrast (its end's excess
 # over the tree's typical) on, and sure at that: the duct before a stricture that closes
 # it fills and dilates under the injection (exam/filling.py OBSTRUCTION_DILATION)
