@@ -489,6 +489,37 @@ def test_a_path_over_tissue_the_read_tree_bridged_is_no_narrowing(monkeypatch):
     assert len(narrow) == 1 and 114 <= narrow[0].row <= 130, _kinds(narrow)
 
 
+def test_a_path_that_turns_from_one_duct_into_another_through_a_thin_one_is_no_narrowing(
+    monkeypatch,
+):
+    # A 1.6 mm duct runs down to row 110, a 0.5 mm duct leads from its end to another 1.6 mm
+    # duct 2.8 mm on: going on down, the path keeps its course (a narrowing, as a
+    # stricture); turned by 90 degrees, across, it runs from one duct into another
+    # (ducts crossing or side by side in the projection): none, unless the gate is off.
+    from ductogram.analysis import findings
+
+    def linked(after):
+        return [
+            ((4, 60), (110, 60), 0.8, 0.8),
+            ((110, 60), (124, 60), 0.25, 0.25),
+            ((124, 60), after, 0.8, 0.8),
+            ((50, 60), (236, 8), 0.25, 0.25),
+            ((80, 60), (236, 30), 0.25, 0.25),
+        ]
+
+    def narrowings():
+        found = find_findings(image, reading, marks)
+        return [f for f in found if f.kind == FindingKind.NARROWING]
+
+    image, reading, marks = _view((240, 140), linked((230, 60)))
+    assert len(narrowings()) == 1
+    image, reading, marks = _view((240, 140), linked((124, 134)))
+    assert narrowings() == []
+    monkeypatch.setattr(findings, "NARROWING_TURN_DEG", 180.0)
+    (narrow,) = narrowings()
+    assert 108 <= narrow.row <= 126
+
+
 def test_the_duct_on_either_side_is_the_lesser_median_2_to_5_mm_away():
     from ductogram.analysis.findings import NARROWING_SIDE_MM, _sides
 
