@@ -387,9 +387,21 @@ def test_a_stricture_is_a_narrowing_whose_contrast_falls_as_its_lumen_area():
     f = narrow[0]
     assert abs(f.row - 122) * PIXEL_MM <= 1.0 and abs(f.col - 60) <= 2
     share = (0.6 / 1.6) ** 2
-    assert f.confidence == pytest.approx(1 - share / (2 * NARROWING_AREA_RATIO), abs=0.05)
+    assert share < NARROWING_AREA_RATIO  # on the line from 1 at no contrast to 0.5 there
+    assert f.confidence == pytest.approx(1 - 0.5 * share / NARROWING_AREA_RATIO, abs=0.05)
     assert 0.4 <= f.size_mm <= 0.9 and f.code.value == "111429"
     assert f.generation == 2 and 20.0 <= f.path_length_mm <= 28.0
+
+
+def test_the_narrowing_confidence_falls_in_two_lines_through_the_count():
+    from ductogram.analysis.findings import _narrowing_confidence
+
+    assert _narrowing_confidence(0.0) == 1.0
+    assert _narrowing_confidence(NARROWING_AREA_RATIO) == pytest.approx(0.5)
+    assert _narrowing_confidence(NARROWING_NONE) == 0.0 == _narrowing_confidence(0.9)
+    assert _narrowing_confidence(0.5 * NARROWING_AREA_RATIO) == pytest.approx(0.75)
+    middle = 0.5 * (NARROWING_AREA_RATIO + NARROWING_NONE)
+    assert _narrowing_confidence(middle) == pytest.approx(0.25)
 
 
 def test_a_duct_pressed_to_0_8_of_its_width_tapering_or_narrowed_at_the_root_is_no_narrowing():
@@ -412,14 +424,14 @@ def test_a_duct_pressed_to_0_8_of_its_width_tapering_or_narrowed_at_the_root_is_
 def test_a_dip_of_contrast_where_the_width_holds_is_no_narrowing(monkeypatch):
     # A crossing's shadow or a change of the background beside the duct moves the
     # contrast's sum but not the width: the cross-section of a straight 1.6 mm duct is
-    # made to dip to 0.3 over rows 118-126 (where a stricture would be), its width kept.
+    # made to dip to 0.1 over rows 118-126 (where a stricture would be), its width kept.
     from ductogram.analysis import findings
 
     real = findings._cross_sections
 
     def dipped(ctx, rc, half_px):
         area = real(ctx, rc, half_px)
-        return np.where((rc[:, 0] >= 118) & (rc[:, 0] <= 126), 0.3 * area, area)
+        return np.where((rc[:, 0] >= 118) & (rc[:, 0] <= 126), 0.1 * area, area)
 
     monkeypatch.setattr(findings, "_cross_sections", dipped)
     image, reading, marks = _view((240, 120), _strictured(1.6))
@@ -521,7 +533,10 @@ def test_a_path_that_turns_from_one_duct_into_another_through_a_thin_one_is_no_n
 
 
 def test_the_duct_on_either_side_is_the_lesser_median_2_to_5_mm_away():
-    from ductogram.analysis.findings import NARROWING_SIDE_MM, _sides
+    from ductogram.analysis.findings import NARROWING_SIDE_MM, _side_medians
+
+    def _sides(along, values):
+        return np.min(_side_medians(along, values), axis=-2)
 
     assert NARROWING_SIDE_MM == (2.0, 5.0)
     along = np.arange(0.0, 30.0, 0.5)

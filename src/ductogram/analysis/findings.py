@@ -1353,13 +1353,6 @@ def _cross_sections(ctx: _Context, rc: np.ndarray, half_px: np.ndarray | float) 
     return ndi.uniform_filter1d(area, 3, mode="nearest")
 
 
-def _sides(along: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """At each point, the lesser of the medians of ``values`` over the points more than
-    ``NARROWING_SIDE_MM[0]`` and at most ``NARROWING_SIDE_MM[1]`` before it along the duct
-    and over those as far after it (NaN where either side has fewer than 3 points)."""
-    return np.min(_side_medians(along, values), axis=-2)
-
-
 def _side_medians(along: np.ndarray, values: np.ndarray) -> np.ndarray:
     """(..., 2, n): at each point, the medians of ``values`` ((n,) or a stack (m, n) of
     profiles along the same path) over the points more than ``NARROWING_SIDE_MM[0]`` and
@@ -1440,7 +1433,11 @@ def _narrowings(ctx: _Context) -> list[Finding]:
             width = w / sides
             # The same duct on either side: as full of contrast before the place as
             # after it (where a duct meets the cannula, or runs into a branch, it is not).
-            balance = np.minimum(before, after) / np.maximum(before, after)
+            balance = np.where(
+                np.maximum(before, after) > 0,
+                np.minimum(before, after) / np.maximum(before, after),
+                0.0,
+            )
         ratio[
             ~np.isfinite(ratio)
             | (tree.generation[seg] > NARROWING_MAX_GENERATION)
@@ -1453,16 +1450,18 @@ def _narrowings(ctx: _Context) -> list[Finding]:
         width[~np.isfinite(width)] = np.inf
         k_near = max(round(near / step), 1)
         deepest = ratio <= ndi.minimum_filter1d(ratio, 2 * k_near + 1, mode="nearest")
-        reach = 2 * max(round(1.0 / step), 1) + 1  # the narrowing: within 1 mm
+        # A thread of contrast through the narrowing (within 1 mm of the place).
+        reach = 2 * max(round(1.0 / step), 1) + 1
+        thread = ndi.minimum_filter1d(excess, reach, mode="nearest") >= NARROWING_THREAD * ctx.level
         # The duct's course through the place: 2-5 mm before it and after it.
-        i = np.arange(len(along))
         ends = [np.searchsorted(along, along + d) for d in (-far, -near, near, far)]
         a0, a1, b0, b1 = (np.clip(e, 0, len(along) - 1) for e in ends)
         u, v = rc[a1] - rc[a0], rc[b1] - rc[b0]
         with np.errstate(divide="ignore", invalid="ignore"):
             cos = np.sum(u * v, axis=1) / (np.hypot(*u.T) * np.hypot(*v.T))
-        straight = (cos >= np.cos(np.radians(NARROWING_TURN_DEG))) & (a0 < i) & (i < b1)
-        thread = ndi.minimum_filter1d(excess, reach, mode="nearest") >= NARROWING_THREAD * ctx.level
+        half = 0.5 * (far - near)  # each course at least half its span (not at a path's end)
+        spans = (along[a1] - along[a0] >= half) & (along[b1] - along[b0] >= half)
+        straight = (cos >= np.cos(np.radians(NARROWING_TURN_DEG))) & spans
         candidates = deepest & (ratio < NARROWING_NONE) & thread & straight
         for j in np.flatnonzero(candidates).tolist():
             around = slice(max(j - k_near, 0), j + k_near + 1)
@@ -1519,7 +1518,10 @@ def _path_profile(ctx: _Context, chain: list[int]) -> tuple[np.ndarray, ...]:
     steps = np.hypot(*np.diff(rc, axis=0).T) * ctx.mm
     along = parts[0][0].from_root_mm[0] + np.r_[0.0, np.cumsum(steps)]
     grid = np.arange(along[0], along[-1] + 1e-9, ctx.mm)
-    nearest = np.clip(np.searchsorted(along, grid), 0, len(along) - 1)
+    nearest = np.zeros(len(grid), dtype=np.int64)  # the raw sample nearest each point
+    if len(along) > 1:
+        after = np.clip(np.searchsorted(along, grid), 1, len(along) - 1)
+        nearest = np.where(grid - along[after - 1] <= along[after] - grid, after - 1, after)
     return (
         grid,
         np.interp(grid, along, excess),
