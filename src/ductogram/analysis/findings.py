@@ -1386,10 +1386,8 @@ def _narrowing_paths(ctx: _Context) -> list[list[int]]:
     ``NARROWING_REACH_MM`` (kept for the duct after a place near its start), those that
     are a prefix of another left out."""
     tree = ctx.tree
-    has_child = np.zeros(tree.n_segments, dtype=bool)
-    has_child[tree.parent[tree.parent >= 0]] = True
     chains = set()
-    for leaf in np.flatnonzero(~has_child).tolist():
+    for leaf in np.flatnonzero(tree.n_children == 0).tolist():
         chain = _path_from_root(tree.parent, leaf)
         for i, s in enumerate(chain):
             pr = ctx.profiles[s]
@@ -1518,10 +1516,7 @@ def _path_profile(ctx: _Context, chain: list[int]) -> tuple[np.ndarray, ...]:
     steps = np.hypot(*np.diff(rc, axis=0).T) * ctx.mm
     along = parts[0][0].from_root_mm[0] + np.r_[0.0, np.cumsum(steps)]
     grid = np.arange(along[0], along[-1] + 1e-9, ctx.mm)
-    nearest = np.zeros(len(grid), dtype=np.int64)  # the raw sample nearest each point
-    if len(along) > 1:
-        after = np.clip(np.searchsorted(along, grid), 1, len(along) - 1)
-        nearest = np.where(grid - along[after - 1] <= along[after] - grid, after - 1, after)
+    nearest = np.rint(np.interp(grid, along, np.arange(len(along)))).astype(np.int64)
     return (
         grid,
         np.interp(grid, along, excess),
@@ -1570,10 +1565,8 @@ def _wall_irregularity(ctx: _Context) -> list[Finding]:
     tree = ctx.tree
     if tree.n_segments == 0:
         return []
-    has_child = np.zeros(tree.n_segments, dtype=bool)
-    has_child[tree.parent[tree.parent >= 0]] = True
     stretches = []  # (count, places (row, col), along of each)
-    for leaf in np.flatnonzero(~has_child).tolist():
+    for leaf in np.flatnonzero(tree.n_children == 0).tolist():
         along, excess, width, rc, _ = _path_profile(ctx, _path_from_root(tree.parent, leaf))
         js = _caliber_narrowings(along, excess, width, ctx.level)
         for i in range(len(js)):
