@@ -8,9 +8,6 @@ import pytest
 from ductogram.analysis.findings import (
     CODES,
     CUTOFF_FLARE_MM,
-    DISPLAY_EXPANSION,
-    DISPLAY_SHOULDER,
-    DISPLAY_TOP_PERCENTILE,
     NARROWING_AREA_RATIO,
     NARROWING_NONE,
     NARROWING_ROOT_MM,
@@ -18,10 +15,15 @@ from ductogram.analysis.findings import (
     Finding,
     FindingKind,
     find_findings,
-    undo_display_shoulder,
 )
 from ductogram.analysis.graph import build_tree
-from ductogram.analysis.landmarks import Landmarks
+from ductogram.analysis.landmarks import (
+    DISPLAY_EXPANSION,
+    DISPLAY_SHOULDER,
+    DISPLAY_TOP_PERCENTILE,
+    Landmarks,
+    undo_display_shoulder,
+)
 from ductogram.analysis.reading import Reading, reading_from_tree
 from ductogram.core import Image, ParameterError, PixelKind
 

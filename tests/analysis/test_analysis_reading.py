@@ -222,7 +222,7 @@ def test_calibres_of_a_display_image_are_read_with_its_shoulder_undone(
     expanded again they are as true as on the FOR PROCESSING views (median read calibre
     over true diameter on these four views: 1.13 as shown, 0.99 expanded, 1.02 for
     processing)."""
-    from ductogram.analysis import findings
+    from ductogram.analysis import landmarks
 
     def ratios(kind):
         return np.concatenate(
@@ -236,6 +236,6 @@ def test_calibres_of_a_display_image_are_read_with_its_shoulder_undone(
     assert len(presentation) >= 10
     assert abs(np.median(processing) - 1.0) < 0.05
     assert abs(np.median(presentation) - 1.0) < 0.05
-    monkeypatch.setattr(findings, "undo_display_shoulder", lambda v: v)
+    monkeypatch.setattr(landmarks, "undo_display_shoulder", lambda v: v)
     as_shown = ratios("presentation")
     assert np.median(as_shown) > np.median(presentation) + 0.04

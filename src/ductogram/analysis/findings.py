@@ -18,7 +18,7 @@ background, a grey opening wider than any duct). A filled tube's central excess 
 with its calibre (the path length through the contrast). Each segment's baseline is the
 median width and excess of the segment it leaves (the narrower half of itself at a root).
 A FOR PRESENTATION view is read with the top of its display range expanded again
-(:func:`undo_display_shoulder`): display curves compress it, where the widest columns
+(:func:`~.landmarks.undo_display_shoulder`): display curves compress it, where the widest columns
 of contrast, and the papillomas in them, lie.
 
 - **Intraluminal filling defect** (a papilloma): a lucency inside the column of contrast
@@ -180,7 +180,6 @@ __all__ = [
     "defect_classifier",
     "find_findings",
     "lucency_candidates",
-    "undo_display_shoulder",
 ]
 
 
@@ -242,12 +241,6 @@ ECTASIA_SURE_MM = 40.0  # length of widened duct that makes ectasia sure [estima
 AMPULLA_MM = 10.0  # the ampulla (lactiferous sinus): within this path length of the root
 BACKGROUND_MM = 8.0  # local background: a grey opening wider than any duct or defect
 BACKGROUND_PITCH_MM = 0.5  # ... computed on a grid this coarse
-DISPLAY_TOP_PERCENTILE = 99.99  # FOR PRESENTATION: the top of the display range ...
-DISPLAY_SHOULDER = 0.2  # ... and the span below it (duct-scale units: the window is 0-1)
-DISPLAY_EXPANSION = 2.5  # that is expanded, to exp(this) times the slope at the knee at the
-# top [measured on simulated presentation views, tuning seeds: papilloma exams of
-# draw_cases(30, 24), filling defects at confidence >= 0.5 in 6 of 14 views against 3,
-# false ones 1 against 3; the default mix draw_cases(30, 23), 2 of 4 against 0, 9 against 8]
 PROFILE_SMOOTH_PX = 5  # window of the mask-width profile (skeleton pixels)
 HALF_MAX_REACH_MM = 6.0  # the cross-section is read this far either side of the skeleton
 HALF_MAX_OF_ROUND = 3**0.5 / 2  # full width at half maximum / diameter of a round lumen
@@ -487,45 +480,6 @@ def _background(scale: np.ndarray, mm_per_px: float) -> np.ndarray:
     return np.repeat(np.repeat(bg, f, axis=0), f, axis=1)[:h, :w]
 
 
-def undo_display_shoulder(scale: np.ndarray) -> np.ndarray:
-    """Expand the top of a display's range: the inverse of a shoulder.
-
-    Display processing keeps the densest things (contrast-filled ducts) on screen by
-    compressing the top of its range (:mod:`ductogram.imaging.presentation`: a logarithmic
-    shoulder and a sigmoid; vendors' curves have a shoulder too). A lucency inside a wide
-    column of contrast then keeps a few percent of the column's contrast. The top
-    ``DISPLAY_SHOULDER`` of the range, below the ``DISPLAY_TOP_PERCENTILE`` percentile
-    ``top``, goes back through ``knee + s (exp(a t) - 1) / a`` with ``knee = top - s``,
-    ``s = DISPLAY_SHOULDER``, ``t = (v - knee) / s`` and ``a = DISPLAY_EXPANSION``: slope 1
-    at the knee (continuous), ``exp(a)`` at the top; what lies above the top (clipped on
-    the display) stays at the top's value.
-
-    Parameters
-    ----------
-    scale : ndarray
-        Duct-scale values of a FOR PRESENTATION view (:func:`~.landmarks.duct_scale`: 0
-        and 1 at its 1st and 99.5th percentiles).
-
-    Returns
-    -------
-    ndarray (float32)
-        A new array; values at or below the knee are unchanged.
-
-    Examples
-    --------
-    >>> v = np.linspace(0.0, 1.0, 10001)
-    >>> u = undo_display_shoulder(v)
-    >>> [round(float(u[k]), 3) for k in (4000, 8000, 9000, 10000)]
-    [0.4, 0.8, 0.999, 1.694]
-    """
-    v = np.asarray(scale, dtype=np.float32)
-    top = float(np.percentile(v, DISPLAY_TOP_PERCENTILE))
-    knee = top - DISPLAY_SHOULDER
-    t = np.clip((v - knee) / DISPLAY_SHOULDER, 0.0, 1.0)
-    expanded = knee + DISPLAY_SHOULDER * np.expm1(DISPLAY_EXPANSION * t) / DISPLAY_EXPANSION
-    return np.where(v > knee, expanded, v).astype(np.float32)
-
-
 def _steps(p: np.ndarray) -> np.ndarray:
     """Skeleton length (pixels) each path pixel stands for."""
     if len(p) < 2:
@@ -657,7 +611,7 @@ class _Context:
 
     def __init__(self, image: Image, reading: Any, landmarks: Any) -> None:
         from .graph import build_tree
-        from .landmarks import duct_scale
+        from .landmarks import contrast_scale, duct_scale
 
         self.image = image
         self.reading = reading
@@ -674,9 +628,7 @@ class _Context:
                 start = (first.row, first.col)
             tree = build_tree(self.mask, start, self.pixel_mm, image.magnification)
         self.tree = tree
-        scale = duct_scale(image)
-        if image.kind == PixelKind.FOR_PRESENTATION:
-            scale = undo_display_shoulder(scale)
+        scale = contrast_scale(duct_scale(image), image.kind)
         self.excess = (scale - _background(scale, self.mm)).astype(np.float32)
         self.profiles = _profiles(tree, self.mask, self.excess, self.mm, reading.root_gap_mm or 0.0)
         self.landmarks = landmarks

@@ -28,7 +28,7 @@ or to the noise σ.
 - :func:`air_bubble_evidence` (**air bubbles**): along each read duct path of at least
   ``BUBBLE_MIN_CALIBRE_MM`` within ``BUBBLE_REACH_MM`` of the root, moved onto the duct's
   axis (``BUBBLE_AXIS_MM``; on a FOR PRESENTATION view with the top of its display range
-  expanded again, :func:`~.findings.undo_display_shoulder`, as the findings read it),
+  expanded again, :func:`~.landmarks.undo_display_shoulder`, as the findings read it),
   every short dip of the duct's cross-section is measured
   (:class:`BubbleDip`, :func:`bubble_dips`): how much of the centre line and of the
   cross-section it takes (a sphere of radius ρ in a lumen of radius R takes ρ/R of the
@@ -84,8 +84,7 @@ from scipy import ndimage as ndi
 from ..core.errors import ParameterError
 from ..core.image import Image, PixelKind
 from .classifier import AdditiveLogisticModel
-from .findings import undo_display_shoulder
-from .landmarks import _block_mean, _grey_opening
+from .landmarks import _block_mean, _grey_opening, contrast_scale
 
 __all__ = [
     "BUBBLE_FEATURES",
@@ -958,7 +957,7 @@ def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
     there (the Hessian's largest eigenvalue), whether the path runs straight through it,
     how well a sphere in the lumen explains it (:func:`_sphere_fit`), and the excess
     around it on a grid along the duct (:func:`_dip_patch`). A FOR PRESENTATION view is
-    read with the top of its display range expanded again (``undo_display_shoulder``).
+    read with the top of its display range expanded again (``contrast_scale``).
     None where there is nothing to look along (no reading, root or tree, no duct contrast).
     """
     reading = ctx.reading
@@ -976,9 +975,9 @@ def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
     c0, c1 = max(int(root[1] - reach) - pad, 0), min(int(root[1] + reach) + pad + 1, cols_n)
     presentation = ctx.image.kind == PixelKind.FOR_PRESENTATION
     # A FOR PRESENTATION view is read with the top of its display range expanded again,
-    # as the findings are (findings.undo_display_shoulder): the display's shoulder
+    # as the findings are (landmarks.contrast_scale): the display's shoulder
     # compresses the widest columns of contrast, and the bubbles in them.
-    crop = (undo_display_shoulder(ctx.scale) if presentation else ctx.scale)[r0:r1, c0:c1]
+    crop = contrast_scale(ctx.scale, ctx.image.kind)[r0:r1, c0:c1]
     excess = ndi.gaussian_filter(crop, BUBBLE_SMOOTH_PX) - ctx.full_background(r0, r1, c0, c1)
     # The largest Hessian eigenvalue at σ = 1 pixel (scale-normalised).
     hrr = ndi.gaussian_filter(crop, 1.0, order=(2, 0))

@@ -27,7 +27,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
-from ..core import Image, PixelKind
+from ..core import Image
 from .graph import DuctTree, build_tree
 
 __all__ = ["NodeRecord", "Reading", "SegmentRecord", "read_view", "reading_from_tree"]
@@ -496,7 +496,7 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
             f"image must be a ductogram.core.Image, got {type(image).__name__}; "
             "wrap a pixel array as Image(pixels, pixel_spacing_mm=(row_mm, col_mm))"
         )
-    from .landmarks import duct_scale, find_landmarks
+    from .landmarks import contrast_scale, duct_scale, find_landmarks
     from .segmentation import segment_ducts, sharpen_edges
 
     why = _unreadable(image)
@@ -546,22 +546,16 @@ def read_view(image: Image, landmarks: Any = None) -> Reading:
     # views). A display curve compresses the top of its range, where the wide ducts lie:
     # their peak falls more than their cross-section and they read wide, so a FOR
     # PRESENTATION view's calibres are read with that top expanded again, as its findings
-    # are (findings.undo_display_shoulder) [measured on the 0.2 mm FOR PRESENTATION
+    # are (landmarks.contrast_scale) [measured on the 0.2 mm FOR PRESENTATION
     # views of 12 normal exams of draw_cases(140, 61), 47 segments of 5 mm or more on one
     # true duct, read calibre over true diameter, median: ducts 0.8-1.2 mm 1.10 -> 0.98,
     # 1.2-1.6 mm 1.09 -> 0.97, 1.6-2.5 mm 1.07 -> 0.94; FOR PROCESSING views 1.00-1.03].
-    if image.kind == PixelKind.FOR_PRESENTATION:
-        from .findings import undo_display_shoulder
-
-        across = undo_display_shoulder(scale)
-    else:
-        across = scale
     tree = build_tree(
         seg.mask,
         start,
         pixel_mm,
         image.magnification,
-        intensity=across,
+        intensity=contrast_scale(scale, image.kind),
         probability=seg.probability,
     )
     if tree.total_length_mm < MIN_TREE_MM:
