@@ -73,6 +73,7 @@ from skimage.morphology import skeletonize
 
 from ..core import ParameterError
 from ..core import trees as _trees
+from .stats import median
 
 __all__ = ["DuctTree", "build_tree"]
 
@@ -118,7 +119,7 @@ def _blush_start(
     n = len(local)
     if n < 8:
         return None
-    duct = float(np.median(local[1 : max(int(0.6 * n), 2)]))
+    duct = float(median(local[1 : max(int(0.6 * n), 2)]))
     if duct <= 0:
         return None
     wide = local > BLUSH_WIDENING * duct
@@ -129,7 +130,7 @@ def _blush_start(
         k -= 1
     if n - 1 - k > n // 2 or local[k + 1 :].max() < BLUSH_MIN_WIDENING * duct:
         return None
-    duct_r = float(np.median(radius[1 : max(int(0.6 * n), 2)]))
+    duct_r = float(median(radius[1 : max(int(0.6 * n), 2)]))
     if duct_r > max_duct_radius or radius[k + 1 :].max() < 1.5 * duct_r + 0.5:
         return None
     return k
@@ -398,6 +399,7 @@ class _Graph:
         self.coords = coords
         self.radius = radius
         self.edges: dict[int, np.ndarray] = {}
+        self.ends: dict[int, tuple[int, int]] = {}  # each path's first and last node
         self.lengths: dict[int, float] = {}
         self.adj: dict[int, set[int]] = {}
         self._next = 0
@@ -407,16 +409,17 @@ class _Graph:
         k = self._next
         self._next += 1
         self.edges[k] = path
+        a, b = self.ends[k] = int(path[0]), int(path[-1])
         pts = self.coords[path].astype(float)
         self.lengths[k] = float(np.hypot(*np.diff(pts, axis=0).T).sum()) if len(pts) > 1 else 0.0
-        self.adj.setdefault(int(path[0]), set()).add(k)
-        self.adj.setdefault(int(path[-1]), set()).add(k)
+        self.adj.setdefault(a, set()).add(k)
+        self.adj.setdefault(b, set()).add(k)
         return k
 
     def remove(self, k: int) -> np.ndarray:
         path = self.edges.pop(k)
         self.lengths.pop(k, None)
-        for n in {int(path[0]), int(path[-1])}:
+        for n in set(self.ends.pop(k)):
             self.adj[n].discard(k)
             if not self.adj[n]:
                 del self.adj[n]
@@ -425,14 +428,14 @@ class _Graph:
     def degree(self, n: int) -> int:
         ks = self.adj.get(n, ())
         # A self-loop counts twice.
-        return sum(2 if int(self.edges[k][0]) == int(self.edges[k][-1]) else 1 for k in ks)
+        return sum(2 if self.ends[k][0] == self.ends[k][1] else 1 for k in ks)
 
     def length(self, k: int) -> float:
         return self.lengths[k]
 
     def other(self, k: int, n: int) -> int:
-        p = self.edges[k]
-        return int(p[-1]) if int(p[0]) == n else int(p[0])
+        a, b = self.ends[k]
+        return b if a == n else a
 
     def merge_through(self, n: int, keep: set[int]) -> bool:
         """Join the two paths at a node of degree 2 into one (not at nodes in keep)."""
@@ -581,8 +584,8 @@ def _prune_faint(
     def ratio(k: int) -> float:
         p = g.edges[k]
         c = g.coords[p]
-        width = 2.0 * float(np.median(g.radius[p]))
-        return float(np.median(excess[c[:, 0], c[:, 1]])) / max(width, 1.0)
+        width = 2.0 * float(median(g.radius[p]))
+        return float(median(excess[c[:, 0], c[:, 1]])) / max(width, 1.0)
 
     ratios = {k: ratio(k) for k in g.edges}
     if not ratios:
@@ -768,7 +771,7 @@ def _arm(g: _Graph, k: int, n: int) -> tuple[np.ndarray, float, np.ndarray]:
     d = b - a
     norm = float(np.hypot(*d))
     window = (arc >= s0) & (arc <= s1)
-    width = float(np.median(g.radius[p[window]])) if window.any() else float(g.radius[p].mean())
+    width = float(median(g.radius[p[window]])) if window.any() else float(g.radius[p].mean())
     return (d / norm if norm > 0 else d), width, a
 
 
@@ -830,7 +833,7 @@ def _crossings(g: _Graph, nodes: set[int]) -> list[tuple[float, set[int], list]]
 
     out = []
     for group in groups:
-        arms = [(k, n) for n in group for k in g.adj[n] if not group >= set(g.edges[k][[0, -1]])]
+        arms = [(k, n) for n in group for k in g.adj[n] if not group >= set(g.ends[k])]
         if not _whole(g, group, arms):
             continue  # a ring, or junctions joined twice
         if len(arms) == 4:
@@ -853,7 +856,7 @@ def _crossings(g: _Graph, nodes: set[int]) -> list[tuple[float, set[int], list]]
 
 def _on_loop(g: _Graph, k: int) -> bool:
     """Whether path ``k`` closes a loop: its ends are joined without it."""
-    a, b = int(g.edges[k][0]), int(g.edges[k][-1])
+    a, b = g.ends[k]
     seen, stack = {a}, [a]
     while stack:
         n = stack.pop()
@@ -921,7 +924,7 @@ def _open_loops(g: _Graph, root: int, overlaps: set[int]) -> int:
     width = {k: _path_width(g, k) for k in sorted(keys)}
     multi = nx.MultiGraph()
     for k, w in width.items():
-        a, b = int(g.edges[k][0]), int(g.edges[k][-1])
+        a, b = g.ends[k]
         if a != b:
             multi.add_edge(a, b, key=k, weight=w)
     kept = {k for _, _, k in nx.maximum_spanning_edges(multi, keys=True, data=False)}
@@ -933,7 +936,7 @@ def _open_loops(g: _Graph, root: int, overlaps: set[int]) -> int:
         return max((width[j] for j in g.adj.get(n, ()) if j != k), default=0.0)
 
     for k in sorted(keys - kept):
-        a, b = int(g.edges[k][0]), int(g.edges[k][-1])
+        a, b = g.ends[k]
         _let_go(g, k, a if widest_other(a, k) > widest_other(b, k) else b, overlaps)
         opened += 1
     return opened
@@ -944,7 +947,7 @@ def _path_width(g: _Graph, k: int) -> float:
     many pixels as the wider end's radius, while a third of the path remains)."""
     r = g.radius[g.edges[k]].astype(float)
     cut = int(min(max(r[0], r[-1]), len(r) // 3))
-    return float(np.median(r[cut : len(r) - cut] if cut else r))
+    return float(median(r[cut : len(r) - cut] if cut else r))
 
 
 def build_tree(
@@ -1103,7 +1106,7 @@ def build_tree(
         comp, _ = max(pieces, key=lambda t: t[1])
         ends = [n for n in comp if g.degree(n) == 1] or list(comp)
         main_root = max(
-            ends, key=lambda n: (float(np.median(g.radius[g.edges[next(iter(g.adj[n]))]])), -n)
+            ends, key=lambda n: (float(median(g.radius[g.edges[next(iter(g.adj[n]))]])), -n)
         )
     root_pos = g.coords[main_root].astype(float)
 
@@ -1254,7 +1257,7 @@ def build_tree(
         away = (dist > rad[0] + 1) & (dist < dist[-1] - rad[-1] - 1)
         inner = local_d[away] if away.any() else local_d
         profiles.append(local_d * scale)
-        calibres[s] = float(np.median(inner)) * scale
+        calibres[s] = float(median(inner)) * scale
         out_paths.append((c + offset).astype(np.int64))
 
     return DuctTree(

@@ -85,6 +85,7 @@ from ..core.errors import ParameterError
 from ..core.image import Image, PixelKind
 from .classifier import AdditiveLogisticModel
 from .landmarks import _block_mean, _grey_opening, contrast_scale
+from .stats import median
 
 __all__ = [
     "BUBBLE_FEATURES",
@@ -614,7 +615,7 @@ def _dip_width_mm(values: np.ndarray, arc_mm: np.ndarray, i: int, level: float) 
         k += 1
     # To a micrometre: along a straight path, the summed steps land a hair either side of
     # a whole number of them, and a width equal to the limit must not pass or fail by that.
-    return round(float(arc_mm[k] - arc_mm[j]) + float(np.median(np.diff(arc_mm))), 6)
+    return round(float(arc_mm[k] - arc_mm[j]) + float(median(np.diff(arc_mm))), 6)
 
 
 def _sphere_fit(
@@ -644,7 +645,7 @@ def _sphere_fit(
         return 0.0, 0.0, 0.0, 0.0
     duct = np.median(strip[beside], axis=0)
     spread = strip[beside] - duct
-    sigma = 1.4826 * float(np.median(np.abs(spread - np.median(spread)))) + 1e-9
+    sigma = 1.4826 * float(median(np.abs(spread - median(spread)))) + 1e-9
     missing = strip[near] - duct
     energy = float((missing**2).sum()) + 1e-12
     per_px = float(np.interp(0.0, across_px, duct)) / max(2.0 * radius_px, 1e-9)
@@ -1019,8 +1020,8 @@ def _bubble_dips(ctx: _Context) -> list[BubbleDip] | None:
                 around = (np.abs(d) <= BUBBLE_CONTEXT_MM) & (np.abs(d) >= BUBBLE_SIDE_MM[0])
                 if not (left.any() and right.any()):
                     continue
-                level = float(np.median(section[around]))
-                line = float(np.median(centre[around]))
+                level = float(median(section[around]))
+                line = float(median(centre[around]))
                 r, c = (int(v) for v in np.round(local[i]))
                 if level <= 0 or line <= 0 or not breast[r, c]:
                     continue

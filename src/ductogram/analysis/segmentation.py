@@ -39,6 +39,7 @@ from scipy.spatial import cKDTree
 from ductogram.core.errors import ParameterError
 
 from .features import FEATURES_PER_SCALE, normalise_background, pixel_features
+from .stats import median
 
 __all__ = [
     "NO_DUCT_MESSAGE",
@@ -702,9 +703,9 @@ def _fill_contrast_holes(mask: np.ndarray, image: np.ndarray, pixel_mm: float) -
         if not ring.any() or not near.any():
             continue
         img = image[rows, cols]
-        background = float(np.median(img[near]))
-        if float(np.median(img[hole])) - background >= HOLE_FILL_SHARE * (
-            float(np.median(img[ring])) - background
+        background = float(median(img[near]))
+        if float(median(img[hole])) - background >= HOLE_FILL_SHARE * (
+            float(median(img[ring])) - background
         ):
             out[rows, cols] |= hole
     return out
