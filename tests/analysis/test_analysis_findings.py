@@ -709,11 +709,16 @@ def test_the_width_is_read_from_the_crest_when_the_path_runs_beside_it():
     ridge = np.exp(-0.5 * ((cols - 20.0) / 0.8) ** 2)
     excess = np.tile(ridge, (60, 1))
     path = np.column_stack([np.arange(10, 50), np.full(40, 21)])  # 1 px off; +0.2 sampling
-    widths = _half_max_widths(excess, path + np.array([0.0, 0.2]), reach_px=8.0)
+    widths = _half_max_widths(excess, [path + np.array([0.0, 0.2])], reach_px=8.0)[0]
     # ... to the profile's sampling: the first samples below half, 0.5 px apart, each side.
     assert np.all((widths >= 2.355 * 0.8) & (widths <= 2.355 * 0.8 + 1.0))
     # No contrast at all near the path: nothing to measure (NaN), not a width of 0.
-    assert np.isnan(_half_max_widths(-excess, path, reach_px=8.0)).all()
+    assert np.isnan(_half_max_widths(-excess, [path], reach_px=8.0)[0]).all()
+    # Paths read together (an empty one among them) read as each alone.
+    together = _half_max_widths(excess, [path[:7], path[:0], path + 0.2], reach_px=8.0)
+    assert [len(w) for w in together] == [7, 0, 40]
+    np.testing.assert_array_equal(together[0], _half_max_widths(excess, [path[:7]], 8.0)[0])
+    np.testing.assert_array_equal(together[2], _half_max_widths(excess, [path + 0.2], 8.0)[0])
 
 
 def test_air_bubbles_are_reported_as_bubbles_and_take_a_filling_defect_on_them():

@@ -521,6 +521,7 @@ def _profiles(
     reach_px = HALF_MAX_REACH_MM / mm
     start_mm = np.zeros(tree.n_segments)
     main_root = int(tree.root[0]) if len(tree.root) else -1
+    half_maxes = _half_max_widths(ex, [p - (r0, c0) for p in tree.paths_rc], reach_px)
     for s, p in enumerate(tree.paths_rc):
         q = p - (r0, c0)
         st = _steps(p)
@@ -531,7 +532,7 @@ def _profiles(
         # Full width at half maximum of a round tube is sqrt(3)/2 of its diameter; where
         # the path shows no contrast over the background (a gap the mask bridged, a
         # crossing's shadow) the mask's own width stands in.
-        half_max = _half_max_widths(ex, q, reach_px)
+        half_max = half_maxes[s]
         w = np.where(
             np.isnan(half_max), w_mask, np.minimum(half_max / HALF_MAX_OF_ROUND, w_mask + 2.0)
         )
@@ -560,15 +561,18 @@ def _normals(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c, np.column_stack([-t[:, 1], t[:, 0]])
 
 
-def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarray:
-    """Width (pixels) of the duct across each path pixel: where the excess stays above
-    half its crest (full width at half maximum), along the path's normal. It
+def _half_max_widths(ex: np.ndarray, paths: list[np.ndarray], reach_px: float) -> list[np.ndarray]:
+    """Width (pixels) of the duct across each pixel of each path: where the excess stays
+    above half its crest (full width at half maximum), along the path's normal. It
     follows the contrast, not the mask, whose edge may take in background. NaN where the
-    excess near the path is not above 0 (no contrast to measure)."""
-    n = len(q)
-    if n == 0:
-        return np.zeros(0)
-    c, nrm = _normals(q)
+    excess near the path is not above 0 (no contrast to measure). All paths are sampled
+    at once (a view's tree has hundreds)."""
+    sizes = [len(q) for q in paths]
+    if not sum(sizes):
+        return [np.zeros(0) for _ in paths]
+    normals = [_normals(q) for q in paths if len(q)]
+    c = np.concatenate([cn[0] for cn in normals])
+    nrm = np.concatenate([cn[1] for cn in normals])
     from .landmarks import _sample_along
 
     x = np.arange(-reach_px, reach_px + 0.25, 0.5)
@@ -577,14 +581,14 @@ def _half_max_widths(ex: np.ndarray, q: np.ndarray, reach_px: float) -> np.ndarr
     # The crest: the brightest sample within 1.5 pixels of the path (the path may run
     # beside it), and from there the first sample below half of it on each side.
     crest = near[0] + np.argmax(v[:, near], axis=1)
-    peak = v[np.arange(n), crest]
+    peak = v[np.arange(len(v)), crest]
     below = v < 0.5 * peak[:, None]
     j = np.arange(len(x))[None, :]
     last = len(x) - 1
     right = np.where(below & (j > crest[:, None]), j, last).min(axis=1)
     left = np.where(below & (j < crest[:, None]), j, 0).max(axis=1)
-    width = (right - left) * 0.5
-    return np.where(peak > 0, width, np.nan)
+    width = np.where(peak > 0, (right - left) * 0.5, np.nan)
+    return np.split(width, np.cumsum(sizes)[:-1])
 
 
 def _path_from_root(parent: np.ndarray, s: int) -> list[int]:
