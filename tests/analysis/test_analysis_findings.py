@@ -991,3 +991,56 @@ def test_one_narrowing_shallow_swings_or_thin_ducts_crossing_are_no_wall_irregul
     monkeypatch.setattr(findings, "IRREGULARITY_WIDTH", 0.95)
     found = find_findings(*_view((240, 120), _beaded(3, saccule_mm=1.8, narrow_mm=1.4)))
     assert FindingKind.WALL_IRREGULARITY in _kinds(found)
+
+
+def _blobs(shape, seed, level):
+    """A random mask of rounded blobs."""
+    from scipy import ndimage as ndi
+
+    return ndi.gaussian_filter(np.random.default_rng(seed).random(shape), 3) > level
+
+
+def test_wall_and_skin_distances_read_near_their_place_are_the_whole_views():
+    """The findings' wall distance over the mask's box and the breast margin read in a
+    window around a point agree with the Euclidean distance transform of the whole view."""
+    from types import SimpleNamespace
+
+    from scipy import ndimage as ndi
+
+    from ductogram.analysis import findings as F
+
+    rng = np.random.default_rng(3)
+    mask = np.zeros((120, 150), bool)
+    mask[30:70, 40:110] = _blobs((40, 70), 1, 0.5)
+    ctx = SimpleNamespace(mask=mask, mm=0.2, breast=_blobs((120, 150), 2, 0.45))
+    np.testing.assert_array_equal(
+        F._Context.wall_mm.func(ctx), ndi.distance_transform_edt(mask) * 0.2
+    )
+    depth = ndi.distance_transform_edt(ctx.breast) * 0.2
+    for _ in range(300):
+        rc = rng.uniform(-2, [122, 152])
+        margin = float(rng.uniform(0.1, 3.0))
+        r = int(np.clip(round(rc[0]), 0, 119))
+        c = int(np.clip(round(rc[1]), 0, 149))
+        assert F._inside_breast(ctx, rc, margin) == (depth[r, c] >= margin)
+
+
+def test_the_cysts_log_blobs_are_blob_logs_at_overlap_1():
+    """The cyst search's blobs, found without blob_log's pruning, are blob_log's own at
+    an overlap of 1 (where its pruning drops none), in its order and type."""
+    from scipy import ndimage as ndi
+    from skimage.feature import blob_log
+
+    from ductogram.analysis.findings import _log_blobs
+
+    rng = np.random.default_rng(0)
+    image = np.clip(ndi.gaussian_filter(rng.random((300, 400)), 3) * 40 - 19, 0, None)
+    image = image.astype(np.float32)
+    lo, hi = 1.5 / np.sqrt(2) / 0.5, 12 / np.sqrt(2) / 0.5
+    ours = _log_blobs(image, lo, hi)
+    theirs = blob_log(
+        image, min_sigma=lo, max_sigma=hi, num_sigma=8, threshold=0.05, overlap=1.0, log_scale=True
+    )
+    assert len(ours) > 100  # enough blobs, many overlapping, to tell a pruning apart
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
