@@ -163,6 +163,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage as ndi
 
@@ -1514,20 +1515,23 @@ def _caliber_narrowings(along: np.ndarray, excess: np.ndarray, width: np.ndarray
     dips = np.flatnonzero(lowest)
     dips = dips[np.r_[True, np.diff(dips) > k]] if len(dips) else dips
     side = max(round(IRREGULARITY_SIDE_MM / step), 3)
-    keep = []
-    for j in dips.tolist():
-        if along[j] < IRREGULARITY_ROOT_MM or j < side or j + side >= len(e):
-            continue
-        before, after = slice(j - side, j), slice(j + 1, j + side + 1)
-        saccule = min(e[before].max(), e[after].max())
-        wide = min(width[before].max(), width[after].max())
-        if (
-            saccule >= IRREGULARITY_SACCULE * level
-            and IRREGULARITY_FILLED * level <= e[j] <= IRREGULARITY_DEPTH * saccule
-            and width[max(j - 2, 0) : j + 3].min() <= IRREGULARITY_WIDTH * wide
-        ):
-            keep.append(j)
-    return np.array(keep, dtype=np.int64)
+    dips = dips[(along[dips] >= IRREGULARITY_ROOT_MM) & (dips >= side) & (dips + side < len(e))]
+    if len(dips) == 0:
+        return dips.astype(np.int64)
+    # The most contrast and the widest within ``side`` samples before and after each dip
+    # (window i holds the samples i .. i + side - 1), and the least width within 2 of it.
+    e_top = sliding_window_view(e, side).max(axis=1)
+    w_top = sliding_window_view(width, side).max(axis=1)
+    saccule = np.minimum(e_top[dips - side], e_top[dips + 1])
+    wide = np.minimum(w_top[dips - side], w_top[dips + 1])
+    narrow = sliding_window_view(width, 5).min(axis=1)[dips - 2]
+    keep = (
+        (saccule >= IRREGULARITY_SACCULE * level)
+        & (IRREGULARITY_FILLED * level <= e[dips])
+        & (e[dips] <= IRREGULARITY_DEPTH * saccule)
+        & (narrow <= IRREGULARITY_WIDTH * wide)
+    )
+    return dips[keep].astype(np.int64)
 
 
 def _wall_irregularity(ctx: _Context) -> list[Finding]:
