@@ -966,6 +966,25 @@ def test_saccules_alternating_with_narrowings_are_a_wall_irregularity_of_one_vie
     assert 1 - (1 - IRREGULARITY_CONFIDENCE[0]) ** 2 >= CALL_CONFIDENCE[w.kind]
 
 
+def test_saccules_at_the_carcinomas_longest_period_are_read_in_full(monkeypatch):
+    # A period of 6 mm (lesions.CARCINOMA_PERIOD_MM's longest): each saccule's crest lies
+    # 3 mm from the narrowings beside it. Narrowings to 1.0 mm between saccules 1.8 mm
+    # wide are 0.56 of them; a window of 2.5 mm either side reads the saccules' flanks
+    # only (0.64 of the swing), too shallow to count. (The first narrowing has the plain
+    # 1.6 mm duct before it, not a saccule: two of the three are read.)
+    from ductogram.analysis import findings
+    from ductogram.anatomy.lesions import CARCINOMA_PERIOD_MM
+
+    assert findings.IRREGULARITY_SIDE_MM >= 0.5 * CARCINOMA_PERIOD_MM[1]
+    tubes = _beaded(3, saccule_mm=1.8, narrow_mm=1.0, first=80, period_px=30)
+    found = find_findings(*_view((240, 120), tubes))
+    walls = [f for f in found if f.kind == FindingKind.WALL_IRREGULARITY]
+    assert len(walls) == 1 and walls[0].evidence.startswith("2 narrowings"), _kinds(found)
+    monkeypatch.setattr(findings, "IRREGULARITY_SIDE_MM", 2.5)
+    found = find_findings(*_view((240, 120), tubes))
+    assert FindingKind.WALL_IRREGULARITY not in _kinds(found)
+
+
 def test_one_narrowing_shallow_swings_or_thin_ducts_crossing_are_no_wall_irregularity(
     monkeypatch,
 ):

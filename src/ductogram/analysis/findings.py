@@ -391,7 +391,16 @@ NARROWING_AREA_RATIO = 0.25  # ... and its contrast cross-section this share for
 # Read as exams with this code, held out (draw_cases(30, 2) with carcinoma forced, the 50
 # normals of draw_cases(120, 62)): 7 -> 10 carcinoma exams called, the same 4 normals]
 IRREGULARITY_SMOOTH_MM = (1.0, 0.6)  # central excess along the path: median, then mean
-IRREGULARITY_SIDE_MM = 2.5  # a narrowing's saccules: the most contrast this far either side
+IRREGULARITY_SIDE_MM = 4.0  # a narrowing's saccules: the most contrast this far either side
+# (a carcinoma's period is up to 6 mm, lesions.CARCINOMA_PERIOD_MM: a saccule's crest lies
+# up to 3 mm from the narrowings beside it, and blur and the wall's roughness move it)
+# [2.5 before; on the 185 cached tuning exams of NARROWING_WIDTH_RATIO (60 carcinoma, 30
+# stricture and 95 normal exams, each reading stored once), carcinoma exams called 15 + 14
+# at 2.5, 16 + 15 at 3.0, 17 + 15 at 3.5, 17 + 16 at 4.0, 18 + 18 at 4.5 and 18 + 17 at 5.0,
+# normal exams 5 + 4 up to 4.0, 5 + 5 at 4.5 and 6 + 6 at 5.0; strictures 13 throughout.
+# Tried at 2.5: IRREGULARITY_FILLED 0.5, or a one-view confidence of 0.6 for 5 narrowings,
+# changed no call; IRREGULARITY_DEPTH 0.65 called 2 more carcinomas and 1 more normal.
+# At 3.5, FILLED 0.5 with DEPTH 0.65 called 2 more carcinomas and 5 more normals]
 IRREGULARITY_DEPTH = 0.6  # the narrowing's central excess is at most this share of the
 # lesser saccule's ...
 IRREGULARITY_WIDTH = 0.7  # ... its width at most this share of the lesser saccule's ...
